@@ -1,0 +1,254 @@
+/**
+ * The app's API: what the renderer may ask of the app core, and the events it hears back.
+ *
+ * One definition, three transports: Electron IPC (through the preload's `window.recurformer`),
+ * serve mode's WebSocket, and direct calls in tests. Pure types plus the method list, no
+ * Node or DOM imports, so that main, preload and renderer all import it.
+ */
+import type { Metrics, ModelShape } from "../../engine/runtime/protocol.js";
+
+export type { Metrics, ModelShape };
+
+/** Per-model settings the user can change; applied when the model is (re)loaded. */
+export interface ModelSettings {
+    /** context size in tokens */
+    contextSize: number;
+    /** CPU threads, 0 = let llama.cpp decide */
+    threads: number;
+    /** layers offloaded to a GPU (ignored where none exists) */
+    gpuLayers: number;
+    /** KV cache element type */
+    cacheType: "f16" | "q8_0";
+}
+
+export type ModelKind = "recurformer" | "dense";
+export type ModelOrigin = "default" | "directory" | "user";
+
+export interface ModelInfo {
+    /** stable id derived from the file path */
+    id: string;
+    path: string;
+    fileName: string;
+    origin: ModelOrigin;
+    kind: ModelKind;
+    /** read from the GGUF by the engine's `inspect`; absent while inspecting or on error */
+    shape?: ModelShape;
+    /** inspect or load error, in words */
+    error?: string;
+    status: "inspecting" | "unloaded" | "loading" | "loaded" | "error";
+    /** for a RecurFormer model: the dense model in the list it came from (by `source.name`) */
+    pairedDenseId?: string;
+    /** for a dense model: RecurFormer models made from it */
+    pairedRecurformerIds?: string[];
+    settings: ModelSettings;
+}
+
+export type MessageStatus = "streaming" | "done" | "stopped" | "error" | "interrupted";
+
+export interface DocumentRef {
+    id: string;
+    name: string;
+    /** characters of extracted text actually sent (after a cut, if any) */
+    chars: number;
+    /** token count for the model it was sent to, if counted */
+    tokens?: number;
+    /** true when the user chose to cut it to fit */
+    cut?: boolean;
+}
+
+export interface ChatMessageRecord {
+    id: string;
+    role: "user" | "assistant";
+    content: string;
+    createdAt: number;
+    /** assistant: which model answered */
+    modelId?: string;
+    /** user: documents read in with this message */
+    documents?: DocumentRef[];
+    status?: MessageStatus;
+    error?: string;
+    /** assistant: the last metrics of the run that produced it */
+    metrics?: Metrics;
+    /** assistant: size of the sequence checkpoint taken after the run, if the engine reported one */
+    snapshotBytes?: number;
+}
+
+export interface Chat {
+    id: string;
+    title: string;
+    createdAt: number;
+    updatedAt: number;
+    modelId?: string;
+    messages: ChatMessageRecord[];
+}
+
+export interface ChatSummary {
+    id: string;
+    title: string;
+    updatedAt: number;
+    messageCount: number;
+    generating: boolean;
+}
+
+/** Document read in and measured, waiting to be sent with a question. */
+export interface DocumentInfo {
+    id: string;
+    name: string;
+    mime: string;
+    fileBytes: number;
+    chars: number;
+    /** the first characters, for a preview */
+    preview: string;
+    /** per model id: token count with that model's tokenizer (or an estimate, flagged) */
+    tokens: Record<string, TokenCount>;
+    cut?: { chars: number; tokens?: number };
+}
+
+export interface TokenCount {
+    tokens: number;
+    /** "counted" = the model's own tokenizer; "estimated" = bytes/4 because the engine could not count */
+    how: "counted" | "estimated";
+}
+
+/** A dense baseline figure, measured, with when and at what context length. */
+export interface BaselineFigure {
+    denseModelId: string;
+    recurformerModelId?: string;
+    tokensInContext: number;
+    prefillTokensPerSecond?: number;
+    decodeTokensPerSecond?: number;
+    timeToFirstTokenMs?: number;
+    stateBytesMeasured?: number;
+    measuredAt: number;
+    /** "comparison" when from a side-by-side run, "chat" when from a chat with the dense model */
+    from: "comparison" | "chat";
+}
+
+export type CompareMode = "sequential" | "parallel";
+export type CompareSide = "dense" | "recurformer";
+
+export interface CompareSample {
+    t: number;
+    tokensInContext: number;
+    cacheBytesComputed: number;
+    stateBytesMeasured?: number;
+    tokensPerSecond?: number;
+    phase: Metrics["phase"];
+}
+
+export interface CompareRunInfo {
+    runId: string;
+    prompt: string;
+    mode: CompareMode;
+    denseModelId: string;
+    recurformerModelId: string;
+    threadsEach: number;
+    documentIds: string[];
+    startedAt: number;
+}
+
+export type EngineState = "starting" | "ready" | "crashed" | "missing";
+
+export interface EngineStatus {
+    state: EngineState;
+    message?: string;
+    restarts: number;
+    /** "utility-process" in Electron, "child-process" in serve mode */
+    host: string;
+    /** the engine process id, while one runs */
+    pid?: number;
+}
+
+export interface AppInfo {
+    version: string;
+    transport: "electron" | "browser";
+    userDataDir: string;
+    modelDirs: string[];
+    maxDocumentBytes: number;
+    cpuThreads: number;
+    gpu: boolean;
+}
+
+export type DocumentSource =
+    | { kind: "path"; path: string; name?: string }
+    | { kind: "upload"; uploadId: string; name: string };
+
+/** Every method: its parameters and result. */
+export interface ApiMethods {
+    "app.info": { params: undefined; result: AppInfo };
+    "engine.status": { params: undefined; result: EngineStatus };
+    "engine.restart": { params: undefined; result: EngineStatus };
+
+    "models.list": { params: undefined; result: ModelInfo[] };
+    "models.add": { params: { path: string }; result: ModelInfo };
+    "models.remove": { params: { modelId: string }; result: ModelInfo[] };
+    "models.load": { params: { modelId: string }; result: ModelInfo };
+    "models.unload": { params: { modelId: string }; result: ModelInfo };
+    "models.setSettings": { params: { modelId: string; settings: Partial<ModelSettings> }; result: ModelInfo };
+    "models.pickFile": { params: undefined; result: ModelInfo | null };
+
+    "chats.list": { params: undefined; result: ChatSummary[] };
+    "chats.get": { params: { chatId: string }; result: Chat };
+    "chats.create": { params: { modelId?: string }; result: Chat };
+    "chats.rename": { params: { chatId: string; title: string }; result: Chat };
+    "chats.delete": { params: { chatId: string }; result: ChatSummary[] };
+    "chats.setModel": { params: { chatId: string; modelId: string }; result: Chat };
+    "chats.send": { params: { chatId: string; text: string; documentIds?: string[] }; result: Chat };
+    "chats.stop": { params: { chatId: string }; result: Chat };
+    "chats.regenerate": { params: { chatId: string }; result: Chat };
+    "chats.editResend": { params: { chatId: string; messageId: string; text: string }; result: Chat };
+    "chats.export": { params: { chatId: string; format: "md" | "json" }; result: { fileName: string; content: string } };
+
+    "documents.ingest": { params: { source: DocumentSource }; result: DocumentInfo };
+    "documents.cancel": { params: { documentId: string }; result: { cancelled: boolean } };
+    "documents.cut": { params: { documentId: string; modelId: string; maxTokens: number }; result: DocumentInfo };
+    "documents.discard": { params: { documentId: string }; result: { discarded: boolean } };
+
+    "compare.start": { params: { prompt: string; denseModelId: string; recurformerModelId: string; mode: CompareMode; documentIds?: string[]; maxTokens?: number }; result: CompareRunInfo };
+    "compare.stop": { params: { runId: string }; result: { stopped: boolean } };
+
+    "baselines.list": { params: undefined; result: BaselineFigure[] };
+}
+
+export type ApiMethod = keyof ApiMethods;
+export type ParamsOf<M extends ApiMethod> = ApiMethods[M]["params"];
+export type ResultOf<M extends ApiMethod> = ApiMethods[M]["result"];
+
+/** Events the core pushes to every connected renderer. */
+export type AppEvent =
+    | { type: "engine.status"; status: EngineStatus }
+    | { type: "models.changed"; models: ModelInfo[] }
+    | { type: "chats.changed"; chats: ChatSummary[] }
+    | { type: "chat.updated"; chat: Chat }
+    | { type: "chat.token"; chatId: string; messageId: string; text: string }
+    | { type: "chat.metrics"; chatId: string; messageId: string; metrics: Metrics }
+    | { type: "document.progress"; documentId: string; name: string; phase: "reading" | "extracting" | "counting" | "done" | "error" | "cancelled"; fraction: number; message?: string }
+    | { type: "compare.started"; run: CompareRunInfo }
+    | { type: "compare.token"; runId: string; side: CompareSide; text: string }
+    | { type: "compare.metrics"; runId: string; side: CompareSide; metrics: Metrics }
+    | { type: "compare.done"; runId: string; side: CompareSide; status: MessageStatus; error?: string }
+    | { type: "baselines.changed"; baselines: BaselineFigure[] };
+
+/** The object the preload puts on `window.recurformer` (and the WebSocket bridge imitates). */
+export interface RecurformerApi {
+    transport: "electron" | "browser";
+    invoke<M extends ApiMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+    /** listen to every app event; returns an unsubscribe function */
+    onEvent(listener: (event: AppEvent) => void): () => void;
+    /** Electron only: the file-system path of a dropped File (webUtils.getPathForFile) */
+    pathForFile?(file: File): string;
+}
+
+/** Methods with no parameters, for the transports' validators. */
+export const API_METHODS: readonly ApiMethod[] = [
+    "app.info", "engine.status", "engine.restart",
+    "models.list", "models.add", "models.remove", "models.load", "models.unload", "models.setSettings", "models.pickFile",
+    "chats.list", "chats.get", "chats.create", "chats.rename", "chats.delete", "chats.setModel", "chats.send", "chats.stop",
+    "chats.regenerate", "chats.editResend", "chats.export",
+    "documents.ingest", "documents.cancel", "documents.cut", "documents.discard",
+    "compare.start", "compare.stop",
+    "baselines.list",
+] as const;
+
+/** An error the core raises on purpose; its message is meant for the user. */
+export interface ApiErrorShape { name: string; message: string }

@@ -1,0 +1,150 @@
+/**
+ * Cache bytes, computed exactly from a model's shape (DESIGN.md, "Cache"):
+ *
+ *   bytes(n) = n x sum over layers (kept KV heads x head dim x (bytes(K) + bytes(V)))
+ *            + recurrent state bytes (per sequence, fixed)
+ *
+ * Recurrent state per Mamba-2 layer (llama.cpp keeps both in F32):
+ *   conv state = (conv kernel - 1) x (d_inner + 2 x groups x d_state) x 4
+ *   SSM state  = SSM heads x head dim x d_state x 4
+ * with SSM heads = replaced query heads, d_inner = SSM heads x head dim, groups = replaced KV groups.
+ *
+ * Pure functions, used by the cache projection view and its tests.
+ */
+
+export type CacheType = "f16" | "q8_0" | "f32";
+
+/** bytes per element of a cache type (q8_0: 34 bytes per block of 32) */
+export const CACHE_TYPE_BYTES: Record<CacheType, number> = { f16: 2, q8_0: 34 / 32, f32: 4 };
+
+/** An attention model's shape, as far as its cache is concerned. */
+export interface AttentionShape {
+    name: string;
+    layers: number;
+    /** query heads per layer */
+    heads: number;
+    /** KV heads (groups) per layer */
+    kvHeads: number;
+    headDim: number;
+    /** trained context */
+    contextLength: number;
+}
+
+export interface RecurformerPlan {
+    /** KV groups kept per layer, out of `kvGroupsTotal` */
+    keptGroups: number;
+    /** Mamba-2 state size (d_state) */
+    dState: number;
+    convKernel: number;
+}
+
+/** Well-known real shapes (from their published configs). */
+export const REAL_SHAPES: AttentionShape[] = [
+    { name: "Llama-2-7B", layers: 32, heads: 32, kvHeads: 32, headDim: 128, contextLength: 4096 },
+    { name: "Qwen2-7B", layers: 28, heads: 28, kvHeads: 4, headDim: 128, contextLength: 131072 },
+    { name: "Llama-3-8B", layers: 32, heads: 32, kvHeads: 8, headDim: 128, contextLength: 8192 },
+];
+
+/** KV-cache reductions the RecurFormer paper (Yan et al. 2024, arXiv 2410.12850) reports. */
+export const PAPER_REDUCTIONS: { model: string; tokens: number; reduction: number }[] = [
+    { model: "Llama-2-7B", tokens: 10_240, reduction: 0.897 },
+    { model: "Llama-2-7B", tokens: 61_440, reduction: 0.900 },
+    { model: "Qwen2-7B", tokens: 10_240, reduction: 0.873 },
+    { model: "Qwen2-7B", tokens: 61_440, reduction: 0.875 },
+];
+
+/** KV groups a "keep k/8" plan divides the KV heads into (8, or the KV head count when smaller). */
+export function kvGroupCount(shape: AttentionShape): number {
+    return Math.min(8, shape.kvHeads);
+}
+
+/** Dense KV bytes per token. */
+export function denseKvBytesPerToken(shape: AttentionShape, cacheType: CacheType = "f16"): number {
+    return shape.layers * shape.kvHeads * shape.headDim * 2 * CACHE_TYPE_BYTES[cacheType];
+}
+
+/** KV heads kept per layer when keeping `kept` of 8 groups. */
+export function keptKvHeads(shape: AttentionShape, keptEighths: number): number {
+    const groups = kvGroupCount(shape);
+    const headsPerGroup = shape.kvHeads / groups;
+    const keptGroups = Math.max(1, Math.round((keptEighths / 8) * groups));
+    return keptGroups * headsPerGroup;
+}
+
+/** RecurFormer KV bytes per token and fixed recurrent state bytes, keeping `keptEighths`/8 of the KV groups. */
+export function recurformerCache(shape: AttentionShape, keptEighths: number, cacheType: CacheType = "f16", dState = 64, convKernel = 4) {
+    const keptKv = keptKvHeads(shape, keptEighths);
+    const replacedKv = shape.kvHeads - keptKv;
+    const queryPerKv = shape.heads / shape.kvHeads;
+    const ssmHeads = replacedKv * queryPerKv;
+    const dInner = ssmHeads * shape.headDim;
+    const convState = (convKernel - 1) * (dInner + 2 * replacedKv * dState) * 4;
+    const ssmState = ssmHeads * shape.headDim * dState * 4;
+    return {
+        keptKvHeads: keptKv,
+        kvBytesPerToken: shape.layers * keptKv * shape.headDim * 2 * CACHE_TYPE_BYTES[cacheType],
+        recurrentStateBytes: replacedKv > 0 ? shape.layers * (convState + ssmState) : 0,
+    };
+}
+
+export function cacheBytesAt(tokens: number, kvBytesPerToken: number, recurrentStateBytes = 0): number {
+    return tokens * kvBytesPerToken + recurrentStateBytes;
+}
+
+/** 1 - ours/dense, as a fraction */
+export function reduction(ours: number, dense: number): number {
+    return dense > 0 ? 1 - ours / dense : 0;
+}
+
+/** Context lengths for a projection chart: powers of two from 512 up to `max` (default 128k). */
+export function projectionPoints(max = 131_072): number[] {
+    const points: number[] = [];
+    for (let n = 512; n <= max; n *= 2) points.push(n);
+    return points;
+}
+
+export interface ProjectionSeries {
+    label: string;
+    /** bytes at each point of `projectionPoints()` */
+    bytes: number[];
+}
+
+/** Dense, keep 1/8, 2/8, 4/8 (f16) and keep 1/8 with a q8_0 cache, for one shape. */
+export function projectShape(shape: AttentionShape, points = projectionPoints()): ProjectionSeries[] {
+    const dense = denseKvBytesPerToken(shape);
+    const series: ProjectionSeries[] = [{ label: "dense (f16)", bytes: points.map((n) => cacheBytesAt(n, dense)) }];
+    for (const kept of [1, 2, 4]) {
+        const rf = recurformerCache(shape, kept);
+        series.push({ label: `RecurFormer keep ${kept}/8`, bytes: points.map((n) => cacheBytesAt(n, rf.kvBytesPerToken, rf.recurrentStateBytes)) });
+    }
+    const q8 = recurformerCache(shape, 1, "q8_0");
+    series.push({ label: "RecurFormer keep 1/8, q8_0", bytes: points.map((n) => cacheBytesAt(n, q8.kvBytesPerToken, q8.recurrentStateBytes)) });
+    series.push({ label: "dense, q8_0", bytes: points.map((n) => cacheBytesAt(n, denseKvBytesPerToken(shape, "q8_0"))) });
+    return series;
+}
+
+/** Our computed reduction for a real shape at `tokens`, keeping 1/8 of the KV groups. */
+export function ourReduction(shape: AttentionShape, tokens: number, keptEighths = 1): number {
+    const rf = recurformerCache(shape, keptEighths);
+    return reduction(cacheBytesAt(tokens, rf.kvBytesPerToken, rf.recurrentStateBytes), cacheBytesAt(tokens, denseKvBytesPerToken(shape)));
+}
+
+/** Human-readable bytes: 1.2 GiB, 340 MiB, 12 KiB. */
+export function formatBytes(bytes: number | undefined): string {
+    if (bytes == null || !Number.isFinite(bytes)) return "—";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let value = bytes;
+    let unit = 0;
+    while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    const digits = unit === 0 ? 0 : value >= 100 ? 0 : value >= 10 ? 1 : 2;
+    return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+export function formatTokens(n: number | undefined): string {
+    if (n == null || !Number.isFinite(n)) return "—";
+    if (n >= 1024 && n % 1024 === 0) return `${n / 1024}k`;
+    return n.toLocaleString("en-US");
+}
