@@ -1,0 +1,35 @@
+/**
+ * The renderer's only door: `window.recurformer`, a small typed API over two IPC channels.
+ * Sandboxed preload (CommonJS, only `electron` may be required): it forwards calls and events
+ * and does nothing else. The main process validates every payload.
+ */
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from "electron";
+import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../shared/api.js";
+
+type Envelope = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
+
+const api: RecurformerApi & { onMenu(listener: (command: { view?: string; action?: string }) => void): () => void } = {
+    transport: "electron",
+    async invoke<M extends ApiMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+        const reply = (await ipcRenderer.invoke("rf:invoke", method, params)) as Envelope;
+        if (reply.ok) return reply.value as ResultOf<M>;
+        const error = new Error(reply.error.message);
+        error.name = reply.error.name;
+        throw error;
+    },
+    onEvent(listener: (event: AppEvent) => void) {
+        const handler = (_e: IpcRendererEvent, event: AppEvent) => listener(event);
+        ipcRenderer.on("rf:event", handler);
+        return () => { ipcRenderer.removeListener("rf:event", handler); };
+    },
+    onMenu(listener) {
+        const handler = (_e: IpcRendererEvent, command: { view?: string; action?: string }) => listener(command);
+        ipcRenderer.on("rf:menu", handler);
+        return () => { ipcRenderer.removeListener("rf:menu", handler); };
+    },
+    pathForFile(file: File): string {
+        return webUtils.getPathForFile(file);
+    },
+};
+
+contextBridge.exposeInMainWorld("recurformer", api);
