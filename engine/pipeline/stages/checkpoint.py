@@ -1,0 +1,69 @@
+"""Checkpoints: a directory with `config.json` (kind + config dataclass fields), `model.pt`
+(state_dict) and, while training, `train.pt` (optimizer, step, RNG) so a run can resume on a
+fresh GPU machine. Works on torch 1.13 and 2.x."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Optional
+
+import torch
+
+from ..recurformer.dense import DenseConfig, DenseModel
+from ..recurformer.recurformer import RecurFormerConfig, RecurFormerModel
+
+
+def config_to_dict(cfg) -> dict:
+    if isinstance(cfg, RecurFormerConfig):
+        d = dataclasses.asdict(cfg)
+        d["source"] = dataclasses.asdict(cfg.source)
+        return {"kind": "recurformer", "config": d}
+    return {"kind": "dense", "config": dataclasses.asdict(cfg)}
+
+
+def config_from_dict(d: dict):
+    if d["kind"] == "recurformer":
+        c = dict(d["config"])
+        c["source"] = DenseConfig(**c["source"])
+        return RecurFormerConfig(**c)
+    return DenseConfig(**d["config"])
+
+
+def build_model(cfg):
+    return RecurFormerModel(cfg) if isinstance(cfg, RecurFormerConfig) else DenseModel(cfg)
+
+
+def save(path: str, model, extra: Optional[dict] = None, train_state: Optional[dict] = None) -> None:
+    """Writes atomically: a crash mid-save leaves the previous checkpoint intact."""
+    os.makedirs(path, exist_ok=True)
+    meta = config_to_dict(model.config)
+    meta.update(extra or {})
+    tmp = os.path.join(path, ".tmp")
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(tmp, "config.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    torch.save({k: v.detach().to("cpu") for k, v in model.state_dict().items()}, os.path.join(tmp, "model.pt"))
+    if train_state is not None:
+        torch.save(train_state, os.path.join(tmp, "train.pt"))
+    for name in os.listdir(tmp):
+        os.replace(os.path.join(tmp, name), os.path.join(path, name))
+    os.rmdir(tmp)
+
+
+def load(path: str, device="cpu", dtype=torch.float32):
+    """Returns (model, meta). Raises FileNotFoundError naming the missing file."""
+    cfg_file, weights = os.path.join(path, "config.json"), os.path.join(path, "model.pt")
+    for f in (cfg_file, weights):
+        if not os.path.exists(f):
+            raise FileNotFoundError(f"checkpoint {path}: {os.path.basename(f)} is missing")
+    with open(cfg_file) as f:
+        meta = json.load(f)
+    model = build_model(config_from_dict(meta))
+    model.load_state_dict(torch.load(weights, map_location="cpu"))
+    return model.to(device=device, dtype=dtype), meta
+
+
+def train_state(path: str) -> Optional[dict]:
+    f = os.path.join(path, "train.pt")
+    return torch.load(f, map_location="cpu") if os.path.exists(f) else None

@@ -1,0 +1,115 @@
+"""RecurFormer surgery and continual training (DESIGN.md items 2 to 4).
+
+    python -m engine.pipeline.stages.convert --dense CKPT --recency DIR/recency.json --keep 1 \
+        --data DIR --out CKPT [--stage1-steps 600 --stage2-steps 600 --minutes 9]
+
+1. Selection: per layer replace the (n_kv_head - keep) KV groups with the highest recency score.
+2. Surgery: attention keeps the other groups' heads; a Mamba-2 branch per layer is warm-started
+   from the replaced heads (recurformer/surgery.py).
+3. Stage 1: only the new Mamba-2 parameters train, to match the dense teacher:
+       loss = KL(teacher || student) on next-token distributions (per-layer output MSE: not used)
+4. Stage 2: every parameter at a small learning rate, same loss.
+Re-running with the same --out resumes (the stage is recorded in the checkpoint).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+from ..recurformer.recency import select_replaced_groups
+from ..recurformer.surgery import recurformer_from_dense
+from . import checkpoint
+from .data import Batches, load_tokens
+from .schedule import train
+
+
+def distill_loss(student, teacher, rows: torch.Tensor):
+    """KL(teacher || student) per token, averaged over tokens."""
+    inputs = rows[:, :-1]
+    with torch.no_grad():
+        t_logits, _ = teacher(inputs)
+    s_logits, _ = student(inputs)
+    t = F.log_softmax(t_logits.float(), dim=-1)
+    s = F.log_softmax(s_logits.float(), dim=-1)
+    loss = F.kl_div(s.reshape(-1, s.shape[-1]), t.reshape(-1, t.shape[-1]), log_target=True, reduction="batchmean")
+    return loss
+
+
+def set_trainable(model, stage: int) -> int:
+    n = 0
+    for name, p in model.named_parameters():
+        p.requires_grad = stage == 2 or ".mamba." in name
+        n += p.numel() if p.requires_grad else 0
+    return n
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dense", required=True, help="dense teacher checkpoint")
+    ap.add_argument("--recency", required=True, help="recency.json from the analyze stage")
+    ap.add_argument("--keep", type=int, default=1, help="KV groups kept per layer (1 = keep 1 of 8)")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--d-state", type=int, default=64)
+    ap.add_argument("--seq-len", type=int, default=2048)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--stage1-steps", type=int, default=600)
+    ap.add_argument("--stage2-steps", type=int, default=600)
+    ap.add_argument("--stage1-lr", type=float, default=1e-3)
+    ap.add_argument("--stage2-lr", type=float, default=1e-4)
+    ap.add_argument("--minutes", type=float, default=9.0, help="time box for this run (both stages)")
+    ap.add_argument("--seed", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = True
+    teacher, _ = checkpoint.load(args.dense, device)
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad = False
+    recency = json.load(open(args.recency))
+
+    stage = 1
+    if os.path.exists(os.path.join(args.out, "model.pt")):
+        student, meta = checkpoint.load(args.out, device)
+        stage = meta.get("stage_index", 1)
+    else:
+        replaced = select_replaced_groups(recency["recency"], keep=args.keep)
+        student = recurformer_from_dense(teacher, replaced, d_state=args.d_state, window=recency["window"],
+                                         recency_scores=recency["recency"], sink_scores=recency["sink"],
+                                         name=f"{teacher.config.name}-recurformer-keep{args.keep}")
+    batches = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed)
+    deadline = time.time() + args.minutes * 60
+    summaries = {}
+    for s, steps, lr in ((1, args.stage1_steps, args.stage1_lr), (2, args.stage2_steps, args.stage2_lr)):
+        if s < stage:
+            continue
+        n_train = set_trainable(student, s)
+        print(f"stage {s}: {n_train / 1e6:.2f}M trainable parameters", flush=True)
+        stage_out = os.path.join(args.out, f"stage{s}")
+
+        def loss_fn(step):
+            rows = batches.get(step + 100_000 * s, device)
+            return distill_loss(student, teacher, rows), rows[:, 1:].numel()
+
+        summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
+                        minutes=max(0.0, (deadline - time.time()) / 60), weight_decay=0.0,
+                        extra={"stage": f"continual-{s}", "keep": args.keep})
+        summaries[s] = {k: v for k, v in summary.items() if k != "history"}
+        done = summary["step"] >= steps
+        checkpoint.save(args.out, student, extra={"stage_index": s + 1 if done else s, "keep": args.keep,
+                                                  "source_checkpoint": args.dense, "summaries": summaries})
+        if not done:
+            print(f"stage {s} stopped at step {summary['step']}/{steps} (time box); run again to resume", flush=True)
+            break
+    print(json.dumps(summaries), flush=True)
+
+
+if __name__ == "__main__":
+    main()

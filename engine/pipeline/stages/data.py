@@ -1,0 +1,38 @@
+"""Training tokens: uint16 shards (`*.u16`, optionally `.xz`-compressed, as written by the corpus
+`prepare` command) concatenated into one array; batches are random windows of it."""
+from __future__ import annotations
+
+import glob
+import lzma
+import os
+
+import numpy as np
+import torch
+
+
+def load_tokens(directory: str, pattern: str = "*.u16*") -> np.ndarray:
+    files = sorted(glob.glob(os.path.join(directory, pattern)))
+    if not files:
+        raise FileNotFoundError(f"no token shards matching {pattern} in {directory}")
+    parts = []
+    for f in files:
+        opener = lzma.open if f.endswith(".xz") else open
+        with opener(f, "rb") as fh:
+            parts.append(np.frombuffer(fh.read(), dtype=np.uint16))
+    return np.concatenate(parts)
+
+
+class Batches:
+    """Random (B, T+1) windows from a token array, reproducible from a seed and a step."""
+
+    def __init__(self, tokens: np.ndarray, batch: int, seq_len: int, seed: int):
+        if len(tokens) <= seq_len + 1:
+            raise ValueError(f"{len(tokens)} tokens are too few for windows of {seq_len}")
+        self.tokens = torch.from_numpy(tokens.astype(np.int64))
+        self.batch, self.seq_len, self.seed = batch, seq_len, seed
+
+    def get(self, step: int, device) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        starts = torch.randint(0, len(self.tokens) - self.seq_len - 1, (self.batch,), generator=gen)
+        rows = torch.stack([self.tokens[s:s + self.seq_len + 1] for s in starts.tolist()])
+        return rows.to(device, non_blocking=True)
