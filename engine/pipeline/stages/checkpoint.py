@@ -12,6 +12,7 @@ import torch
 
 from ..recurformer.dense import DenseConfig, DenseModel
 from ..recurformer.recurformer import RecurFormerConfig, RecurFormerModel
+from . import hf
 
 
 def config_to_dict(cfg) -> dict:
@@ -52,7 +53,11 @@ def save(path: str, model, extra: Optional[dict] = None, train_state: Optional[d
 
 
 def load(path: str, device="cpu", dtype=torch.float32):
-    """Returns (model, meta). Raises FileNotFoundError naming the missing file."""
+    """Returns (model, meta): our checkpoint, or a Hugging Face Llama/Qwen2 directory (hf.py).
+    Raises FileNotFoundError naming the missing file."""
+    if hf.is_hf_dir(path):
+        model = hf.load_hf(path)
+        return model.to(device=device, dtype=dtype), {**config_to_dict(model.config), "source": "huggingface"}
     cfg_file, weights = os.path.join(path, "config.json"), os.path.join(path, "model.pt")
     for f in (cfg_file, weights):
         if not os.path.exists(f):

@@ -18,14 +18,16 @@ import torch
 import torch.nn.functional as F
 
 from ..recurformer.dense import DenseConfig, DenseModel, init_weights
+from ..tokenizer.bpe import Tokenizer
 from . import checkpoint
 from .data import Batches, load_tokens
 from .schedule import train
 
 # 8 layers x width 512, 8 query heads of 64 over 8 KV heads (so that 7 of 8 groups can be replaced),
-# SwiGLU 1408, tied embeddings: about 30M parameters with an 8k vocabulary.
+# SwiGLU 1408, tied embeddings: about 30M parameters with an 8k vocabulary. RoPE in Hugging Face's
+# rotate_half layout (neox), so that the checkpoint is also a valid HF LlamaForCausalLM (hf.py).
 DEFAULT_SHAPE = dict(n_layer=8, n_embd=512, n_head=8, n_kv_head=8, ffn_hidden=1408, tie_embeddings=True,
-                     rope_base=10000.0, rope_type="norm")
+                     rope_base=10000.0, rope_type="neox")
 
 
 def main(argv=None):
@@ -61,7 +63,7 @@ def main(argv=None):
         fresh.load_state_dict(model.state_dict())
         model = fresh
     else:
-        vocab = args.vocab or json.load(open(os.path.join(args.data, "tokenizer.json")))["vocab_size"]
+        vocab = args.vocab or Tokenizer.load(os.path.join(args.data, "tokenizer.json")).vocab_size
         cfg = DenseConfig(vocab_size=vocab, context_length=args.seq_len, name=args.name, **DEFAULT_SHAPE)
         model = DenseModel(cfg)
         init_weights(model, seed=args.seed, embed_std=0.02)

@@ -31,11 +31,12 @@ def make_optimizer(params, lr: float, weight_decay: float):
 
 
 def train(model, loss_fn: Callable[[int], torch.Tensor], *, out: str, total_steps: int, peak_lr: float,
-          warmup: int, minutes: float, weight_decay: float = 0.1, log_every: int = 50,
+          warmup: int, minutes: float, weight_decay: float = 0.1,
           save_every_s: float = 120.0, extra: dict | None = None) -> dict:
     """Runs steps until `total_steps` or `minutes` pass; resumes from `out`'s train.pt if present.
     `loss_fn(step)` returns the scalar loss of one batch. Returns a summary dict."""
     device = next(model.parameters()).device
+    log_every = max(1, min(50, total_steps // 10))
     opt = make_optimizer(model.parameters(), peak_lr, weight_decay)
     state = checkpoint.train_state(out)
     step, tokens_seen, history = 0, 0, []
