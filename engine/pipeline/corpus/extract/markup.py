@@ -114,9 +114,10 @@ def html_to_text(markup):
 
     def keep_pre(m):
         pres.append(html.unescape(_TAG.sub("", m.group(1))))
-        return f"\n\x00PRE{len(pres) - 1}\x00\n"
+        return f"<pre>\x00PRE{len(pres) - 1}\x00</pre>"
 
     markup = _PRE.sub(keep_pre, markup)
+    markup = markup.replace("\n", " ")  # outside <pre>, a newline is just a space
     markup = _BLOCK.sub("\n", markup)
     text = html.unescape(_TAG.sub("", markup))
     lines = [" ".join(l.split()) for l in text.split("\n")]
