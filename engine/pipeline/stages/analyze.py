@@ -47,7 +47,7 @@ def main(argv=None):
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model, _ = checkpoint.load(args.model, device)
     model.eval()
-    result = analyze(model, load_tokens(args.data, "heldout*.u16*"), args.sequences, args.seq_len, args.window, device)
+    result = analyze(model, load_tokens(args.data, heldout=True), args.sequences, args.seq_len, args.window, device)
     result["replaced_at_keep"] = {str(k): select_replaced_groups(result["recency"], keep=k)
                                   for k in (1, 2, 4) if k < model.config.n_kv_head}
     os.makedirs(args.out, exist_ok=True)

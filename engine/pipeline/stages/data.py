@@ -1,5 +1,6 @@
-"""Training tokens: uint16 shards (`*.u16`, optionally `.xz`-compressed, as written by the corpus
-`prepare` command) concatenated into one array; batches are random windows of it."""
+"""Training tokens: uint16 shards (`NAME.bin`, optionally `.xz`-compressed, as written by the corpus
+`prepare` command; `heldout*` shards are held out) concatenated into one array; batches are random
+windows of it."""
 from __future__ import annotations
 
 import glob
@@ -10,8 +11,10 @@ import numpy as np
 import torch
 
 
-def load_tokens(directory: str, pattern: str = "*.u16*") -> np.ndarray:
-    files = sorted(glob.glob(os.path.join(directory, pattern)))
+def load_tokens(directory: str, heldout: bool = False) -> np.ndarray:
+    pattern = "heldout*.bin*" if heldout else "*.bin*"
+    files = sorted(f for f in glob.glob(os.path.join(directory, pattern))
+                   if heldout or not os.path.basename(f).startswith("heldout"))
     if not files:
         raise FileNotFoundError(f"no token shards matching {pattern} in {directory}")
     parts = []

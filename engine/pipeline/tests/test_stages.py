@@ -15,8 +15,8 @@ from engine.pipeline.stages import analyze, checkpoint, convert, pretrain
 def write_tokens(d):
     rng = np.random.default_rng(0)
     base = rng.integers(0, 250, size=2000).astype(np.uint16)
-    np.tile(base, 20).tofile(os.path.join(d, "train-000.u16"))
-    base[:1500].tofile(os.path.join(d, "heldout-000.u16"))
+    np.tile(base, 20).tofile(os.path.join(d, "train-000.bin"))
+    base[:1500].tofile(os.path.join(d, "heldout-000.bin"))
 
 
 class StagesTest(unittest.TestCase):
