@@ -94,8 +94,8 @@ def corpus_component(corpus_dir, manifest, group, tok, eot, writer, heldout_text
     return n_docs
 
 
-def prepare(corpus_dir, tok_path, out, seed=0, shard_tokens=6_000_000, max_definitions=60_000,
-            docqa_n=600, docqa_lengths=(1024, 2048, 4096, 8192, 16384), hashhop_n=600,
+def prepare(corpus_dir, tok_path, out, seed=0, shard_tokens=6_000_000, max_definitions=200_000,
+            docqa_n=1500, docqa_lengths=(1024, 2048, 4096, 8192, 16384), hashhop_n=1500,
             hashhop_lengths=(1024, 2048, 4096, 8192), max_upload_mib=55, log=print):
     os.makedirs(out, exist_ok=True)
     tok = Tokenizer.load(tok_path)
@@ -174,9 +174,9 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(here, "build", "shards"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--shard-tokens", type=int, default=6_000_000)
-    p.add_argument("--max-definitions", type=int, default=60_000)
-    p.add_argument("--docqa-n", type=int, default=600)
-    p.add_argument("--hashhop-n", type=int, default=600)
+    p.add_argument("--max-definitions", type=int, default=200_000)
+    p.add_argument("--docqa-n", type=int, default=1500)
+    p.add_argument("--hashhop-n", type=int, default=1500)
     p.add_argument("--max-upload-mib", type=float, default=55)
     a = p.parse_args(argv)
     m = prepare(a.corpus, a.tokenizer, a.out, a.seed, a.shard_tokens, a.max_definitions, a.docqa_n,

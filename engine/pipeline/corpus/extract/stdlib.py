@@ -22,7 +22,8 @@ def extract_sotu(roots, sink):
 
 
 def extract_moby(roots, sink):
+    # data/data.txt repeats the whole book with other line breaks: chapters only
     for root in roots:
-        for path in sorted(glob.glob(os.path.join(root, "package/data/*.txt")), key=_number_key):
+        for path in sorted(glob.glob(os.path.join(root, "package/data/chapter_*.txt")), key=_number_key):
             with open(path, encoding="utf-8") as f:
                 sink.doc(clean(f.read()))
