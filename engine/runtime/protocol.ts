@@ -2,49 +2,178 @@
  * The one typed message protocol between the engine process and its parents
  * (`main/` in Electron and serve mode, and the `recurformer` CLI).
  *
- * Every request carries an `id`; the engine answers with exactly one `result` or `error`
- * with the same id, and may send `event`s (tokens, metrics) tagged with that id before it.
+ * Every request carries an `id` (> 0, unique per client); the engine answers with exactly one
+ * `result` or `error` with the same id, and may send `event`s (tokens, metrics) tagged with that
+ * id before it. The engine also sends one `ready` message (id 0) when it has started.
+ *
+ * Every number is labelled: `...Computed` comes from the GGUF shape (exact arithmetic),
+ * `...Measured` from llama.cpp itself (a buffer size it logged, or `llama_state_get_size`).
+ *
+ * This module holds types only (no runtime code), so the renderer may import it too.
  */
 
-/** The shape of a loaded model, read from its GGUF metadata. */
+/** KV cache element types this engine can size exactly. */
+export type CacheType = "f16" | "q8_0";
+
+/** The shape of a model, read from its GGUF metadata (and checked against its tensors). */
 export interface ModelShape {
+    /** `general.architecture`, e.g. `llama`, `qwen2`, `recurformer`, `falcon-h1` */
     architecture: string;
+    /** `general.name` (or the file name when absent) */
     name: string;
+    /** transformer blocks */
     layers: number;
+    /** model width */
     embeddingLength: number;
+    /** trained context length */
     contextLength: number;
+    /** attention head dim (key length; value length is the same for every model this app runs) */
     headDim: number;
+    /** value head dim (usually = headDim) */
+    valueHeadDim: number;
     /** query heads per layer (kept heads for RecurFormer) */
     headsPerLayer: number[];
-    /** KV heads per layer (kept heads for RecurFormer) */
+    /** KV heads per layer (kept heads for RecurFormer); 0 for a layer without attention */
     kvHeadsPerLayer: number[];
     /** for RecurFormer: the dense source's query / KV heads per layer */
     sourceHeads?: number;
     sourceKvHeads?: number;
-    /** KV-cache bytes per token at the given cache type (f16 unless stated) */
+    /** Mamba-2 (SSM) sizes, when the model has a recurrent branch */
+    ssm?: SsmShape;
+    /** per layer: whether it has a Mamba-2 branch (carries a recurrent state) */
+    recurrentLayers: boolean[];
+    /** KV-cache bytes per token at f16 (the default cache type) */
     kvBytesPerToken: number;
+    /** KV-cache bytes per token per cache type; absent where llama.cpp cannot use that type for this shape */
+    kvBytesPerTokenByType: Partial<Record<CacheType, number>>;
     /** fixed recurrent state bytes per sequence (conv + SSM, F32), 0 for dense */
     recurrentStateBytes: number;
-    /** the same model's dense source figure, if known */
+    /** the dense source model's KV bytes per token at f16, computed from provenance (RecurFormer) or = kvBytesPerToken (dense) */
     denseKvBytesPerToken?: number;
+    /** the dense source's KV bytes per token per cache type */
+    denseKvBytesPerTokenByType?: Partial<Record<CacheType, number>>;
+    /** RecurFormer provenance: the source model's name and architecture */
     sourceName?: string;
-    parameterCount?: number;
+    sourceArchitecture?: string;
+    /** RecurFormer provenance: replaced KV groups per layer */
+    replacedKvGroupsPerLayer?: number[];
+    /** RecurFormer provenance: recency window w */
+    recencyWindow?: number;
+    /** vocabulary size (rows of token_embd) */
+    vocabularySize: number;
+    /** parameters: sum of all tensor element counts */
+    parameterCount: number;
+    /** the file's size on disk */
     fileBytes: number;
+}
+
+/** Mamba-2 sizes (`ssm.*` keys). */
+export interface SsmShape {
+    /** conv kernel K */
+    convKernel: number;
+    /** d_inner */
+    innerSize: number;
+    /** d_state N */
+    stateSize: number;
+    /** SSM heads H (`ssm.time_step_rank`) */
+    heads: number;
+    /** B/C groups G */
+    groups: number;
 }
 
 export interface LoadOptions {
     /** path of the GGUF file */
     modelPath: string;
-    /** context size in tokens */
+    /** context size in tokens (default 4096, at most the model's trained context unless stated) */
     contextSize?: number;
     /** CPU threads (0 = auto) */
     threads?: number;
-    /** layers to offload to a GPU, when one exists */
+    /** tokens per batch while reading a prompt (default 512) */
+    batchSize?: number;
+    /** layers to offload to a GPU, when one exists (default: all that fit) */
     gpuLayers?: number;
-    /** KV cache element type */
-    cacheType?: "f16" | "q8_0";
-    /** parallel sequences in the context */
+    /** KV cache element type (default f16; q8_0 also quantizes V, which needs flash attention) */
+    cacheType?: CacheType;
+    /** parallel sequences in the context (default 1) */
     sequences?: number;
+}
+
+/** The answer to `load`. */
+export interface LoadResult {
+    modelId: string;
+    shape: ModelShape;
+    /** the context actually created (llama.cpp pads to a multiple of 256) */
+    contextSize: number;
+    batchSize: number;
+    threads: number;
+    cacheType: CacheType;
+    /** cache of the whole context as computed: contextSize x KV bytes per token + sequences x recurrent state */
+    cacheBytesComputed: number;
+    /** what llama.cpp allocated and logged for this context */
+    buffers: MeasuredBuffers;
+    /** whether rolling back a chat needs sequence checkpoints (recurrent / hybrid model) */
+    needsCheckpoints: boolean;
+    /** which llama.cpp build is loaded */
+    backend: BackendInfo;
+}
+
+/** Buffers llama.cpp reported in its log when it created a context (measured, bytes, 0.01 MiB resolution). */
+export interface MeasuredBuffers {
+    /** "llama_kv_cache: ... KV buffer size" (all devices together) */
+    kvBufferBytesMeasured?: number;
+    /** "llama_memory_recurrent: ... RS buffer size" */
+    recurrentBufferBytesMeasured?: number;
+    /** the K and V parts and the cell count, from "llama_kv_cache: size = ..." */
+    kvCells?: number;
+    kBytesMeasured?: number;
+    vBytesMeasured?: number;
+}
+
+export interface BackendInfo {
+    /** always "localBuild": the engine never loads a prebuilt binary */
+    buildType: string;
+    /** GPU backend in use, or false for CPU */
+    gpu: string | false;
+    /** llama.cpp release of the build */
+    llamaCppRelease: string;
+    /** whether this build knows the recurformer architecture */
+    supportsRecurformer?: boolean;
+}
+
+/** The answer to `inspect`. */
+export interface InspectReport {
+    modelPath: string;
+    shape: ModelShape;
+    /** token count the cache figures are for */
+    tokens: number;
+    cacheType: CacheType;
+    /** KV bytes per token at cacheType, computed */
+    kvBytesPerToken: number;
+    /** recurrent state bytes per sequence, computed */
+    recurrentStateBytes: number;
+    /** tokens x KV bytes per token + recurrent state, computed */
+    cacheBytesComputed: number;
+    /** the dense figure at the same token count, where known */
+    dense?: {
+        /** "file": measured from --dense's shape; "provenance": from the source.* keys */
+        from: "file" | "provenance" | "self";
+        path?: string;
+        kvBytesPerToken: number;
+        cacheBytesComputed: number;
+        /** cacheBytesComputed / dense.cacheBytesComputed */
+        ratio: number;
+    };
+    /** present when the engine created a context of `tokens` tokens to measure llama.cpp's own buffers */
+    measured?: MeasuredBuffers & {
+        /** the context llama.cpp actually created (padded to 256) */
+        contextSize: number;
+        /** computed figure for that exact context size */
+        kvBufferBytesComputed: number;
+        recurrentBufferBytesComputed: number;
+        /** |measured - computed| <= the log's rounding (0.005 MiB) */
+        kvAgrees: boolean;
+        recurrentAgrees: boolean;
+    };
 }
 
 /** Live numbers while a chat or completion runs. */
@@ -56,8 +185,17 @@ export interface Metrics {
     cacheBytesComputed: number;
     /** the dense source model's figure at the same token count, computed */
     denseCacheBytesComputed?: number;
-    /** llama.cpp's own state size (llama_state_seq_get_size), measured */
+    /** llama.cpp's own serialized state size (`llama_state_get_size`: KV cells in use with their
+     * positions, the recurrent state and the last logits), measured between evaluations */
     stateBytesMeasured?: number;
+    /** KV buffer llama.cpp allocated for the whole context (from its log), measured */
+    kvBufferBytesMeasured?: number;
+    /** memory held by this sequence's checkpoints (node-llama-cpp), measured */
+    checkpointBytesMeasured?: number;
+    /** prompt tokens read in this run */
+    promptTokens?: number;
+    /** tokens generated so far in this run */
+    generatedTokens?: number;
     prefillTokensPerSecond?: number;
     decodeTokensPerSecond?: number;
     timeToFirstTokenMs?: number;
@@ -67,20 +205,100 @@ export interface Metrics {
 export type ChatRole = "system" | "user" | "assistant";
 export interface ChatMessage { role: ChatRole; content: string }
 
+/** Why a generation ended. */
+export type StopReason = "eos" | "maxTokens" | "stopped" | "contextFull";
+
+/** The answer to `chat` and `complete`. */
+export interface GenerationResult {
+    text: string;
+    stopReason: StopReason;
+    promptTokens: number;
+    generatedTokens: number;
+    /** final metrics (phase "done") */
+    metrics: Metrics;
+}
+
+/** One row of a bench: one model at one context size. */
+export interface BenchRow {
+    modelPath: string;
+    architecture: string;
+    contextSize: number;
+    promptTokens: number;
+    decodeTokens: number;
+    threads: number;
+    batchSize: number;
+    prefillSeconds: number;
+    prefillTokensPerSecond: number;
+    decodeSeconds: number;
+    decodeTokensPerSecond: number;
+    /** KV + recurrent state at promptTokens + decodeTokens, computed */
+    cacheBytesComputed: number;
+    /** llama_state_get_size after decoding, measured */
+    stateBytesMeasured: number;
+    /** the context's KV / RS buffers from llama.cpp's log, measured */
+    buffers: MeasuredBuffers;
+    /** the same context's buffers, computed */
+    kvBufferBytesComputed: number;
+    recurrentBufferBytesComputed: number;
+}
+
+export interface BenchOptions {
+    /** GGUF file to bench */
+    modelPath: string;
+    /** context sizes (tokens) */
+    contexts: number[];
+    /** tokens decoded after the prompt (default 32) */
+    decodeTokens?: number;
+    /** CPU threads, the same for every model (default 2) */
+    threads?: number;
+    /** prompt batch size, the same for every model (default 512) */
+    batchSize?: number;
+    /** layers on a GPU, where one exists (default 0: CPU, comparable everywhere) */
+    gpuLayers?: number;
+}
+
 export type Request =
     | { id: number; type: "load"; modelId: string; options: LoadOptions }
     | { id: number; type: "unload"; modelId: string }
-    | { id: number; type: "inspect"; modelPath: string }
-    | { id: number; type: "chat"; modelId: string; chatId: string; messages: ChatMessage[]; maxTokens?: number }
+    | { id: number; type: "inspect"; modelPath: string; tokens?: number; densePath?: string; cacheType?: CacheType; measure?: boolean }
+    | { id: number; type: "chat"; modelId: string; chatId: string; messages: ChatMessage[]; maxTokens?: number; temperature?: number }
     | { id: number; type: "complete"; modelId: string; prompt: string; maxTokens?: number }
+    | { id: number; type: "bench"; options: BenchOptions }
     | { id: number; type: "stop"; target: number }
     | { id: number; type: "shutdown" };
 
+export type RequestType = Request["type"];
+
+/** What each request's `result` carries. */
+export interface ResultOf {
+    load: LoadResult;
+    unload: { modelId: string; unloaded: boolean };
+    inspect: InspectReport;
+    chat: GenerationResult;
+    complete: GenerationResult;
+    bench: BenchRow[];
+    stop: { stopped: boolean };
+    shutdown: { ok: true };
+}
+
 export type Event =
     | { id: number; type: "token"; text: string }
-    | { id: number; type: "metrics"; metrics: Metrics };
+    | { id: number; type: "metrics"; metrics: Metrics }
+    | { id: number; type: "progress"; message: string };
+
+/** An error as it crosses the process boundary; the client revives it as the named class. */
+export interface ErrorPayload {
+    name: string;
+    message: string;
+    /** structured fields of the named error (path, layer, log tail, ...) */
+    details?: Record<string, unknown>;
+}
+
+/** Sent once, with id 0, when the engine process is up and listening. */
+export interface ReadyMessage { id: 0; type: "ready"; pid: number }
 
 export type Reply =
     | { id: number; type: "result"; value: unknown }
-    | { id: number; type: "error"; error: { name: string; message: string } }
-    | Event;
+    | { id: number; type: "error"; error: ErrorPayload }
+    | Event
+    | ReadyMessage;

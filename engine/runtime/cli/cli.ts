@@ -1,0 +1,98 @@
+import {parseArgs, type ParseArgsConfig} from "node:util";
+import {EngineClient} from "../client/EngineClient.js";
+import {EngineError} from "../errors/EngineError.js";
+import {UsageError} from "./UsageError.js";
+import {inspectCommand} from "./inspectCommand.js";
+import {completeCommand} from "./completeCommand.js";
+import {chatCommand} from "./chatCommand.js";
+import {benchCommand} from "./benchCommand.js";
+import type {CliCommand, CliContext} from "./CliCommand.js";
+
+export const usage = `recurformer — RecurFormer Desktop's engine on the command line
+
+  recurformer inspect MODEL.gguf [--tokens N] [--dense DENSE.gguf] [--cache-type f16|q8_0] [--no-measure]
+      JSON: architecture, shape, KV bytes per token, recurrent state bytes, cache bytes at N tokens,
+      the dense figure and ratio, and llama.cpp's own KV buffer for a context of N tokens (measured).
+  recurformer complete [--model MODEL.gguf] --prompt-file FILE [--max-tokens N] [--context N] [--threads N]
+      the greedy continuation of a raw prompt (no chat template), nothing else on stdout.
+  recurformer chat [--model MODEL.gguf] [--context N] [--max-tokens N] [--system TEXT] [--temperature T]
+      a terminal chat; /reset starts over, /exit (or Ctrl+D) leaves, Ctrl+C stops an answer.
+  recurformer bench --models A.gguf,B.gguf[,C.gguf] [--contexts 1024,4096,16384] [--threads 2]
+                    [--decode 32] [--batch 512] [--json FILE]
+      prefill and decode tokens/s and cache bytes per model and context, with B/A (C/A) ratios
+      measured in the same run.
+
+  Every command: --cpu (no GPU backend), --verbose (echo the engine's log to stderr).
+  Without --model, complete and chat use the shipped default model (assets/models/).`;
+
+/** Options every command takes. */
+const commonOptions = {
+    cpu: {type: "boolean"},
+    verbose: {type: "boolean"},
+    help: {type: "boolean", short: "h"}
+} as const satisfies ParseArgsConfig["options"];
+
+const commands: Record<string, CliCommand> = {
+    inspect: inspectCommand,
+    complete: completeCommand,
+    chat: chatCommand,
+    bench: benchCommand
+};
+
+/** Runs the CLI; returns the exit code (0 ok, 1 error, 2 usage). */
+export async function main(argv: string[]): Promise<number> {
+    const [name, ...rest] = argv;
+    if (name == null || name === "--help" || name === "-h" || name === "help") {
+        process.stdout.write(usage + "\n");
+        return name == null ? 2 : 0;
+    }
+    const command = commands[name];
+    if (command == null) {
+        process.stderr.write(`recurformer: unknown command '${name}'\n\n${usage}\n`);
+        return 2;
+    }
+
+    let engine: EngineClient | undefined;
+    try {
+        let parsed;
+        try {
+            parsed = parseArgs({args: rest, options: {...commonOptions, ...command.options}, allowPositionals: true, strict: true});
+        } catch (err) {
+            throw new UsageError(err instanceof Error ? err.message : String(err));
+        }
+        if (parsed.values.help === true) {
+            process.stdout.write(usage + "\n");
+            return 0;
+        }
+        const verbose = parsed.values.verbose === true;
+        if (parsed.values.cpu === true)
+            process.env.RECURFORMER_GPU = "false";
+
+        await command.run({
+            values: parsed.values as CliContext["values"],
+            positionals: parsed.positionals,
+            startEngine: async () => {
+                engine = await EngineClient.start({
+                    onLog: verbose ? (line) => process.stderr.write(line + "\n") : undefined
+                });
+                return engine;
+            },
+            stdout: process.stdout,
+            stderr: process.stderr
+        });
+        return 0;
+    } catch (err) {
+        if (err instanceof UsageError) {
+            process.stderr.write(`recurformer: ${err.message}\n\n${usage}\n`);
+            return 2;
+        }
+        const message = err instanceof EngineError || (err instanceof Error && err.name.endsWith("Error") && err.name !== "Error")
+            ? `${err.name}: ${err.message}`
+            : err instanceof Error ? err.message : String(err);
+        process.stderr.write(`recurformer: ${message}\n`);
+        return 1;
+    } finally {
+        if (engine?.running)
+            await engine.shutdown().catch(() => undefined);
+    }
+}

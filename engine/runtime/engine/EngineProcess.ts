@@ -1,0 +1,255 @@
+import type {
+    BenchOptions, BenchRow, ChatMessage, CacheType, Event, InspectReport, LoadOptions, LoadResult, Request, RequestType, ResultOf
+} from "../protocol.js";
+import {CacheMeter} from "../CacheMeter.js";
+import {ChatRun} from "../ChatRun.js";
+import {BenchRun} from "../BenchRun.js";
+import {LoadedModel} from "../LoadedModel.js";
+import {GgufShape} from "../gguf/GgufShape.js";
+import {LlamaBackend} from "../llama/LlamaBackend.js";
+import {LlamaLog, type LlamaLogLine} from "../llama/LlamaLog.js";
+import {ModelNotLoadedError} from "../errors/ModelNotLoadedError.js";
+import {EngineStoppedError} from "../errors/EngineStoppedError.js";
+import {toErrorPayload} from "../errors/reviveError.js";
+import type {EnginePort} from "./EnginePort.js";
+
+export interface EngineProcessOptions {
+    /** where llama.cpp's log lines go besides the in-memory ring (default: this process's stderr, so the parent has the tail if llama.cpp aborts) */
+    onLogLine?: (line: LlamaLogLine) => void;
+    /** "auto" or false (CPU only); default $RECURFORMER_GPU, else "auto" */
+    gpu?: "auto" | false;
+    /** called after `shutdown` has answered (default: exit the process) */
+    onShutdown?: () => void;
+}
+
+/** Tokens in `inspect` when the request names none. */
+export const defaultInspectTokens = 4096;
+
+/**
+ * The engine: the process that hosts node-llama-cpp. It answers the protocol's requests
+ * (load, unload, inspect, chat, complete, bench, stop, shutdown), several at a time; loads and
+ * context creations run one after another so llama.cpp's log can be attributed to them.
+ */
+export class EngineProcess {
+    private readonly port: EnginePort;
+    private readonly log: LlamaLog;
+    private readonly gpu?: "auto" | false;
+    private readonly onShutdown: () => void;
+    private backend?: Promise<LlamaBackend>;
+    private readonly models = new Map<string, LoadedModel>();
+    private readonly running = new Map<number, AbortController>();
+    /** serializes loads and context creations */
+    private loadQueue: Promise<unknown> = Promise.resolve();
+    private shuttingDown = false;
+
+    public constructor(port: EnginePort, options: EngineProcessOptions = {}) {
+        this.port = port;
+        this.gpu = options.gpu;
+        this.onShutdown = options.onShutdown ?? (() => process.exit(0));
+        this.log = new LlamaLog({
+            onLine: options.onLogLine ?? ((line) => process.stderr.write(`[llama.cpp ${line.level}] ${line.text}\n`))
+        });
+    }
+
+    /** Starts answering requests and says it is ready. */
+    public start(): void {
+        this.port.onMessage((request) => void this.handle(request));
+        this.port.onDisconnect(() => process.exit(0));
+        this.port.send({id: 0, type: "ready", pid: process.pid});
+    }
+
+    public async handle(request: Request): Promise<void> {
+        try {
+            if (this.shuttingDown && request.type !== "stop")
+                throw new EngineStoppedError(request.type);
+            const value = await this.dispatch(request);
+            this.port.send({id: request.id, type: "result", value});
+        } catch (err) {
+            this.port.send({id: request.id, type: "error", error: toErrorPayload(err)});
+        }
+        if (request.type === "shutdown")
+            this.onShutdown();
+    }
+
+    private async dispatch(request: Request): Promise<ResultOf[RequestType]> {
+        switch (request.type) {
+            case "load": return this.load(request.modelId, request.options);
+            case "unload": return this.unload(request.modelId);
+            case "inspect": return this.inspect(request);
+            case "chat": return this.generate(request.id, request.modelId, {chatId: request.chatId, messages: request.messages}, request.maxTokens, request.temperature);
+            case "complete": return this.generate(request.id, request.modelId, {prompt: request.prompt}, request.maxTokens);
+            case "bench": return this.bench(request.id, request.options);
+            case "stop": return this.stop(request.target);
+            case "shutdown": return this.shutdown();
+        }
+    }
+
+    private getBackend(): Promise<LlamaBackend> {
+        this.backend ??= LlamaBackend.load({gpu: this.gpu, log: this.log}).catch((err: unknown) => {
+            this.backend = undefined;
+            throw err;
+        });
+        return this.backend;
+    }
+
+    private serialized<T>(work: () => Promise<T>): Promise<T> {
+        const result = this.loadQueue.then(work, work);
+        this.loadQueue = result.catch(() => undefined);
+        return result;
+    }
+
+    private async load(modelId: string, options: LoadOptions): Promise<LoadResult> {
+        // the file is read and checked before llama.cpp sees it
+        const shape = await GgufShape.read(options.modelPath);
+        const backend = await this.getBackend();
+        return this.serialized(async () => {
+            const previous = this.models.get(modelId);
+            if (previous != null) {
+                this.models.delete(modelId);
+                await previous.dispose();
+            }
+            const model = await LoadedModel.load(backend, modelId, shape, options);
+            this.models.set(modelId, model);
+            return model.describe();
+        });
+    }
+
+    private async unload(modelId: string): Promise<ResultOf["unload"]> {
+        const model = this.models.get(modelId);
+        if (model == null)
+            return {modelId, unloaded: false};
+        this.models.delete(modelId);
+        for (const slot of model.slots)
+            if (slot.busy)
+                for (const controller of this.running.values())
+                    controller.abort();
+        await model.dispose();
+        return {modelId, unloaded: true};
+    }
+
+    private async inspect({modelPath, tokens = defaultInspectTokens, densePath, cacheType = "f16", measure = true}: {
+        modelPath: string, tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean
+    }): Promise<InspectReport> {
+        const shape = await GgufShape.read(modelPath);
+        const denseShape = densePath != null ? await GgufShape.read(densePath) : undefined;
+        const kvBytesPerToken = shape.kvBytesPerToken(cacheType);
+        const meter = new CacheMeter(shape.shape, {cacheType, ...(denseShape != null ? {dense: denseShape.shape} : {})});
+        const report: InspectReport = {
+            modelPath,
+            shape: shape.shape,
+            tokens,
+            cacheType,
+            kvBytesPerToken,
+            recurrentStateBytes: meter.recurrentStateBytes,
+            cacheBytesComputed: meter.bytesAt(tokens)
+        };
+        const denseBytes = meter.denseBytesAt(tokens);
+        if (denseBytes != null && meter.denseFrom != null)
+            report.dense = {
+                from: meter.denseFrom,
+                ...(densePath != null ? {path: densePath} : {}),
+                kvBytesPerToken: meter.denseKvBytesPerToken!,
+                cacheBytesComputed: denseBytes,
+                ratio: meter.bytesAt(tokens) / denseBytes
+            };
+        if (!measure)
+            return report;
+
+        // create a context of `tokens` tokens and read what llama.cpp allocated
+        const backend = await this.getBackend();
+        await this.serialized(async () => {
+            const model = await LoadedModel.loadModel(backend, modelPath, 0);
+            try {
+                const {context, buffers} = await LoadedModel.createContext(backend, model, modelPath, {contextSize: tokens, sequences: 1, cacheType, batchSize: Math.min(512, tokens)});
+                try {
+                    const cells = buffers.kvCells ?? context.contextSize;
+                    const computed = meter.contextBuffers(cells, 1);
+                    // the log prints MiB with 2 decimals: K and V are each within 0.005 MiB
+                    const tolerance = 0.0051 * 1024 * 1024;
+                    const kvMeasured = buffers.kBytesMeasured != null && buffers.vBytesMeasured != null
+                        ? buffers.kBytesMeasured + buffers.vBytesMeasured
+                        : buffers.kvBufferBytesMeasured;
+                    report.measured = {
+                        ...buffers,
+                        contextSize: context.contextSize,
+                        kvBufferBytesComputed: computed.kvBufferBytes,
+                        recurrentBufferBytesComputed: computed.recurrentBufferBytes,
+                        kvAgrees: kvMeasured == null
+                            ? computed.kvBufferBytes === 0
+                            : Math.abs(kvMeasured - computed.kvBufferBytes) <= 2 * tolerance,
+                        recurrentAgrees: buffers.recurrentBufferBytesMeasured == null
+                            ? computed.recurrentBufferBytes === 0
+                            : Math.abs(buffers.recurrentBufferBytesMeasured - computed.recurrentBufferBytes) <= tolerance
+                    };
+                } finally {
+                    await context.dispose();
+                }
+            } finally {
+                await model.dispose();
+            }
+        });
+        return report;
+    }
+
+    private async generate(
+        id: number, modelId: string, what: {chatId: string, messages: ChatMessage[]} | {prompt: string},
+        maxTokens?: number, temperature?: number
+    ): Promise<ResultOf["chat"]> {
+        const model = this.models.get(modelId);
+        if (model == null)
+            throw new ModelNotLoadedError(modelId, [...this.models.keys()]);
+        const slot = model.acquire("chatId" in what ? what.chatId : undefined);
+        const controller = new AbortController();
+        this.running.set(id, controller);
+        try {
+            const run = new ChatRun(model, slot, {
+                signal: controller.signal,
+                ...(maxTokens != null ? {maxTokens} : {}),
+                ...(temperature != null ? {temperature} : {}),
+                onText: (text) => this.emit({id, type: "token", text}),
+                onMetrics: (metrics) => this.emit({id, type: "metrics", metrics})
+            });
+            return "prompt" in what
+                ? await run.complete(what.prompt)
+                : await run.chat(what.messages);
+        } finally {
+            this.running.delete(id);
+            model.release(slot);
+        }
+    }
+
+    private async bench(id: number, options: BenchOptions): Promise<BenchRow[]> {
+        const backend = await this.getBackend();
+        const controller = new AbortController();
+        this.running.set(id, controller);
+        try {
+            return await this.serialized(() =>
+                new BenchRun(backend, options, (message) => this.emit({id, type: "progress", message}), controller.signal).run());
+        } finally {
+            this.running.delete(id);
+        }
+    }
+
+    private stop(target: number): ResultOf["stop"] {
+        const controller = this.running.get(target);
+        controller?.abort();
+        return {stopped: controller != null};
+    }
+
+    private async shutdown(): Promise<ResultOf["shutdown"]> {
+        this.shuttingDown = true;
+        for (const controller of this.running.values())
+            controller.abort();
+        for (const [modelId, model] of this.models) {
+            this.models.delete(modelId);
+            await model.dispose().catch(() => undefined);
+        }
+        const backend = await this.backend?.catch(() => undefined);
+        await backend?.llama.dispose().catch(() => undefined);
+        return {ok: true};
+    }
+
+    private emit(event: Event): void {
+        this.port.send(event);
+    }
+}
