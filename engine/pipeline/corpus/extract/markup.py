@@ -86,7 +86,12 @@ def extract_rst(roots, sink):
     for root in roots:
         paths = sorted(glob.glob(os.path.join(root, "usr/share/doc/python3*/html/_sources/**/*.rst.txt"),
                                  recursive=True))
+        seen = set()
         for path in paths:
+            real = os.path.realpath(path)
+            if real in seen:
+                continue  # /usr/share/doc/python3.11-doc/html is a link to ../python3.11/html
+            seen.add(real)
             if "/whatsnew/" in path and "3.11" not in path:
                 continue  # old release notes: long lists of changed names
             with open(path, encoding="utf-8", errors="replace") as f:
