@@ -10,6 +10,7 @@ import type { EngineHost } from "./EngineSupervisor.js";
 
 /** Compiled engine entry points, first found wins; RECURFORMER_ENGINE_ENTRY overrides. */
 const CANDIDATES = [
+    "dist/engine/runtime/engine/engineMain.js",
     "dist/engine/runtime/engineMain.js",
     "dist/engine/runtime/engine-main.js",
     "dist/engine/runtime/EngineProcess.js",

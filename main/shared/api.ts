@@ -189,7 +189,7 @@ export interface ApiMethods {
 
     "chats.list": { params: undefined; result: ChatSummary[] };
     "chats.get": { params: { chatId: string }; result: Chat };
-    "chats.create": { params: { modelId?: string }; result: Chat };
+    "chats.create": { params: { modelId?: string } | undefined; result: Chat };
     "chats.rename": { params: { chatId: string; title: string }; result: Chat };
     "chats.delete": { params: { chatId: string }; result: ChatSummary[] };
     "chats.setModel": { params: { chatId: string; modelId: string }; result: Chat };

@@ -1,0 +1,34 @@
+/**
+ * The renderer's one handle on the app: the preload's `window.recurformer` in Electron, or the
+ * WebSocket bridge in a browser. Stores call `call()`; nothing else talks to the outside.
+ */
+import type { ApiMethod, ParamsOf, RecurformerApi, ResultOf } from "../../../main/shared/api";
+import { createWsBridge, type ConnectionState } from "./wsBridge";
+
+declare global {
+    interface Window {
+        recurformer?: RecurformerApi & { onMenu?(listener: (command: { view?: string; action?: string }) => void): () => void };
+    }
+}
+
+let api: RecurformerApi | undefined;
+const connectionListeners = new Set<(state: ConnectionState) => void>();
+
+export function getApi(): RecurformerApi {
+    if (!api) api = window.recurformer ?? createWsBridge((state) => connectionListeners.forEach((l) => l(state)));
+    return api;
+}
+
+/** Tests replace the transport with a fake. */
+export function setApi(replacement: RecurformerApi): void {
+    api = replacement;
+}
+
+export function onConnection(listener: (state: ConnectionState) => void): () => void {
+    connectionListeners.add(listener);
+    return () => connectionListeners.delete(listener);
+}
+
+export function call<M extends ApiMethod>(method: M, ...params: ParamsOf<M> extends undefined ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
+    return getApi().invoke(method, params[0] as ParamsOf<M>);
+}

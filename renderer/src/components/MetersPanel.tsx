@@ -1,0 +1,135 @@
+/**
+ * Live meters beside the chat: context use, cache bytes (ours computed / dense computed /
+ * llama.cpp measured), speed (prefill, decode, first token) each beside the dense baseline,
+ * and the snapshot size. Every figure says whether it is computed or measured.
+ */
+import type { Chat, Metrics } from "../../../main/shared/api";
+import { formatBytes, formatMs, formatPercent, formatRate, formatTokens } from "../lib/format";
+import { useCompare } from "../stores/compare";
+import { chooseBaseline, meterFigures, timeAgo, useMetrics, type BaselineChoice } from "../stores/metrics";
+import { headSummary, modelLabel, useModels } from "../stores/models";
+import { Icon } from "./Icon";
+
+export function MetersPanel({ chat }: { chat?: Chat }) {
+    const live = useMetrics((s) => (chat ? s.live[chat.id] : undefined));
+    const baselines = useMetrics((s) => s.baselines);
+    const models = useModels((s) => s.models);
+    const compareDense = useCompare((s) => (s.sides.dense.status === "streaming" ? s.sides.dense.last : undefined));
+    const model = models.find((m) => m.id === chat?.modelId);
+    const dense = model?.pairedDenseId ? models.find((m) => m.id === model.pairedDenseId) : undefined;
+
+    const lastAssistant = [...(chat?.messages ?? [])].reverse().find((m) => m.role === "assistant");
+    const metrics: Metrics | undefined = live && lastAssistant && live.messageId === lastAssistant.id && (lastAssistant.status === "streaming" || !lastAssistant.metrics)
+        ? live.metrics
+        : lastAssistant?.metrics ?? (live?.metrics);
+    const f = meterFigures(metrics);
+    const streaming = lastAssistant?.status === "streaming";
+    const isDense = model?.kind === "dense";
+    const baseline = !isDense && f ? chooseBaseline(dense?.id, f.tokensInContext, baselines, compareDense) : undefined;
+    const heads = model ? headSummary(model) : undefined;
+
+    const maxBar = Math.max(f?.denseCacheBytesComputed ?? 0, f?.cacheBytesComputed ?? 0, f?.stateBytesMeasured ?? 0, 1);
+
+    return (
+        <aside className="meters" data-testid="meters" data-live={streaming ? "yes" : "no"}>
+            <div className="meters-head">
+                <div>
+                    <div className="meters-title">Live meters</div>
+                    <div className="meters-sub">{model ? modelLabel(model) : "no model"}</div>
+                </div>
+                <span className={`live-pill ${streaming ? "on" : ""}`}>{streaming ? (f?.phase === "prefill" ? "reading" : "decoding") : "idle"}</span>
+            </div>
+
+            <section className="meter-card">
+                <div className="meter-label">Tokens in context</div>
+                <div className="meter-big mono" data-testid="meter-context">
+                    {f ? formatTokens(f.tokensInContext) : "—"}<span className="meter-of"> / {f ? formatTokens(f.contextSize) : model ? formatTokens(model.settings.contextSize) : "—"}</span>
+                </div>
+                <div className="progress thin"><div className="progress-fill" style={{ width: `${(f?.contextFill ?? 0) * 100}%` }} /></div>
+            </section>
+
+            <section className="meter-card">
+                <div className="meter-label"><Icon name="memory" size={14} /> Cache memory</div>
+                <div className="meter-big mono" data-testid="meter-cache">{formatBytes(f?.cacheBytesComputed)}</div>
+                <div className="meter-note">{isDense ? "this dense model's KV cache" : "KV of kept heads + recurrent state"} · <b>computed</b></div>
+                <div className="cache-bars">
+                    <CacheBar label={isDense ? "Dense (this model)" : "RecurFormer"} tag="computed" value={f?.cacheBytesComputed} max={maxBar} kind="ours" testId="bar-ours" />
+                    {!isDense && <CacheBar label={`Dense source${dense ? "" : " (from provenance)"}`} tag="computed" value={f?.denseCacheBytesComputed} max={maxBar} kind="dense" testId="bar-dense" />}
+                    <CacheBar label="llama.cpp state size" tag="measured" value={f?.stateBytesMeasured} max={maxBar} kind="measured" testId="bar-measured" />
+                </div>
+                {f?.savedFraction != null && !isDense && (
+                    <div className="saved" data-testid="meter-saved">
+                        <span className="saved-value">{formatPercent(f.savedFraction)}</span> less cache than dense at {formatTokens(f.tokensInContext)} tokens
+                    </div>
+                )}
+                {f?.kvBufferBytesMeasured != null && (
+                    <div className="meter-row"><span>KV buffer allocated for the context</span><span className="mono">{formatBytes(f.kvBufferBytesMeasured)} <em>measured</em></span></div>
+                )}
+            </section>
+
+            <section className="meter-card">
+                <div className="meter-label"><Icon name="bolt" size={14} /> Speed</div>
+                <SpeedRow label="Prefill" unit="tok/s" ours={f?.prefillTokensPerSecond} dense={baseline?.figure.prefillTokensPerSecond} higherIsBetter testId="meter-prefill" format={formatRate} />
+                <SpeedRow label="Decode" unit="tok/s" ours={f?.decodeTokensPerSecond} dense={baseline?.figure.decodeTokensPerSecond} higherIsBetter testId="meter-decode" format={formatRate} />
+                <SpeedRow label="First token" unit="" ours={f?.timeToFirstTokenMs} dense={baseline?.figure.timeToFirstTokenMs} testId="meter-ttft" format={formatMs} />
+                <BaselineNote isDense={isDense} baseline={baseline} hasDense={Boolean(dense)} />
+            </section>
+
+            <section className="meter-card">
+                <div className="meter-label"><Icon name="clock" size={14} /> Snapshot</div>
+                <div className="meter-row">
+                    <span>Sequence checkpoint</span>
+                    <span className="mono" data-testid="meter-snapshot">{formatBytes(lastAssistant?.snapshotBytes ?? f?.checkpointBytesMeasured)} {lastAssistant?.snapshotBytes != null || f?.checkpointBytesMeasured != null ? <em>measured</em> : null}</span>
+                </div>
+                <div className="meter-note">
+                    {isDense
+                        ? "A dense model rolls back by trimming its KV cache; no checkpoint is needed."
+                        : "Taken after a document is read and after each answer, so follow-ups and Regenerate never re-read it. RecurFormer's is small: a fixed recurrent state plus the KV of the kept heads only."}
+                </div>
+            </section>
+
+            {model?.shape && (
+                <section className="meter-card subtle">
+                    <div className="meter-row"><span>Architecture</span><span className="mono">{model.shape.architecture}</span></div>
+                    {heads && !isDense && <div className="meter-row"><span>KV groups kept / replaced</span><span className="mono">{heads.kept} / {heads.replaced}</span></div>}
+                    <div className="meter-row"><span>KV bytes per token</span><span className="mono">{formatBytes(model.shape.kvBytesPerToken)}</span></div>
+                    {!isDense && <div className="meter-row"><span>Recurrent state (fixed)</span><span className="mono">{formatBytes(model.shape.recurrentStateBytes)}</span></div>}
+                </section>
+            )}
+        </aside>
+    );
+}
+
+function CacheBar({ label, tag, value, max, kind, testId }: { label: string; tag: "computed" | "measured"; value?: number; max: number; kind: string; testId: string }) {
+    return (
+        <div className={`cache-bar ${kind}`} data-testid={testId} data-value={value ?? ""}>
+            <div className="cache-bar-top">
+                <span>{label} <em className={`tag ${tag}`}>{tag}</em></span>
+                <span className="mono">{formatBytes(value)}</span>
+            </div>
+            <div className="progress thin"><div className="progress-fill" style={{ width: `${value ? Math.max(1.5, (value / max) * 100) : 0}%` }} /></div>
+        </div>
+    );
+}
+
+function SpeedRow({ label, unit, ours, dense, higherIsBetter, testId, format }: { label: string; unit: string; ours?: number; dense?: number; higherIsBetter?: boolean; testId: string; format: (n?: number) => string }) {
+    const ratio = ours && dense ? (higherIsBetter ? ours / dense : dense / ours) : undefined;
+    return (
+        <div className="speed-row" data-testid={testId} data-value={ours ?? ""}>
+            <span className="speed-label">{label}</span>
+            <span className="speed-ours mono">{format(ours)}{ours != null && unit ? <small> {unit}</small> : null}</span>
+            <span className="speed-dense mono" title="dense baseline">{dense != null ? `dense ${format(dense)}` : ""}</span>
+            {ratio != null && <span className={`ratio ${ratio >= 1 ? "good" : "bad"}`}>{ratio.toFixed(2)}×</span>}
+        </div>
+    );
+}
+
+function BaselineNote({ isDense, baseline, hasDense }: { isDense: boolean; baseline?: BaselineChoice; hasDense: boolean }) {
+    let text: string;
+    if (isDense) text = "This is a dense model: its figures become the baseline for its RecurFormer conversions.";
+    else if (!hasDense) text = "The dense source model is not in the model list, so its speed cannot be measured; cache figures are computed from provenance.";
+    else if (!baseline) text = "No dense measurement yet: run Compare to measure the dense model at this context length.";
+    else if (baseline.source === "live") text = "Dense figures: measured now, in the running comparison.";
+    else text = `Dense figures: last measured ${timeAgo(baseline.measuredAt!)} at ${formatTokens(baseline.figure.tokensInContext)} tokens (${new Date(baseline.measuredAt!).toLocaleString()}).`;
+    return <div className="meter-note" data-testid="baseline-note">{text} All rates <b>measured</b>.</div>;
+}

@@ -1,0 +1,115 @@
+/**
+ * Live metrics per chat (the latest event of the running answer) and dense baselines.
+ * Everything shown in the meters is derived here, in selectors, from what the engine sent:
+ * nothing is stored twice.
+ */
+import { create } from "zustand";
+import type { BaselineFigure, Metrics } from "../../../main/shared/api";
+import { call } from "../api/client";
+
+interface Live { messageId: string; metrics: Metrics; at: number }
+
+interface MetricsState {
+    live: Record<string, Live>;
+    baselines: BaselineFigure[];
+    push(chatId: string, messageId: string, metrics: Metrics): void;
+    setBaselines(baselines: BaselineFigure[]): void;
+    init(): Promise<void>;
+}
+
+export const useMetrics = create<MetricsState>((set, get) => ({
+    live: {},
+    baselines: [],
+    push: (chatId, messageId, metrics) => set({ live: { ...get().live, [chatId]: { messageId, metrics, at: Date.now() } } }),
+    setBaselines: (baselines) => set({ baselines }),
+    async init() {
+        set({ baselines: await call("baselines.list") });
+    },
+}));
+
+// ---- derived numbers
+
+export interface MeterFigures {
+    tokensInContext: number;
+    contextSize: number;
+    /** 0..1 */
+    contextFill: number;
+    cacheBytesComputed: number;
+    denseCacheBytesComputed?: number;
+    /** 1 - ours/dense, computed */
+    savedFraction?: number;
+    stateBytesMeasured?: number;
+    kvBufferBytesMeasured?: number;
+    checkpointBytesMeasured?: number;
+    prefillTokensPerSecond?: number;
+    decodeTokensPerSecond?: number;
+    timeToFirstTokenMs?: number;
+    promptTokens?: number;
+    phase: Metrics["phase"];
+    /** 0..1 while a prompt is read in (prefill) */
+    prefillProgress?: number;
+}
+
+export function meterFigures(m: Metrics | undefined): MeterFigures | undefined {
+    if (!m) return undefined;
+    const dense = m.denseCacheBytesComputed;
+    const prefillProgress = m.phase === "prefill" && m.promptTokens ? Math.min(1, m.tokensInContext / m.promptTokens) : undefined;
+    return {
+        tokensInContext: m.tokensInContext,
+        contextSize: m.contextSize,
+        contextFill: m.contextSize > 0 ? Math.min(1, m.tokensInContext / m.contextSize) : 0,
+        cacheBytesComputed: m.cacheBytesComputed,
+        denseCacheBytesComputed: dense,
+        savedFraction: dense && dense > 0 ? 1 - m.cacheBytesComputed / dense : undefined,
+        stateBytesMeasured: m.stateBytesMeasured,
+        kvBufferBytesMeasured: m.kvBufferBytesMeasured,
+        checkpointBytesMeasured: m.checkpointBytesMeasured,
+        prefillTokensPerSecond: m.prefillTokensPerSecond,
+        decodeTokensPerSecond: m.decodeTokensPerSecond,
+        timeToFirstTokenMs: m.timeToFirstTokenMs,
+        promptTokens: m.promptTokens,
+        phase: m.phase,
+        prefillProgress,
+    };
+}
+
+export interface BaselineChoice {
+    figure: Pick<BaselineFigure, "prefillTokensPerSecond" | "decodeTokensPerSecond" | "timeToFirstTokenMs" | "tokensInContext">;
+    /** "live" = measured right now in a running comparison; "last" = an earlier measurement */
+    source: "live" | "last";
+    measuredAt?: number;
+}
+
+/** The dense figure to show beside ours: a running comparison's, else the nearest earlier one (by context length). */
+export function chooseBaseline(
+    denseModelId: string | undefined,
+    tokensInContext: number,
+    baselines: BaselineFigure[],
+    liveDense?: Metrics,
+): BaselineChoice | undefined {
+    if (liveDense && liveDense.modelId === denseModelId) {
+        return { figure: { ...liveDense }, source: "live" };
+    }
+    if (!denseModelId) return undefined;
+    let best: BaselineFigure | undefined;
+    let bestScore = Infinity;
+    for (const b of baselines) {
+        if (b.denseModelId !== denseModelId || (!b.decodeTokensPerSecond && !b.prefillTokensPerSecond)) continue;
+        // distance in log2 of context length; newer wins ties
+        const score = Math.abs(Math.log2(Math.max(1, b.tokensInContext)) - Math.log2(Math.max(1, tokensInContext)));
+        if (score < bestScore - 1e-9 || (Math.abs(score - bestScore) < 1e-9 && best && b.measuredAt > best.measuredAt)) {
+            best = b;
+            bestScore = score;
+        }
+    }
+    return best ? { figure: best, source: "last", measuredAt: best.measuredAt } : undefined;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 d ago" */
+export function timeAgo(at: number, now = Date.now()): string {
+    const s = Math.max(0, Math.round((now - at) / 1000));
+    if (s < 45) return "just now";
+    if (s < 3600) return `${Math.round(s / 60)} min ago`;
+    if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+    return `${Math.round(s / 86400)} d ago`;
+}

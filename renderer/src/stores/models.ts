@@ -1,0 +1,75 @@
+/** Models: the list from the core, and the actions on it. Derived figures live in selectors. */
+import { create } from "zustand";
+import type { ModelInfo, ModelSettings } from "../../../main/shared/api";
+import { call } from "../api/client";
+import { reportError, useApp } from "./app";
+
+interface ModelsState {
+    models: ModelInfo[];
+    setModels(models: ModelInfo[]): void;
+    refresh(): Promise<void>;
+    load(modelId: string): Promise<void>;
+    unload(modelId: string): Promise<void>;
+    setSettings(modelId: string, settings: Partial<ModelSettings>): Promise<boolean>;
+    addByPath(path: string): Promise<void>;
+    pick(): Promise<void>;
+    remove(modelId: string): Promise<void>;
+}
+
+export const useModels = create<ModelsState>((set) => ({
+    models: [],
+    setModels: (models) => set({ models }),
+    async refresh() {
+        set({ models: await call("models.list") });
+    },
+    async load(modelId) {
+        await call("models.load", { modelId }).catch(reportError("Could not load the model"));
+    },
+    async unload(modelId) {
+        await call("models.unload", { modelId }).catch(reportError("Could not unload the model"));
+    },
+    async setSettings(modelId, settings) {
+        const ok = await call("models.setSettings", { modelId, settings }).then(() => true, reportError("Settings were not applied"));
+        return Boolean(ok);
+    },
+    async addByPath(path) {
+        const model = await call("models.add", { path }).catch(reportError("Could not add the model"));
+        if (model) useApp.getState().notify({ kind: model.error ? "error" : "success", title: model.error ? `${model.fileName} was added but cannot be used` : `Added ${model.fileName}`, text: model.error });
+    },
+    async pick() {
+        const model = await call("models.pickFile").catch(reportError("Could not add the model"));
+        if (model) useApp.getState().notify({ kind: "success", title: `Added ${model.fileName}` });
+    },
+    async remove(modelId) {
+        await call("models.remove", { modelId }).catch(reportError("Could not remove the model"));
+    },
+}));
+
+// ---- selectors
+
+export const selectModel = (id: string | undefined) => (s: ModelsState) => s.models.find((m) => m.id === id);
+
+export function modelLabel(model: ModelInfo | undefined): string {
+    if (!model) return "no model";
+    return model.shape?.name && model.shape.name !== model.fileName.replace(/\.gguf$/i, "") ? `${model.shape.name} · ${model.fileName}` : model.fileName;
+}
+
+/** Kept / replaced KV groups over all layers, from the shape. */
+export function headSummary(model: ModelInfo): { kept: number; replaced: number; total: number } | undefined {
+    const shape = model.shape;
+    if (!shape) return undefined;
+    const kept = shape.kvHeadsPerLayer.reduce((a, b) => a + b, 0);
+    const total = shape.sourceKvHeads ? shape.sourceKvHeads * shape.layers : kept;
+    return { kept, replaced: total - kept, total };
+}
+
+/** Dense/RecurFormer pairs, paired by the core from the GGUF provenance. */
+export function modelPairs(models: ModelInfo[]): { dense: ModelInfo; recurformer: ModelInfo }[] {
+    const pairs: { dense: ModelInfo; recurformer: ModelInfo }[] = [];
+    for (const m of models) {
+        if (m.kind !== "recurformer" || !m.pairedDenseId) continue;
+        const dense = models.find((d) => d.id === m.pairedDenseId);
+        if (dense) pairs.push({ dense, recurformer: m });
+    }
+    return pairs;
+}

@@ -1,0 +1,283 @@
+/**
+ * Side by side: one prompt (optionally with the dropped documents) to the dense model and its
+ * RecurFormer conversion, one after the other or at once (threads split evenly), with live
+ * charts of cache bytes and tokens/s against tokens in context. Exports PNG and CSV.
+ */
+import { useMemo, useRef, useState } from "react";
+import type uPlot from "uplot";
+import type { CompareSide, ModelInfo } from "../../../main/shared/api";
+import { Icon } from "../components/Icon";
+import { Markdown } from "../components/Markdown";
+import { UPlotChart, darkAxis } from "../components/UPlotChart";
+import { downloadBlob, downloadText } from "../lib/download";
+import { formatBytes, formatMs, formatPercent, formatRate, formatTokens } from "../lib/format";
+import { useApp } from "../stores/app";
+import { compareCsv, savedAtCommonTokens, selectRunning, useCompare, type SideState } from "../stores/compare";
+import { useDocuments } from "../stores/documents";
+import { modelLabel, modelPairs, useModels } from "../stores/models";
+
+const COLORS = { dense: "#f0883e", recurformer: "#58a6ff", denseMeasured: "#f0883e", rfMeasured: "#58a6ff" };
+
+export function CompareView() {
+    const models = useModels((s) => s.models);
+    const pairs = useMemo(() => modelPairs(models), [models]);
+    const denseModels = models.filter((m) => m.kind === "dense" && m.shape);
+    const rfModels = models.filter((m) => m.kind === "recurformer" && m.shape);
+    const [denseId, setDenseId] = useState<string>();
+    const [rfId, setRfId] = useState<string>();
+    const [prompt, setPrompt] = useState("Explain, step by step, why a recurrent state has a fixed size while a KV cache grows with every token.");
+    const [maxTokens, setMaxTokens] = useState(96);
+    const [withDocs, setWithDocs] = useState(true);
+    const docs = useDocuments((s) => s.items.filter((d) => d.status === "ready"));
+    const { run, sides, mode, setMode, start, stop } = useCompare();
+    const running = useCompare(selectRunning);
+    const threads = useApp((s) => s.info?.cpuThreads ?? 2);
+    const charts = useRef<{ cache?: uPlot; speed?: uPlot }>({});
+
+    const dense = models.find((m) => m.id === (denseId ?? pairs[0]?.dense.id ?? denseModels[0]?.id));
+    const rf = models.find((m) => m.id === (rfId ?? pairs[0]?.recurformer.id ?? rfModels[0]?.id));
+    const saved = savedAtCommonTokens(sides);
+
+    const cacheData = useMemo(() => alignSeries(sides, [
+        ["dense", (s) => s.cacheBytesComputed],
+        ["recurformer", (s) => s.cacheBytesComputed],
+        ["dense", (s) => s.stateBytesMeasured],
+        ["recurformer", (s) => s.stateBytesMeasured],
+    ]), [sides]);
+    const speedData = useMemo(() => alignSeries(sides, [
+        ["dense", (s) => (s.phase === "decode" || s.phase === "done" ? s.tokensPerSecond : undefined)],
+        ["recurformer", (s) => (s.phase === "decode" || s.phase === "done" ? s.tokensPerSecond : undefined)],
+        ["dense", (s) => (s.phase === "prefill" ? s.tokensPerSecond : undefined)],
+        ["recurformer", (s) => (s.phase === "prefill" ? s.tokensPerSecond : undefined)],
+    ]), [sides]);
+
+    const cacheOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
+        legend: { show: true },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: false } },
+        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("cache bytes", (v) => formatBytes(v))],
+        series: [
+            { label: "tokens" },
+            { label: "dense · computed", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
+            { label: "RecurFormer · computed", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: false }, fill: "rgba(88,166,255,0.08)" },
+            { label: "dense · measured", stroke: COLORS.denseMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: false } },
+            { label: "RecurFormer · measured", stroke: COLORS.rfMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: false } },
+        ],
+    }), []);
+    const speedOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
+        legend: { show: true },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: false } },
+        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("tokens / s", (v) => formatRate(v))],
+        series: [
+            { label: "tokens" },
+            { label: "dense · decode", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
+            { label: "RecurFormer · decode", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: false } },
+            { label: "dense · prefill", stroke: COLORS.dense, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.dense } },
+            { label: "RecurFormer · prefill", stroke: COLORS.recurformer, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.recurformer } },
+        ],
+    }), []);
+
+    const canRun = Boolean(dense && rf && prompt.trim() && !running);
+
+    const exportPng = () => {
+        const canvas = renderPng(run?.prompt ?? prompt, sides, charts.current, dense, rf, run?.mode ?? mode, run?.threadsEach);
+        canvas.toBlob((blob) => blob && downloadBlob(blob, `recurformer-comparison-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.png`), "image/png");
+    };
+
+    return (
+        <div className="compare-view">
+            <header className="view-header">
+                <div>
+                    <h1>Compare</h1>
+                    <div className="view-sub">The same prompt through the dense model and its RecurFormer conversion. Cache figures computed from each shape; state size and speed measured.</div>
+                </div>
+                <div className="header-actions">
+                    <button type="button" className="button ghost" onClick={exportPng} disabled={!run} data-testid="export-png"><Icon name="image" size={14} /> PNG</button>
+                    <button type="button" className="button ghost" onClick={() => downloadText(compareCsv(run, sides), "recurformer-comparison.csv", "text/csv")} disabled={!run} data-testid="export-csv"><Icon name="download" size={14} /> CSV</button>
+                </div>
+            </header>
+
+            <div className="compare-controls">
+                <div className="control-row">
+                    <label className="field">
+                        <span>Dense</span>
+                        <select value={dense?.id ?? ""} onChange={(e) => setDenseId(e.target.value)} data-testid="compare-dense">
+                            {denseModels.map((m) => <option key={m.id} value={m.id}>{modelLabel(m)}</option>)}
+                        </select>
+                    </label>
+                    <label className="field">
+                        <span>RecurFormer</span>
+                        <select value={rf?.id ?? ""} onChange={(e) => setRfId(e.target.value)} data-testid="compare-rf">
+                            {rfModels.map((m) => <option key={m.id} value={m.id}>{modelLabel(m)}{m.pairedDenseId === dense?.id ? " (paired)" : ""}</option>)}
+                        </select>
+                    </label>
+                    <div className="field">
+                        <span>Run</span>
+                        <div className="segmented" role="radiogroup">
+                            <button type="button" className={mode === "sequential" ? "on" : ""} onClick={() => setMode("sequential")} data-testid="mode-sequential">One after the other</button>
+                            <button type="button" className={mode === "parallel" ? "on" : ""} onClick={() => setMode("parallel")} data-testid="mode-parallel">At once</button>
+                        </div>
+                    </div>
+                    <label className="field narrow">
+                        <span>Max tokens</span>
+                        <input type="number" min={1} max={4096} value={maxTokens} onChange={(e) => setMaxTokens(Math.max(1, Number(e.target.value) || 1))} />
+                    </label>
+                </div>
+                <div className="control-row">
+                    <textarea className="compare-prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={2} data-testid="compare-prompt" />
+                    <div className="compare-run">
+                        {running ? (
+                            <button type="button" className="button danger" onClick={() => void stop()} data-testid="compare-stop"><Icon name="stop" size={14} /> Stop</button>
+                        ) : (
+                            <button type="button" className="button primary" disabled={!canRun} onClick={() => void start({ prompt, denseModelId: dense!.id, recurformerModelId: rf!.id, maxTokens, documentIds: withDocs ? docs.map((d) => d.id!) : [] })} data-testid="compare-run">
+                                <Icon name="play" size={14} /> Run both
+                            </button>
+                        )}
+                    </div>
+                </div>
+                <div className="control-foot">
+                    <span>{mode === "parallel" ? `At once: each model gets ${Math.max(1, Math.floor(threads / 2))} of ${threads} threads` : `One after the other: each model gets all ${threads} threads`}</span>
+                    {docs.length > 0 && (
+                        <label className="check"><input type="checkbox" checked={withDocs} onChange={(e) => setWithDocs(e.target.checked)} /> include {docs.length} dropped document{docs.length > 1 ? "s" : ""} ({docs.map((d) => d.name).join(", ")})</label>
+                    )}
+                    {run && <span className="mode-chip" data-testid="compare-mode">{run.mode === "parallel" ? "ran at once" : "ran one after the other"} · {run.threadsEach} threads each</span>}
+                </div>
+            </div>
+
+            <div className="compare-summary" data-testid="compare-summary">
+                <SummaryTile label="Memory saved" value={saved ? formatPercent(saved.saved) : "—"} note={saved ? `at ${formatTokens(saved.tokens)} tokens · computed` : "computed from both shapes"} accent />
+                <SummaryTile label="Decode speed" value={ratioText(sides.recurformer.last?.decodeTokensPerSecond, sides.dense.last?.decodeTokensPerSecond)} note="RecurFormer ÷ dense · measured" />
+                <SummaryTile label="Prefill speed" value={ratioText(sides.recurformer.last?.prefillTokensPerSecond, sides.dense.last?.prefillTokensPerSecond)} note="RecurFormer ÷ dense · measured" />
+                <SummaryTile label="First token" value={ratioText(sides.dense.last?.timeToFirstTokenMs, sides.recurformer.last?.timeToFirstTokenMs)} note="dense time ÷ RecurFormer time · measured" />
+            </div>
+
+            <div className="compare-charts">
+                <div className="chart-card">
+                    <div className="chart-title">Cache bytes vs tokens in context</div>
+                    <UPlotChart options={cacheOptions} data={cacheData} height={230} onReady={(u) => { charts.current.cache = u; }} testId="chart-cache" />
+                </div>
+                <div className="chart-card">
+                    <div className="chart-title">Tokens per second vs tokens in context</div>
+                    <UPlotChart options={speedOptions} data={speedData} height={230} onReady={(u) => { charts.current.speed = u; }} testId="chart-speed" />
+                </div>
+            </div>
+
+            <div className="compare-columns" data-testid="compare-columns">
+                <CompareColumn side="dense" state={sides.dense} model={dense} />
+                <CompareColumn side="recurformer" state={sides.recurformer} model={rf} />
+            </div>
+        </div>
+    );
+}
+
+function ratioText(a?: number, b?: number): string {
+    return a && b ? `${(a / b).toFixed(2)}×` : "—";
+}
+
+function SummaryTile({ label, value, note, accent }: { label: string; value: string; note: string; accent?: boolean }) {
+    return (
+        <div className={`summary-tile ${accent ? "accent" : ""}`}>
+            <div className="summary-label">{label}</div>
+            <div className="summary-value mono">{value}</div>
+            <div className="summary-note">{note}</div>
+        </div>
+    );
+}
+
+function CompareColumn({ side, state, model }: { side: CompareSide; state: SideState; model?: ModelInfo }) {
+    const m = state.last;
+    return (
+        <section className={`compare-column ${side}`} data-testid={`compare-column-${side}`} data-status={state.status} data-samples={state.samples.length}>
+            <div className="column-head">
+                <span className={`model-badge ${side}`}>{side === "dense" ? "Dense" : "RecurFormer"}</span>
+                <span className="column-model">{model ? modelLabel(model) : "—"}</span>
+                <span className={`column-status ${state.status}`}>{state.status === "streaming" ? (m?.phase === "prefill" ? "reading…" : "answering…") : state.status}</span>
+            </div>
+            <div className="column-stats">
+                <Stat label="cache" value={formatBytes(m?.cacheBytesComputed)} tag="computed" />
+                <Stat label="state" value={formatBytes(m?.stateBytesMeasured)} tag="measured" />
+                <Stat label="prefill" value={`${formatRate(m?.prefillTokensPerSecond)} t/s`} tag="measured" />
+                <Stat label="decode" value={`${formatRate(m?.decodeTokensPerSecond)} t/s`} tag="measured" />
+                <Stat label="first token" value={formatMs(m?.timeToFirstTokenMs)} tag="measured" />
+                <Stat label="tokens" value={m ? formatTokens(m.tokensInContext) : "—"} tag="" />
+            </div>
+            <div className="column-answer" data-testid={`compare-answer-${side}`}>
+                {state.text ? <Markdown source={state.text} /> : <div className="column-empty">{state.status === "waiting" ? (side === "recurformer" ? "Runs after the dense model." : "Waiting…") : state.status === "streaming" ? "Reading the prompt…" : ""}</div>}
+                {state.error && <div className="message-note bad"><Icon name="alert" size={14} /> {state.error}</div>}
+            </div>
+        </section>
+    );
+}
+
+function Stat({ label, value, tag }: { label: string; value: string; tag: string }) {
+    return (
+        <div className="stat">
+            <div className="stat-label">{label}{tag && <em className={`tag ${tag}`}>{tag}</em>}</div>
+            <div className="stat-value mono">{value}</div>
+        </div>
+    );
+}
+
+type Pick = [CompareSide, (s: SideState["samples"][number]) => number | undefined];
+
+/** uPlot wants one x array for all series: merge both sides' token counts, null where a series has no sample. */
+export function alignSeries(sides: Record<CompareSide, SideState>, picks: Pick[]): uPlot.AlignedData {
+    const xs = new Set<number>();
+    for (const side of ["dense", "recurformer"] as const) for (const s of sides[side].samples) xs.add(s.tokensInContext);
+    const x = [...xs].sort((a, b) => a - b);
+    const index = new Map(x.map((v, i) => [v, i]));
+    const ys = picks.map(([side, pick]) => {
+        const y: (number | null)[] = new Array(x.length).fill(null);
+        for (const s of sides[side].samples) {
+            const v = pick(s);
+            if (v != null && Number.isFinite(v)) y[index.get(s.tokensInContext)!] = v;
+        }
+        return y;
+    });
+    return [x, ...ys] as uPlot.AlignedData;
+}
+
+/** The run as one PNG: header, the two charts, and both columns' figures. */
+function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts: { cache?: uPlot; speed?: uPlot }, dense?: ModelInfo, rf?: ModelInfo, mode?: string, threads?: number): HTMLCanvasElement {
+    const W = 1600;
+    const canvas = document.createElement("canvas");
+    const chartH = 420;
+    canvas.width = W;
+    canvas.height = 300 + chartH + 80;
+    const ctx = canvas.getContext("2d")!;
+    ctx.fillStyle = "#0d1117";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = "#e6edf3";
+    ctx.font = "600 28px 'Inter Variable', sans-serif";
+    ctx.fillText("RecurFormer vs dense — side-by-side run", 40, 56);
+    ctx.font = "16px 'Inter Variable', sans-serif";
+    ctx.fillStyle = "#8b95a7";
+    ctx.fillText(`${new Date().toLocaleString()} · ${mode === "parallel" ? "at once" : "one after the other"}${threads ? `, ${threads} threads each` : ""} · prompt: ${prompt.slice(0, 110)}${prompt.length > 110 ? "…" : ""}`, 40, 86);
+    const rows: [string, SideState, ModelInfo | undefined, string][] = [["Dense", sides.dense, dense, COLORS.dense], ["RecurFormer", sides.recurformer, rf, COLORS.recurformer]];
+    rows.forEach(([label, s, model, color], i) => {
+        const y = 140 + i * 70;
+        ctx.fillStyle = color;
+        ctx.font = "600 20px 'Inter Variable', sans-serif";
+        ctx.fillText(`${label}: ${model ? modelLabel(model) : ""}`, 40, y);
+        ctx.fillStyle = "#e6edf3";
+        ctx.font = "17px 'JetBrains Mono Variable', monospace";
+        const m = s.last;
+        ctx.fillText(`cache ${formatBytes(m?.cacheBytesComputed)} (computed)   state ${formatBytes(m?.stateBytesMeasured)} (measured)   prefill ${formatRate(m?.prefillTokensPerSecond)} t/s   decode ${formatRate(m?.decodeTokensPerSecond)} t/s   TTFT ${formatMs(m?.timeToFirstTokenMs)}   at ${formatTokens(m?.tokensInContext)} tokens`, 40, y + 30);
+    });
+    const saved = savedAtCommonTokens(sides);
+    if (saved) {
+        ctx.fillStyle = "#3fb950";
+        ctx.font = "600 20px 'Inter Variable', sans-serif";
+        ctx.fillText(`Memory saved: ${formatPercent(saved.saved)} at ${formatTokens(saved.tokens)} tokens (computed)`, 40, 282);
+    }
+    const draw = (u: uPlot | undefined, x: number) => {
+        if (!u) return;
+        const src = u.ctx.canvas;
+        const w = W / 2 - 60;
+        ctx.drawImage(src, x, 310, w, (src.height / src.width) * w);
+    };
+    draw(charts.cache, 40);
+    draw(charts.speed, W / 2 + 20);
+    return canvas;
+}

@@ -1,0 +1,132 @@
+/**
+ * Cache projection: cache bytes against context length up to 128k, for a loaded model's shape
+ * or a well-known real one; dense vs RecurFormer keeping 1/8, 2/8, 4/8 of the KV groups, and
+ * with a q8_0 cache. Beside the real shapes, the paper's reported reductions and ours, computed.
+ */
+import { useMemo, useState } from "react";
+import type uPlot from "uplot";
+import type { ModelInfo } from "../../../main/shared/api";
+import {
+    PAPER_REDUCTIONS, REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, ourReduction, projectShape, projectionPoints, recurformerCache, type AttentionShape,
+} from "../../../main/shared/cacheMath";
+import { UPlotChart, darkAxis } from "../components/UPlotChart";
+import { formatBytes, formatPercent, formatTokens } from "../lib/format";
+import { modelLabel, useModels } from "../stores/models";
+
+const SERIES_COLORS = ["#f0883e", "#58a6ff", "#a371f7", "#3fb950", "#39c5cf", "#d29922"];
+const TABLE_POINTS = [4096, 16384, 32768, 131072];
+
+/** The attention shape of a model in the list (a RecurFormer model is projected from its dense source's shape). */
+export function shapeOfModel(model: ModelInfo): AttentionShape | undefined {
+    const s = model.shape;
+    if (!s) return undefined;
+    const heads = s.sourceHeads ?? Math.max(...s.headsPerLayer);
+    const kvHeads = s.sourceKvHeads ?? Math.max(...s.kvHeadsPerLayer);
+    return { name: s.sourceName ?? s.name, layers: s.layers, heads, kvHeads, headDim: s.headDim, contextLength: s.contextLength };
+}
+
+export function ProjectionView() {
+    const models = useModels((s) => s.models);
+    const modelShapes = useMemo(() => {
+        const out: { key: string; label: string; shape: AttentionShape; model?: ModelInfo }[] = [];
+        for (const m of models) {
+            const shape = shapeOfModel(m);
+            if (shape) out.push({ key: m.id, label: `${modelLabel(m)} (${m.kind === "recurformer" ? "its dense source's shape" : "dense"})`, shape, model: m });
+        }
+        return out;
+    }, [models]);
+    const options = [...modelShapes, ...REAL_SHAPES.map((s) => ({ key: s.name, label: `${s.name} (real shape)`, shape: s, model: undefined as ModelInfo | undefined }))];
+    const [key, setKey] = useState<string>();
+    const chosen = options.find((o) => o.key === key) ?? options[0]!;
+    const points = useMemo(() => projectionPoints(131_072), []);
+    const series = useMemo(() => projectShape(chosen.shape, points), [chosen.shape, points]);
+    const data = useMemo(() => [points, ...series.map((s) => s.bytes)] as uPlot.AlignedData, [points, series]);
+    const chartOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
+        legend: { show: true },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: 10 } },
+        axes: [darkAxis("context length (tokens)", (v) => formatTokens(Math.round(v))), darkAxis("cache bytes (log)", (v) => formatBytes(v))],
+        series: [{ label: "tokens" }, ...series.map((s, i) => ({ label: s.label, stroke: SERIES_COLORS[i % SERIES_COLORS.length], width: i === 0 ? 2.5 : 2, dash: s.label.includes("q8_0") ? [6, 4] : undefined, points: { show: true, size: 5 } }))],
+    }), [series]);
+
+    // the loaded model's own figures, for a RecurFormer model: its real kept heads, not a plan
+    const own = chosen.model?.kind === "recurformer" && chosen.model.shape ? chosen.model.shape : undefined;
+
+    return (
+        <div className="projection-view">
+            <header className="view-header">
+                <div>
+                    <h1>Cache projection</h1>
+                    <div className="view-sub">Cache bytes up to 128k tokens, computed from the shape: tokens × kept KV heads × head dim × (K + V bytes) per layer, plus the fixed recurrent state.</div>
+                </div>
+                <label className="select-wrap">
+                    <select value={chosen.key} onChange={(e) => setKey(e.target.value)} data-testid="projection-shape">
+                        {options.map((o) => <option key={o.key} value={o.key}>{o.label}</option>)}
+                    </select>
+                </label>
+            </header>
+
+            <div className="chart-card">
+                <div className="chart-title">{chosen.shape.name}: {chosen.shape.layers} layers · {chosen.shape.heads} query heads · {chosen.shape.kvHeads} KV heads · head dim {chosen.shape.headDim}</div>
+                <UPlotChart options={chartOptions} data={data} height={320} testId="chart-projection" />
+            </div>
+
+            <div className="projection-grid">
+                <div className="table-card">
+                    <div className="chart-title">At a glance (computed, f16 unless stated)</div>
+                    <table className="data-table" data-testid="projection-table">
+                        <thead>
+                            <tr><th>cache</th>{TABLE_POINTS.map((n) => <th key={n}>{formatTokens(n)}</th>)}<th>saved at 128k</th></tr>
+                        </thead>
+                        <tbody>
+                            {series.map((s, i) => (
+                                <tr key={s.label}>
+                                    <td><span className="swatch" style={{ background: SERIES_COLORS[i % SERIES_COLORS.length] }} />{s.label}</td>
+                                    {TABLE_POINTS.map((n) => <td key={n} className="mono">{formatBytes(s.bytes[points.indexOf(n)])}</td>)}
+                                    <td className="mono">{i === 0 ? "—" : formatPercent(1 - s.bytes[points.length - 1]! / series[0]!.bytes[points.length - 1]!)}</td>
+                                </tr>
+                            ))}
+                            {own && (
+                                <tr className="own-row">
+                                    <td><span className="swatch" style={{ background: "#e6edf3" }} />{chosen.model!.fileName} as built</td>
+                                    {TABLE_POINTS.map((n) => <td key={n} className="mono">{formatBytes(cacheBytesAt(n, own.kvBytesPerToken, own.recurrentStateBytes))}</td>)}
+                                    <td className="mono">{formatPercent(1 - cacheBytesAt(131072, own.kvBytesPerToken, own.recurrentStateBytes) / cacheBytesAt(131072, own.denseKvBytesPerToken ?? denseKvBytesPerToken(chosen.shape)))}</td>
+                                </tr>
+                            )}
+                        </tbody>
+                    </table>
+                    <div className="table-note">RecurFormer keep k/8: k of every 8 KV groups stay attention heads (at least one per layer), the rest become one Mamba-2 branch per layer (d_state 64, conv 4) whose state is fixed: {formatBytes(recurformerCache(chosen.shape, 1).recurrentStateBytes)} per sequence at keep 1/8.</div>
+                </div>
+
+                <div className="table-card">
+                    <div className="chart-title">Paper vs ours (KV-cache reduction vs dense)</div>
+                    <table className="data-table" data-testid="paper-table">
+                        <thead><tr><th>model</th><th>tokens</th><th>paper reports</th><th>ours, keep 1/8, computed</th></tr></thead>
+                        <tbody>
+                            {PAPER_REDUCTIONS.map((p) => {
+                                const shape = REAL_SHAPES.find((s) => s.name === p.model)!;
+                                return (
+                                    <tr key={`${p.model}-${p.tokens}`}>
+                                        <td>{p.model}</td>
+                                        <td className="mono">{p.tokens.toLocaleString("en-US")}</td>
+                                        <td className="mono">{formatPercent(p.reduction)}</td>
+                                        <td className="mono">{formatPercent(ourReduction(shape, p.tokens))}</td>
+                                    </tr>
+                                );
+                            })}
+                            {REAL_SHAPES.filter((s) => !PAPER_REDUCTIONS.some((p) => p.model === s.name)).map((s) => (
+                                <tr key={s.name}>
+                                    <td>{s.name}</td>
+                                    <td className="mono">10,240 / 61,440</td>
+                                    <td className="mono muted">not reported</td>
+                                    <td className="mono">{formatPercent(ourReduction(s, 10_240))} / {formatPercent(ourReduction(s, 61_440))}</td>
+                                </tr>
+                            ))}
+                        </tbody>
+                    </table>
+                    <div className="table-note">Paper: Yan et al. 2024, arXiv 2410.12850. Ours count the recurrent state in full, which is why they sit a little below 87.5% (the KV share removed) at short contexts and approach it as the context grows.</div>
+                </div>
+            </div>
+        </div>
+    );
+}
