@@ -9,6 +9,7 @@ import {GgufShape} from "../gguf/GgufShape.js";
 import {LlamaBackend} from "../llama/LlamaBackend.js";
 import {LlamaLog, type LlamaLogLine} from "../llama/LlamaLog.js";
 import {ModelNotLoadedError} from "../errors/ModelNotLoadedError.js";
+import {GgufShapeError} from "../errors/GgufShapeError.js";
 import {EngineStoppedError} from "../errors/EngineStoppedError.js";
 import {toErrorPayload} from "../errors/reviveError.js";
 import type {EnginePort} from "./EnginePort.js";
@@ -100,7 +101,14 @@ export class EngineProcess {
 
     private async load(modelId: string, options: LoadOptions): Promise<LoadResult> {
         // the file is read and checked before llama.cpp sees it
-        const shape = await GgufShape.read(options.modelPath);
+        let shape: GgufShape;
+        try {
+            shape = await GgufShape.read(options.modelPath);
+        } catch (err) {
+            if (process.env.RECURFORMER_UNCHECKED_LOAD === "1" && err instanceof GgufShapeError)
+                await this.loadUnchecked(options.modelPath);
+            throw err;
+        }
         const backend = await this.getBackend();
         return this.serialized(async () => {
             const previous = this.models.get(modelId);
@@ -111,6 +119,18 @@ export class EngineProcess {
             const model = await LoadedModel.load(backend, modelId, shape, options);
             this.models.set(modelId, model);
             return model.describe();
+        });
+    }
+
+    /**
+     * Diagnostics only (RECURFORMER_UNCHECKED_LOAD=1): hands a file our checks refused to llama.cpp
+     * anyway, to see what llama.cpp itself says (or that it aborts, taking only this process down).
+     */
+    private async loadUnchecked(modelPath: string): Promise<void> {
+        const backend = await this.getBackend();
+        await this.serialized(async () => {
+            const model = await LoadedModel.loadModel(backend, modelPath, 0);
+            await model.dispose();
         });
     }
 

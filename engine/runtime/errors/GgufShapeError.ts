@@ -14,7 +14,7 @@ export class GgufShapeError extends EngineError {
     public constructor(filePath: string, reason: string, {layer, field}: {layer?: number, field?: string} = {}) {
         super(
             `${path.basename(filePath)} cannot run: ${layer != null ? `layer ${layer}: ` : ""}${reason}. ` +
-            "Its metadata and tensors disagree; export it again (engine/pipeline) or use another file."
+            "Export the model again (engine/pipeline) or use another file."
         );
         this.path = filePath;
         this.layer = layer;

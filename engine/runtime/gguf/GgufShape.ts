@@ -89,6 +89,16 @@ class ShapeReader {
         const contextLength = this.uint(`${arch}.context_length`, {min: 1, max: limits.contextLength});
         const hasAttention = arch !== "mamba2";
 
+        // metadata llama.cpp checks with GGML_ASSERT (an abort that would take the engine down): check it here first
+        const experts = this.optionalUint(`${arch}.expert_count`, {min: 0, max: 1 << 16}) ?? 0;
+        const expertsUsedValue = file.get(`${arch}.expert_used_count`);
+        const expertsUsed = expertsUsedValue == null ? [0] : this.perLayer(`${arch}.expert_used_count`, layers, {min: 0, max: 1 << 16});
+        if (Math.max(...expertsUsed) > experts)
+            throw new GgufShapeError(this.path, `${arch}.expert_used_count is ${Math.max(...expertsUsed)}, more than the ${experts} experts the model has`, {field: `${arch}.expert_used_count`});
+        const nextn = this.optionalUint(`${arch}.nextn_predict_layers`, {min: 0, max: limits.layers}) ?? 0;
+        if (nextn > layers)
+            throw new GgufShapeError(this.path, `${arch}.nextn_predict_layers is ${nextn}, more than the ${layers} layers`, {field: `${arch}.nextn_predict_layers`});
+
         const heads = hasAttention
             ? this.perLayer(`${arch}.attention.head_count`, layers, {min: 1, max: limits.heads})
             : new Array<number>(layers).fill(0);
