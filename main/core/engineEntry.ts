@@ -46,15 +46,17 @@ export function childProcessHost(entry: string, extraEnv: Record<string, string>
         serialization: "advanced",
     });
     let stderrTail = "";
+    // llama.cpp logs a lot: keep the tail for crash reports, pass it on only when asked
+    const echo = Boolean(process.env.RECURFORMER_ENGINE_LOG);
     child.stderr?.on("data", (chunk: Buffer) => {
-        process.stderr.write(chunk);
+        if (echo) process.stderr.write(chunk);
         stderrTail = (stderrTail + chunk.toString()).slice(-2000);
     });
     const exitListeners: ((code: number | null, detail: string) => void)[] = [];
     let exited: { code: number | null; detail: string } | undefined;
     const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
         if (exited) return;
-        const lastLine = stderrTail.trim().split("\n").filter(Boolean).pop();
+        const lastLine = stderrTail.trim().split("\n").filter((l) => l && !l.startsWith("[llama.cpp info]")).pop();
         exited = { code, detail: signal ? `killed by ${signal}` : `exit code ${code}${lastLine ? `: ${lastLine.slice(0, 200)}` : ""}` };
         for (const listener of exitListeners) listener(exited.code, exited.detail);
     };

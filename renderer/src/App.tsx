@@ -1,6 +1,7 @@
 /** The window: sidebar (views, chats, engine state), the open view, notices, and file drops. */
 import { useEffect, useState, type ComponentType, type DragEvent } from "react";
 import { getApi } from "./api/client";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Icon } from "./components/Icon";
 import { Notices } from "./components/Notices";
 import { Sidebar } from "./components/Sidebar";
@@ -56,7 +57,9 @@ export function App() {
         >
             <Sidebar />
             <main className="main" data-view={view}>
-                <Current />
+                <ErrorBoundary key={view}>
+                    <Current />
+                </ErrorBoundary>
             </main>
             <Notices />
             {dragging && (

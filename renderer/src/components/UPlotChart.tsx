@@ -15,7 +15,7 @@ export interface UPlotChartProps {
     testId?: string;
 }
 
-export function UPlotChart({ options, data, height = 240, onReady, testId }: UPlotChartProps) {
+export function UPlotChart({ options, data, height = 240, onReady, testId, emptyText }: UPlotChartProps & { emptyText?: string }) {
     const host = useRef<HTMLDivElement>(null);
     const chart = useRef<uPlot>(undefined);
     const latest = useRef(data);
@@ -42,13 +42,22 @@ export function UPlotChart({ options, data, height = 240, onReady, testId }: UPl
         chart.current?.setData(data, true);
     }, [data]);
 
-    return <div className="uplot-host" ref={host} data-testid={testId} data-points={data[0]?.length ?? 0} />;
+    const points = data[0]?.length ?? 0;
+    return (
+        <div className="chart-wrap">
+            <div className="uplot-host" ref={host} data-testid={testId} data-points={points} />
+            {points === 0 && emptyText && <div className="chart-empty">{emptyText}</div>}
+        </div>
+    );
 }
 
 /** Dark-theme axes for uPlot. */
-export function darkAxis(label: string, format?: (value: number) => string): uPlot.Axis {
+export function darkAxis(label: string, format?: (value: number) => string, size?: number): uPlot.Axis {
     return {
         label,
+        size,
+        labelSize: 18,
+        gap: 4,
         stroke: "#8b95a7",
         labelFont: "600 11px Inter Variable, system-ui, sans-serif",
         font: "11px Inter Variable, system-ui, sans-serif",

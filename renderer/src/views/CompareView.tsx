@@ -28,7 +28,8 @@ export function CompareView() {
     const [prompt, setPrompt] = useState("Explain, step by step, why a recurrent state has a fixed size while a KV cache grows with every token.");
     const [maxTokens, setMaxTokens] = useState(96);
     const [withDocs, setWithDocs] = useState(true);
-    const docs = useDocuments((s) => s.items.filter((d) => d.status === "ready"));
+    const items = useDocuments((s) => s.items);
+    const docs = useMemo(() => items.filter((d) => d.status === "ready"), [items]);
     const { run, sides, mode, setMode, start, stop } = useCompare();
     const running = useCompare(selectRunning);
     const threads = useApp((s) => s.info?.cpuThreads ?? 2);
@@ -55,7 +56,7 @@ export function CompareView() {
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false } },
-        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("cache bytes", (v) => formatBytes(v))],
+        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("cache bytes", (v) => formatBytes(v), 78)],
         series: [
             { label: "tokens" },
             { label: "dense · computed", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
@@ -68,7 +69,7 @@ export function CompareView() {
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false } },
-        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("tokens / s", (v) => formatRate(v))],
+        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("tokens / s", (v) => formatRate(v), 64)],
         series: [
             { label: "tokens" },
             { label: "dense · decode", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
@@ -155,11 +156,11 @@ export function CompareView() {
             <div className="compare-charts">
                 <div className="chart-card">
                     <div className="chart-title">Cache bytes vs tokens in context</div>
-                    <UPlotChart options={cacheOptions} data={cacheData} height={230} onReady={(u) => { charts.current.cache = u; }} testId="chart-cache" />
+                    <UPlotChart options={cacheOptions} data={cacheData} height={230} onReady={(u) => { charts.current.cache = u; }} testId="chart-cache" emptyText="Run both models to draw cache bytes live" />
                 </div>
                 <div className="chart-card">
                     <div className="chart-title">Tokens per second vs tokens in context</div>
-                    <UPlotChart options={speedOptions} data={speedData} height={230} onReady={(u) => { charts.current.speed = u; }} testId="chart-speed" />
+                    <UPlotChart options={speedOptions} data={speedData} height={230} onReady={(u) => { charts.current.speed = u; }} testId="chart-speed" emptyText="Run both models to draw tokens per second live" />
                 </div>
             </div>
 
