@@ -11,6 +11,8 @@ import torch
 
 from . import checkpoint
 
+CALIBRATION_STEPS = 20
+
 
 def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
     if step < warmup:
@@ -34,16 +36,22 @@ def train(model, loss_fn: Callable[[int], torch.Tensor], *, out: str, total_step
           warmup: int, minutes: float, weight_decay: float = 0.1,
           save_every_s: float = 120.0, extra: dict | None = None) -> dict:
     """Runs steps until `total_steps` or `minutes` pass; resumes from `out`'s train.pt if present.
-    `loss_fn(step)` returns the scalar loss of one batch. Returns a summary dict."""
+    `loss_fn(step)` returns (loss, tokens) of one batch. total_steps <= 0 sizes the schedule to the
+    time box: the speed of the first CALIBRATION_STEPS steps decides it (and it is kept on resume).
+    Returns a summary dict."""
     device = next(model.parameters()).device
-    log_every = max(1, min(50, total_steps // 10))
     opt = make_optimizer(model.parameters(), peak_lr, weight_decay)
     state = checkpoint.train_state(out)
     step, tokens_seen, history = 0, 0, []
     if state is not None:
         opt.load_state_dict(state["optimizer"])
         step, tokens_seen, history = state["step"], state.get("tokens_seen", 0), state.get("history", [])
-        print(f"resumed at step {step}", flush=True)
+        total_steps = state.get("total_steps", total_steps)
+        print(f"resumed at step {step}/{total_steps}", flush=True)
+    calibrate = total_steps <= 0
+    if calibrate:
+        total_steps = 10 ** 9
+    log_every = 50 if calibrate else max(1, min(50, total_steps // 10))
     use_bf16 = device.type == "cuda"
     deadline = time.time() + minutes * 60
     last_save = time.time()
@@ -51,11 +59,17 @@ def train(model, loss_fn: Callable[[int], torch.Tensor], *, out: str, total_step
 
     def snapshot():
         checkpoint.save(out, model, extra={**(extra or {}), "step": step, "tokens_seen": tokens_seen},
-                        train_state={"optimizer": opt.state_dict(), "step": step,
+                        train_state={"optimizer": opt.state_dict(), "step": step, "total_steps": total_steps,
                                      "tokens_seen": tokens_seen, "history": history})
 
     model.train()
+    start_step, start_time = step, time.time()
     while step < total_steps and time.time() < deadline:
+        if calibrate and step == start_step + CALIBRATION_STEPS:
+            per_step = (time.time() - start_time) / CALIBRATION_STEPS
+            total_steps = step + int((deadline - time.time()) / per_step * 0.97)
+            calibrate = False
+            print(f"{per_step * 1000:.0f} ms/step: schedule set to {total_steps} steps", flush=True)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total_steps, peak_lr, warmup)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
