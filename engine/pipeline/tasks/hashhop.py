@@ -49,22 +49,26 @@ def question_text(start, hops):
 
 
 def make_hashhop(rng, target_tokens, hops, count_tokens=approx_tokens, key_len=8):
-    used = set()
-    chain = [_key(rng, used, key_len) for _ in range(hops + 1)]
+    used_keys = set()
+    chain = [_key(rng, used_keys, key_len) for _ in range(hops + 1)]
     links = [(chain[i], chain[i + 1]) for i in range(hops)]
-    line_tokens = count_tokens(f"{chain[0]} = {chain[1]}") + 1
     header = ("Each line below says that the string on the left leads to the string on the right "
               "(A = B means A leads to B).\n\n")
-    n_lines = max(hops, (target_tokens - count_tokens(header)) // line_tokens)
-    while len(links) < n_lines:
+    # Random strings tokenise unevenly, so count every line: the document never exceeds the target.
+    budget = target_tokens - count_tokens(header)
+    used = sum(count_tokens(f"{a} = {b}") + 1 for a, b in links)
+    full = False
+    while not full:
         # filler chains of 1..3 links, so 2-hop distractor paths exist too
         k = rng.randint(1, 3)
-        c = [_key(rng, used, key_len) for _ in range(k + 1)]
-        links += [(c[i], c[i + 1]) for i in range(k)]
-    links = links[:max(n_lines, hops)]
-    # the query chain must survive the cut
-    if any(l not in links for l in zip(chain, chain[1:])):
-        links = [(chain[i], chain[i + 1]) for i in range(hops)] + links[hops:]
+        c = [_key(rng, used_keys, key_len) for _ in range(k + 1)]
+        for a, b in zip(c, c[1:]):
+            t = count_tokens(f"{a} = {b}") + 1
+            if used + t > budget:
+                full = True
+                break
+            links.append((a, b))
+            used += t
     rng.shuffle(links)
     lines = [f"{a} = {b}" for a, b in links]
     document = header + "\n".join(lines)

@@ -102,6 +102,7 @@ class HashHopTest(unittest.TestCase):
                 self.assertIn(s.chain[0], s.question)
                 self.assertTrue(s.sample.endswith(f"{s.answer}<|im_end|>\n"))
                 self.assertGreater(s.n_tokens, target * 0.8)
+                self.assertLessEqual(s.n_tokens, target)
 
     def test_same_seed_same_samples(self):
         self.assertEqual([x.sample for x in hashhop.generate([300], [1, 2], 4, 5)],
