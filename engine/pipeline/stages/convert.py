@@ -58,11 +58,12 @@ def main(argv=None):
     ap.add_argument("--d-state", type=int, default=64)
     ap.add_argument("--seq-len", type=int, default=2048)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--stage1-steps", type=int, default=600)
-    ap.add_argument("--stage2-steps", type=int, default=600)
+    ap.add_argument("--stage1-steps", type=int, default=0, help="0: as many as the time box allows")
+    ap.add_argument("--stage2-steps", type=int, default=0, help="0: as many as the time box allows")
     ap.add_argument("--stage1-lr", type=float, default=1e-3)
     ap.add_argument("--stage2-lr", type=float, default=1e-4)
-    ap.add_argument("--minutes", type=float, default=9.0, help="time box for this run (both stages)")
+    ap.add_argument("--minutes", type=float, default=9.0,
+                    help="time box for this run: stage 1 gets half of it, stage 2 the rest")
     ap.add_argument("--seed", type=int, default=2)
     args = ap.parse_args(argv)
 
@@ -99,7 +100,7 @@ def main(argv=None):
             return distill_loss(student, teacher, rows), rows[:, 1:].numel()
 
         summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
-                        minutes=max(0.0, (deadline - time.time()) / 60), weight_decay=0.0,
+                        minutes=max(0.0, (deadline - time.time()) / 60 / (2 if s == 1 else 1)), weight_decay=0.0,
                         extra={"stage": f"continual-{s}", "keep": args.keep})
         summaries[s] = {k: v for k, v in summary.items() if k != "history"}
         done = summary["step"] >= steps

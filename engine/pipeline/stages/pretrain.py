@@ -24,9 +24,10 @@ from .data import Batches, load_tokens
 from .schedule import train
 
 # 8 layers x width 512, 8 query heads of 64 over 8 KV heads (so that 7 of 8 groups can be replaced),
-# SwiGLU 1408, tied embeddings: about 30M parameters with an 8k vocabulary. RoPE in Hugging Face's
+# SwiGLU 1024, tied embeddings: about 29M parameters with the 16k vocabulary (a Q8_0 GGUF of ~31 MB,
+# so that two fit in one 64 MiB transfer back from the GPU machine). RoPE in Hugging Face's
 # rotate_half layout (neox), so that the checkpoint is also a valid HF LlamaForCausalLM (hf.py).
-DEFAULT_SHAPE = dict(n_layer=8, n_embd=512, n_head=8, n_kv_head=8, ffn_hidden=1408, tie_embeddings=True,
+DEFAULT_SHAPE = dict(n_layer=8, n_embd=512, n_head=8, n_kv_head=8, ffn_hidden=1024, tie_embeddings=True,
                      rope_base=10000.0, rope_type="neox")
 
 
@@ -46,6 +47,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (torch 2.x)")
     ap.add_argument("--name", default="recurformer-desktop-dense")
+    ap.add_argument("--shape", default="{}", help="JSON overrides of DEFAULT_SHAPE (new model only)")
     args = ap.parse_args(argv)
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -64,7 +66,8 @@ def main(argv=None):
         model = fresh
     else:
         vocab = args.vocab or Tokenizer.load(os.path.join(args.data, "tokenizer.json")).vocab_size
-        cfg = DenseConfig(vocab_size=vocab, context_length=args.seq_len, name=args.name, **DEFAULT_SHAPE)
+        shape = {**DEFAULT_SHAPE, **json.loads(args.shape)}
+        cfg = DenseConfig(vocab_size=vocab, context_length=args.seq_len, name=args.name, **shape)
         model = DenseModel(cfg)
         init_weights(model, seed=args.seed, embed_std=0.02)
         with torch.no_grad():            # GPT-2 style: residual-branch outputs scaled by 1/sqrt(2L)
