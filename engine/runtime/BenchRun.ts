@@ -80,7 +80,7 @@ export class BenchRun {
             const decodeSeconds = (times.at(-1)! - times[0]!) / 1000;
             const stateBytesMeasured = context.stateSize;
             const tokensInContext = sequence.nextTokenIndex;
-            const computed = meter.contextBuffers(buffers.kvCells ?? context.contextSize, 1);
+            const computed = meter.contextBuffers({cells: buffers.kvCells ?? context.contextSize, streams: buffers.kvStreams ?? 1});
             this.onProgress(`${shape.shape.name} @ ${contextSize}: prefill ${(promptTokens / prefillSeconds).toFixed(1)} tok/s, decode ${(decodeTokens / decodeSeconds).toFixed(1)} tok/s`);
             return {
                 modelPath,

@@ -57,10 +57,13 @@ export class CacheMeter {
         return dense == null || dense === 0 ? undefined : this.bytesAt(tokens) / dense;
     }
 
-    /** What llama.cpp allocates for a context: `cells` KV cells and one recurrent state per sequence. */
-    public contextBuffers(cells: number, sequences = 1): {kvBufferBytes: number, recurrentBufferBytes: number} {
+    /**
+     * What llama.cpp allocates for a context: `cells` KV cells in each of `streams` streams (one per
+     * sequence unless the KV cache is unified) and one recurrent state per sequence.
+     */
+    public contextBuffers({cells, streams = 1, sequences = 1}: {cells: number, streams?: number, sequences?: number}): {kvBufferBytes: number, recurrentBufferBytes: number} {
         return {
-            kvBufferBytes: cells * this.kvBytesPerToken,
+            kvBufferBytes: cells * streams * this.kvBytesPerToken,
             recurrentBufferBytes: this.recurrentStateBytes > 0 ? Math.max(1, sequences) * this.recurrentStateBytes : 0
         };
     }

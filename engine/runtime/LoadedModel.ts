@@ -166,8 +166,11 @@ export class LoadedModel {
     }
 
     public describe(): LoadResult {
-        const cells = this.buffers.kvCells ?? this.context.contextSize;
-        const computed = this.meter.contextBuffers(cells, this.slots.length);
+        const computed = this.meter.contextBuffers({
+            cells: this.buffers.kvCells ?? this.context.contextSize,
+            streams: this.buffers.kvStreams ?? 1,
+            sequences: this.slots.length
+        });
         return {
             modelId: this.modelId,
             shape: this.shape.shape,

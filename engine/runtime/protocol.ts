@@ -123,8 +123,9 @@ export interface MeasuredBuffers {
     kvBufferBytesMeasured?: number;
     /** "llama_memory_recurrent: ... RS buffer size" */
     recurrentBufferBytesMeasured?: number;
-    /** the K and V parts and the cell count, from "llama_kv_cache: size = ..." */
+    /** the K and V parts, the cells per stream and the streams (one per sequence unless the cache is unified), from "llama_kv_cache: size = ..." */
     kvCells?: number;
+    kvStreams?: number;
     kBytesMeasured?: number;
     vBytesMeasured?: number;
 }

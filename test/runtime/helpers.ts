@@ -56,7 +56,7 @@ export function ensureCompiled(): void {
     try {
         if (fresh())
             return;
-        const res = spawnSync("npx", ["--no", "tsc", "-p", "tsconfig.json"], {cwd: root, encoding: "utf8"});
+        const res = spawnSync(path.join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json"], {cwd: root, encoding: "utf8"});
         if (!fs.existsSync(engineMainJs))
             throw new Error(`tsc did not produce ${engineMainJs}:\n${res.stdout}\n${res.stderr}`);
         // tsc emits despite type errors elsewhere (main/): touch so the check above sees dist/ as fresh

@@ -42,23 +42,26 @@ export const chatCommand: CliCommand = {
             else
                 rl.close();
         });
+        const prompt = () => {
+            if (process.stdin.isTTY)
+                stdout.write("> ");
+        };
         try {
-            for (;;) {
-                let line: string;
-                try {
-                    line = await rl.question("> ");
-                } catch {
-                    break; // closed (Ctrl+D / Ctrl+C at the prompt)
-                }
+            prompt();
+            // the line iterator queues lines typed (or piped) while an answer is being generated
+            for await (const line of rl) {
                 const text = line.trim();
-                if (text.length === 0)
+                if (text.length === 0) {
+                    prompt();
                     continue;
+                }
                 if (text === "/exit" || text === "/quit")
                     break;
                 if (text === "/reset") {
                     messages = [...system];
                     chatNumber++;
                     stderr.write("(new chat)\n");
+                    prompt();
                     continue;
                 }
                 messages.push({role: "user", content: text});
@@ -79,6 +82,7 @@ export const chatCommand: CliCommand = {
                 }
                 if (last != null)
                     stderr.write(describeMetrics(last) + "\n");
+                prompt();
             }
         } finally {
             rl.close();

@@ -107,11 +107,12 @@ export class LlamaLog {
             match = text.match(/llama_memory_recurrent:\s+\S+ RS buffer size =\s+([\d.]+) MiB/);
             if (match != null)
                 out.recurrentBufferBytesMeasured = (out.recurrentBufferBytesMeasured ?? 0) + Math.round(Number(match[1]) * mib);
-            match = text.match(/llama_kv_cache: size =\s+[\d.]+ MiB \(\s*(\d+) cells.*K \(\w+\):\s+([\d.]+) MiB, V \(\w+\):\s+([\d.]+) MiB/);
+            match = text.match(/llama_kv_cache: size =\s+[\d.]+ MiB \(\s*(\d+) cells,\s*\d+ layers,\s*\d+\/(\d+) seqs\).*K \(\w+\):\s+([\d.]+) MiB, V \(\w+\):\s+([\d.]+) MiB/);
             if (match != null) {
                 out.kvCells = Number(match[1]);
-                out.kBytesMeasured = Math.round(Number(match[2]) * mib);
-                out.vBytesMeasured = Math.round(Number(match[3]) * mib);
+                out.kvStreams = Number(match[2]);
+                out.kBytesMeasured = Math.round(Number(match[3]) * mib);
+                out.vBytesMeasured = Math.round(Number(match[4]) * mib);
             }
         }
         return out;
