@@ -307,20 +307,28 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         for (const m of wereLoaded) await this.loadModel(m.id).catch(() => undefined);
     }
 
-    /** Token counts of `text` for every usable model: the engine's tokenizer where it can, else an estimate. */
+    /**
+     * Token counts of `text` for every usable model: the engine's tokenizer for loaded models;
+     * a model that is not loaded takes its pair's count (a RecurFormer conversion keeps its
+     * source's tokenizer); otherwise an estimate, labelled as such.
+     */
     private async countTokens(text: string): Promise<Record<string, TokenCount>> {
         const counts: Record<string, TokenCount> = {};
-        for (const model of this.models.list()) {
-            if (!model.shape) continue;
-            if (model.status === "loaded") {
-                try {
-                    const value = await this.engine.request<{ tokens: number }>({ type: "tokenize", modelId: model.id, text }).result;
-                    if (typeof value?.tokens === "number") { counts[model.id] = { tokens: value.tokens, how: "counted" }; continue; }
-                } catch {
-                    // the engine cannot count (older protocol): estimate, labelled as such
-                }
+        const usable = this.models.list().filter((m) => m.shape);
+        for (const model of usable) {
+            if (model.status !== "loaded") continue;
+            try {
+                const value = await this.engine.request<{ tokens: number }>({ type: "tokenize", modelId: model.id, text }).result;
+                if (typeof value?.tokens === "number") counts[model.id] = { tokens: value.tokens, how: "counted" };
+            } catch {
+                // an engine without `tokenize`: fall through to the estimate
             }
-            counts[model.id] = { tokens: estimateTokens(text), how: "estimated" };
+        }
+        for (const model of usable) {
+            if (counts[model.id]) continue;
+            const pairIds = [model.pairedDenseId, ...(model.pairedRecurformerIds ?? [])].filter((id): id is string => Boolean(id));
+            const pair = pairIds.map((id) => counts[id]).find((c) => c?.how === "counted");
+            counts[model.id] = pair ? { ...pair } : { tokens: estimateTokens(text), how: "estimated" };
         }
         return counts;
     }

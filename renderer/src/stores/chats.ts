@@ -58,6 +58,9 @@ export const useChats = create<ChatsState>((set, get) => ({
         if (chat) get().applyChat(chat);
     },
     async create(modelId) {
+        // an empty chat is reused rather than piling up "New chat" entries
+        const active = get().activeChatId ? get().chats[get().activeChatId!] : undefined;
+        if (active && active.messages.length === 0 && (!modelId || active.modelId === modelId)) return active;
         const chat = await call("chats.create", modelId ? { modelId } : undefined).catch(reportError("Could not create a chat"));
         if (!chat) return undefined;
         get().applyChat(chat);
