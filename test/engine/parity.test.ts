@@ -15,7 +15,8 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {getLlama, LlamaLogLevel, type Llama, type LlamaContextSequence, type Token} from "node-llama-cpp";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const fixturesDir = path.join(root, "test", "fixtures", "models");
+/** RECURFORMER_FIXTURES: another folder written by `npm run fixtures -- --out` style runs (default test/fixtures/models) */
+const fixturesDir = path.resolve(process.env.RECURFORMER_FIXTURES ?? path.join(root, "test", "fixtures", "models"));
 const localBuildsDir = path.join(root, "node_modules", "node-llama-cpp", "llama", "localBuilds");
 const artifactsDir = path.join(root, "test", "artifacts");
 
