@@ -118,9 +118,6 @@ export class ModelRegistry {
 
     async updateSettings(modelId: string, change: Partial<ModelSettings>): Promise<ModelInfo> {
         const model = this.get(modelId);
-        if (change.contextSize != null && model.shape?.contextLength && change.contextSize > model.shape.contextLength * 4) {
-            throw new RangeError(`A context of ${change.contextSize} tokens is more than 4x what ${model.fileName} was trained on (${model.shape.contextLength}).`);
-        }
         model.settings = { ...model.settings, ...change };
         this.persisted.settings[modelId] = { ...this.persisted.settings[modelId], ...change };
         await this.persist();

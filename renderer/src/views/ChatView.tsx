@@ -40,7 +40,7 @@ export function ChatView() {
                 <header className="view-header">
                     <input
                         className="title-input"
-                        key={chat?.id}
+                        key={`${chat?.id}:${chat?.title}`}
                         defaultValue={chat?.title ?? ""}
                         aria-label="Chat title"
                         onBlur={(e) => { if (chat && e.target.value.trim() && e.target.value !== chat.title) void rename(chat.id, e.target.value); }}

@@ -1,0 +1,57 @@
+/** Cache arithmetic: the real shapes, the recurrent state formula, and the projection series. */
+import { describe, expect, it } from "vitest";
+import {
+    REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, formatBytes, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache,
+} from "../../main/shared/cacheMath";
+
+const shape = (name: string) => REAL_SHAPES.find((s) => s.name === name)!;
+
+describe("cache math", () => {
+    it("computes the published dense KV sizes per token (f16)", () => {
+        expect(denseKvBytesPerToken(shape("Llama-2-7B"))).toBe(512 * 1024);
+        expect(denseKvBytesPerToken(shape("Qwen2-7B"))).toBe(56 * 1024);
+        expect(denseKvBytesPerToken(shape("Llama-3-8B"))).toBe(128 * 1024);
+        expect(denseKvBytesPerToken(shape("Llama-3-8B"), "q8_0")).toBe(128 * 1024 * 34 / 64);
+    });
+
+    it("keeps whole KV groups, at least one per layer", () => {
+        expect(keptKvHeads(shape("Llama-2-7B"), 1)).toBe(4);
+        expect(keptKvHeads(shape("Llama-3-8B"), 1)).toBe(1);
+        expect(keptKvHeads(shape("Llama-3-8B"), 4)).toBe(4);
+        expect(keptKvHeads(shape("Qwen2-7B"), 1)).toBe(1);
+    });
+
+    it("sizes the recurrent state as the engine does (the bench fixture: 8 layers, 8 heads of 64, keep 1 of 8)", () => {
+        const bench = { name: "bench", layers: 8, heads: 8, kvHeads: 8, headDim: 64, contextLength: 2048 };
+        const rf = recurformerCache(bench, 1);
+        // the real engine reports 1,046,528 recurrent bytes and 2 KiB/token for bench-recurformer.gguf
+        expect(rf.recurrentStateBytes).toBe(1_046_528);
+        expect(rf.kvBytesPerToken).toBe(2048);
+        expect(recurformerCache(bench, 8).recurrentStateBytes).toBe(0);
+    });
+
+    it("approaches the KV share removed as the context grows", () => {
+        const llama2 = shape("Llama-2-7B");
+        expect(ourReduction(llama2, 10_240)).toBeCloseTo(0.869, 3);
+        expect(ourReduction(llama2, 61_440)).toBeCloseTo(0.874, 3);
+        expect(ourReduction(llama2, 10_000_000)).toBeLessThan(0.875);
+    });
+
+    it("projects dense, keep 1/8, 2/8, 4/8 and q8_0 to 128k", () => {
+        const points = projectionPoints();
+        expect(points[0]).toBe(512);
+        expect(points[points.length - 1]).toBe(131_072);
+        const series = projectShape(shape("Llama-3-8B"), points);
+        expect(series.map((s) => s.label)).toEqual(["dense (f16)", "RecurFormer keep 1/8", "RecurFormer keep 2/8", "RecurFormer keep 4/8", "RecurFormer keep 1/8, q8_0", "dense, q8_0"]);
+        const last = points.length - 1;
+        expect(series[0]!.bytes[last]).toBe(cacheBytesAt(131_072, 128 * 1024));
+        for (let i = 1; i < series.length; i++) expect(series[i]!.bytes[last]).toBeLessThan(series[0]!.bytes[last]!);
+    });
+
+    it("formats bytes with binary units", () => {
+        expect(formatBytes(0)).toBe("0 B");
+        expect(formatBytes(1536)).toBe("1.50 KiB");
+        expect(formatBytes(300 * 1024 * 1024)).toBe("300 MiB");
+        expect(formatBytes(undefined)).toBe("—");
+    });
+});
