@@ -1,0 +1,145 @@
+/** The renderer's stores and their selectors, with a fake transport in place of the preload/WebSocket. */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { ApiMethod, BaselineFigure, Chat, DocumentInfo, Metrics, ModelInfo, RecurformerApi } from "../../main/shared/api";
+import { setApi } from "../../renderer/src/api/client";
+import { useApp } from "../../renderer/src/stores/app";
+import { queueToken, selectIsGenerating, useChats } from "../../renderer/src/stores/chats";
+import { compareCsv, savedAtCommonTokens, useCompare } from "../../renderer/src/stores/compare";
+import { contextFor, fitFor, useDocuments } from "../../renderer/src/stores/documents";
+import { chooseBaseline, meterFigures, timeAgo } from "../../renderer/src/stores/metrics";
+import { headSummary, modelPairs } from "../../renderer/src/stores/models";
+import { alignSeries } from "../../renderer/src/views/CompareView";
+
+const calls: { method: ApiMethod; params: unknown }[] = [];
+let handlers: Partial<Record<ApiMethod, (params: any) => unknown>> = {};
+
+beforeEach(() => {
+    calls.length = 0;
+    handlers = {};
+    const api: RecurformerApi = {
+        transport: "browser",
+        async invoke(method, params) {
+            calls.push({ method, params });
+            const h = handlers[method];
+            if (!h) throw new Error(`no fake for ${method}`);
+            return h(params) as never;
+        },
+        onEvent: () => () => undefined,
+    };
+    setApi(api);
+    useChats.setState({ summaries: [], chats: {}, activeChatId: undefined });
+    useDocuments.setState({ items: [] });
+    useApp.setState({ notices: [], info: undefined });
+});
+
+const chat = (id: string, messages: Chat["messages"] = []): Chat => ({ id, title: "t", createdAt: 0, updatedAt: 0, messages });
+
+const metrics = (over: Partial<Metrics> = {}): Metrics => ({ modelId: "rf", tokensInContext: 1000, contextSize: 4096, cacheBytesComputed: 125, denseCacheBytesComputed: 1000, phase: "decode", ...over });
+
+const model = (over: Partial<ModelInfo> = {}): ModelInfo => ({
+    id: "rf", path: "/m/rf.gguf", fileName: "rf.gguf", origin: "default", kind: "recurformer", status: "loaded",
+    settings: { contextSize: 2048, threads: 0, gpuLayers: 0, cacheType: "f16" },
+    shape: { architecture: "recurformer", name: "rf", layers: 4, embeddingLength: 256, contextLength: 8192, headDim: 64, valueHeadDim: 64, headsPerLayer: [1, 1, 1, 1], kvHeadsPerLayer: [1, 1, 1, 1], sourceHeads: 8, sourceKvHeads: 8, recurrentLayers: [true, true, true, true], kvBytesPerToken: 1024, kvBytesPerTokenByType: {}, recurrentStateBytes: 5000, vocabularySize: 100, parameterCount: 1, fileBytes: 1 },
+    ...over,
+});
+
+describe("chats store", () => {
+    it("appends streamed tokens in batches to the right message", async () => {
+        useChats.getState().applyChat(chat("c1", [{ id: "a", role: "assistant", content: "", createdAt: 0, status: "streaming" }]));
+        for (const t of ["Hel", "lo", "!"]) queueToken("c1", "a", t);
+        queueToken("c1", "missing", "x");
+        expect(useChats.getState().chats.c1!.messages[0]!.content).toBe("");
+        await new Promise((r) => setTimeout(r, 30));
+        expect(useChats.getState().chats.c1!.messages[0]!.content).toBe("Hello!");
+        expect(selectIsGenerating("c1")(useChats.getState())).toBe(true);
+    });
+
+    it("reuses an empty chat instead of creating another", async () => {
+        handlers["chats.create"] = () => chat("new");
+        useChats.getState().applyChat(chat("empty"));
+        useChats.setState({ activeChatId: "empty" });
+        expect((await useChats.getState().create())!.id).toBe("empty");
+        expect(calls).toHaveLength(0);
+        useChats.getState().applyChat(chat("empty", [{ id: "u", role: "user", content: "x", createdAt: 0 }]));
+        expect((await useChats.getState().create())!.id).toBe("new");
+    });
+
+    it("turns a failed send into a notice and keeps going", async () => {
+        handlers["chats.send"] = () => { throw new Error("This chat is still answering; stop it first."); };
+        useChats.setState({ activeChatId: "c1" });
+        expect(await useChats.getState().send("hi")).toBe(false);
+        expect(useApp.getState().notices[0]).toMatchObject({ kind: "error", text: "This chat is still answering; stop it first." });
+    });
+});
+
+describe("documents store", () => {
+    const info = (tokens: number, how: "counted" | "estimated" = "counted"): DocumentInfo => ({ id: "d", name: "a.txt", mime: "text/plain", fileBytes: 10, chars: 10, preview: "", tokens: { rf: { tokens, how } } });
+
+    it("fits, needs a larger context, or is longer than the model was trained on", () => {
+        expect(fitFor(model(), [info(1000)])!.verdict).toBe("fits");
+        expect(fitFor(model(), [info(3000)])).toMatchObject({ verdict: "needs-larger-context", needed: 3512, roomForDocument: 1536 });
+        expect(fitFor(model(), [info(9000)])!.verdict).toBe("too-long");
+        expect(fitFor(model(), [info(10, "estimated")])!.how).toBe("estimated");
+        expect(contextFor(3512)).toBe(4096);
+    });
+
+    it("refuses a file over the limit before uploading it, with the reason", async () => {
+        useApp.setState({ info: { maxDocumentBytes: 1024 } as never });
+        await useDocuments.getState().addFiles([new File([new Uint8Array(4096)], "big.pdf")]);
+        expect(useDocuments.getState().items[0]).toMatchObject({ status: "error" });
+        expect(useDocuments.getState().items[0]!.error).toMatch(/“big.pdf” is 4.00 KiB; documents up to 1.00 KiB/);
+        expect(calls).toHaveLength(0);
+    });
+});
+
+describe("metrics selectors", () => {
+    it("derives fill, savings and prefill progress from one event", () => {
+        const f = meterFigures(metrics({ phase: "prefill", tokensInContext: 512, promptTokens: 2048 }))!;
+        expect(f.contextFill).toBeCloseTo(0.125);
+        expect(f.savedFraction).toBeCloseTo(0.875);
+        expect(f.prefillProgress).toBeCloseTo(0.25);
+        expect(meterFigures(undefined)).toBeUndefined();
+    });
+
+    it("prefers a running comparison's dense figures, else the nearest earlier measurement", () => {
+        const b = (tokens: number, at: number): BaselineFigure => ({ denseModelId: "dense", tokensInContext: tokens, decodeTokensPerSecond: tokens, measuredAt: at, from: "comparison" });
+        const list = [b(1000, 1), b(16000, 2), b(4000, 3)];
+        expect(chooseBaseline("dense", 5000, list)).toMatchObject({ source: "last", figure: { tokensInContext: 4000 } });
+        expect(chooseBaseline("dense", 12000, list)).toMatchObject({ figure: { tokensInContext: 16000 } });
+        expect(chooseBaseline("dense", 5000, list, metrics({ modelId: "dense", decodeTokensPerSecond: 9 }))).toMatchObject({ source: "live", figure: { decodeTokensPerSecond: 9 } });
+        expect(chooseBaseline("other", 5000, list)).toBeUndefined();
+        expect(timeAgo(0, 5 * 60_000)).toBe("5 min ago");
+    });
+});
+
+describe("compare store", () => {
+    it("collects samples per side, ignores other runs, and exports CSV", () => {
+        const s = useCompare.getState();
+        s.onStarted({ runId: "r1", prompt: "p", mode: "parallel", denseModelId: "dense", recurformerModelId: "rf", threadsEach: 1, documentIds: [], startedAt: 0 });
+        s.onMetrics("r1", "dense", metrics({ modelId: "dense", tokensInContext: 10, cacheBytesComputed: 100 }));
+        s.onMetrics("r1", "recurformer", metrics({ tokensInContext: 10, cacheBytesComputed: 30, denseCacheBytesComputed: 100 }));
+        s.onMetrics("r-old", "recurformer", metrics({ tokensInContext: 99 }));
+        s.onToken("r1", "dense", "Hi");
+        const { sides, run } = useCompare.getState();
+        expect(sides.recurformer.samples).toHaveLength(1);
+        expect(sides.dense.text).toBe("Hi");
+        expect(savedAtCommonTokens(sides)).toEqual({ tokens: 10, saved: 0.7 });
+        const csv = compareCsv(run, sides);
+        expect(csv).toMatch(/^# prompt: "p"/);
+        expect(csv).toContain("side,time_ms,phase,tokens_in_context,cache_bytes_computed,state_bytes_measured,tokens_per_second");
+        expect(csv.trim().split("\n").filter((l) => /^(dense|recurformer),/.test(l))).toHaveLength(2);
+        const aligned = alignSeries(sides, [["dense", (x) => x.cacheBytesComputed], ["recurformer", (x) => x.cacheBytesComputed]]);
+        expect(aligned).toEqual([[10], [100], [30]]);
+    });
+});
+
+describe("models selectors", () => {
+    it("summarizes kept/replaced groups and finds pairs", () => {
+        expect(headSummary(model())).toEqual({ kept: 4, replaced: 28, total: 32 });
+        const dense = model({ id: "dense", kind: "dense", pairedRecurformerIds: ["rf"] });
+        expect(modelPairs([dense, model({ pairedDenseId: "dense" })])).toHaveLength(1);
+        expect(modelPairs([model({ pairedDenseId: "gone" })])).toHaveLength(0);
+    });
+});
+
+vi.setConfig({ testTimeout: 10_000 });
