@@ -1,8 +1,8 @@
 """Test fixtures for the engine parity test (test/engine/parity.test.ts): tiny random models as GGUF,
 plus the logits the PyTorch reference gives for fixed token scripts.
 
-    /usr/bin/python3 -m recurformer.fixtures --out ../../test/fixtures/models     (cwd engine/pipeline)
-    npm run fixtures                                                               (the same, from the repo root)
+    /usr/bin/python3 -m engine.pipeline.recurformer.fixtures --out test/fixtures/models [--only NAME ...]
+    npm run fixtures                                              (the same, via test/fixtures/make-fixtures.mjs)
 
 For every model NAME it writes
     NAME.gguf         the model (F32; the bench pair F16)
@@ -23,7 +23,15 @@ Scenarios (each starts from empty sequences; token ids are drawn from [3, vocab)
                    (must equal prefix + those); restore into sequence 1 and repeat the first 10 tokens
                    (must equal the first continuation)
 
-Fixed seeds; the whole set takes seconds on 2 CPU cores.
+Models (DENSE and RECURFORMER below): dense llama MHA (stored in HF RoPE layout, so the export permutes Q/K),
+dense llama GQA (n_head*hd != width), dense qwen2 (Q/K/V biases, tied output); RecurFormers made from them by
+surgery with 1, 4 and 7 of 8 KV groups replaced (groups picked by recency score), one with a layer that keeps
+everything (no branch), one Qwen2-style, with d_state equal to, above and below the head dim; their Mamba
+weights randomized after the warm start so that each one matters. Plus the bench pair: 8 layers, width 512,
+8 heads of 64, F16, and its RecurFormer keeping 1 of 8 groups (Mamba-2 with 7 heads of 64, 7 groups, d_state 64).
+
+Bound (the parity test's): 1e-4 for F32 files, 5e-3 for F16 files (see TOLERANCE).
+Fixed seeds; the whole set takes about 20 s on 2 CPU cores (the float64 bench pair is most of it).
 """
 from __future__ import annotations
 
@@ -36,7 +44,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -44,7 +52,7 @@ import numpy as np
 import torch
 
 from .dense import DenseConfig, DenseModel, init_weights
-from .gguf_export import export_dense, export_recurformer, tiny_byte_vocab
+from .gguf_export import export_dense, export_recurformer
 from .gguf_load import load_gguf
 from .recency import recency_scores, select_replaced_groups
 from .surgery import inverse_softplus, recurformer_from_dense

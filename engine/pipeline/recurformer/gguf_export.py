@@ -284,20 +284,21 @@ def export_recurformer(model: RecurFormerModel, path, *, ftype: str = "f32", voc
     w.add_string(f"{A}.rope.type", src.rope_type)
 
     branch = next((rc.mamba_config(il) for il in range(L) if rc.mamba_config(il) is not None), None)
+    if branch is None:
+        raise ValueError("no layer has a Mamba branch: this is the dense model; write it with export_dense "
+                         "(engine/llama/README.md)")
     w.add_ssm_conv_kernel(rc.d_conv)
     w.add_ssm_state_size(rc.d_state)
-    w.add_ssm_inner_size(branch.d_inner if branch else 0)
-    w.add_ssm_time_step_rank(branch.n_heads if branch else 0)
-    w.add_ssm_group_count(branch.n_groups if branch else 0)
+    w.add_ssm_inner_size(branch.d_inner)
+    w.add_ssm_time_step_rank(branch.n_heads)
+    w.add_ssm_group_count(branch.n_groups)
 
     w.add_uint32(f"{A}.source.head_count", src.n_head)
     w.add_uint32(f"{A}.source.head_count_kv", src.n_kv_head)
     w.add_string(f"{A}.source.name", src.name)
     w.add_string(f"{A}.source.architecture", source_architecture or ("qwen2" if src.qkv_bias else "llama"))
     _u32_array(w, f"{A}.provenance.replaced_count", [len(g) for g in rc.replaced_groups])
-    replaced = [g for groups in rc.replaced_groups for g in groups]
-    if replaced:  # GGUF (gguf-py) cannot hold an empty array; the spec says to omit it then
-        _u32_array(w, f"{A}.provenance.replaced_kv_heads", replaced)
+    _u32_array(w, f"{A}.provenance.replaced_kv_heads", [g for groups in rc.replaced_groups for g in groups])
     nan_grid = [[math.nan] * src.n_kv_head for _ in range(L)]
     _f32_array(w, f"{A}.provenance.recency_scores", [s for row in (rc.recency_scores or nan_grid) for s in row])
     _f32_array(w, f"{A}.provenance.sink_scores", [s for row in (rc.sink_scores or nan_grid) for s in row])

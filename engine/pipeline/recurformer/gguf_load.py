@@ -9,7 +9,6 @@ back, giving the model that was exported (same function either way).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np

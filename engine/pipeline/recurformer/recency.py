@@ -38,16 +38,16 @@ def recency_scores(model: DenseModel, sequences: torch.Tensor, window: int = 64,
         for h in hooks:
             h.remove()
 
-    i = torch.arange(T)[:, None]
-    j = torch.arange(T)[None, :]
-    in_window = ((j <= i) & (j > i - window)).to(torch.float64)            # (T, T)
-    in_sink = (j < sink).to(torch.float64)
     rec, snk = [], []
     for layer, (h, positions) in zip(model.layers, captured):
         q, k, _ = layer.attn.qkv(h, positions)
-        p = layer.attn.probs(q, k).to(torch.float64)                       # (B, n_head, T, T)
-        per_head_rec = (p * in_window).sum(-1)[..., window:].mean(dim=(0, 2))   # (n_head,)
-        per_head_snk = (p * in_sink).sum(-1)[..., window:].mean(dim=(0, 2))
+        p = layer.attn.probs(q, k)                                         # (B, n_head, T, T)
+        i = torch.arange(T, device=p.device)[:, None]
+        j = torch.arange(T, device=p.device)[None, :]
+        in_window = ((j <= i) & (j > i - window)).to(p.dtype)             # keys i-w+1 .. i
+        in_sink = (j < sink).to(p.dtype)                                    # keys 0 .. sink-1
+        per_head_rec = (p * in_window).sum(-1)[..., window:].double().mean(dim=(0, 2))   # (n_head,)
+        per_head_snk = (p * in_sink).sum(-1)[..., window:].double().mean(dim=(0, 2))
         rec.append(per_head_rec.view(cfg.n_kv_head, cfg.group_size).mean(-1).tolist())
         snk.append(per_head_snk.view(cfg.n_kv_head, cfg.group_size).mean(-1).tolist())
     return rec, snk

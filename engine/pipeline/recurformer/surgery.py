@@ -115,13 +115,13 @@ def warm_start_mamba(m, attn, groups: List[int], group_size: int, rope_type: str
     q_heads = RecurFormerConfig.query_heads_of(groups, group_size)     # SSM head h <-> q_heads[h]
     rows = state_rows(hd, N, rope_type)
     n_copy = len(rows)
-    dtype = m.in_proj.weight.dtype
+    dtype, device = m.in_proj.weight.dtype, m.in_proj.weight.device
 
-    def rand(*shape, bound):
-        return ((torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound).to(dtype)
+    def rand(*shape, bound):   # drawn on the CPU generator: the same numbers on any device
+        return ((torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound).to(dtype=dtype, device=device)
 
-    W = torch.zeros(mc.in_dim, E, dtype=dtype)
-    conv_bias = torch.zeros(mc.conv_dim, dtype=dtype)
+    W = torch.zeros(mc.in_dim, E, dtype=dtype, device=device)
+    conv_bias = torch.zeros(mc.conv_dim, dtype=dtype, device=device)
     x0, B0, C0 = di, 2 * di, 2 * di + G * N                                    # row offsets in in_proj (dt last)
 
     W[0:di] = rand(di, E, bound=1 / math.sqrt(E))                               # z

@@ -1,6 +1,5 @@
 """GGUF export, read back with gguf-py's GGUFReader: the keys, tensor names, ggml shapes and types that
 engine/llama/README.md specifies, exact tensor values at F32, and the same logits after reloading."""
-import math
 import tempfile
 import unittest
 from pathlib import Path
@@ -157,6 +156,11 @@ class ExportTest(unittest.TestCase):
         self.assertTrue(all(a > b for a, b in zip(v.scores[259:], v.scores[260:])))
         with self.assertRaises(ValueError):
             export_dense(dense(vocab_size=300), self.tmp / "bad.gguf", vocab=tiny_byte_vocab(320))
+
+    def test_a_recurformer_without_any_branch_must_be_written_as_dense(self):
+        rf = recurformer_from_dense(dense(), [[], [], []])
+        with self.assertRaisesRegex(ValueError, "export_dense"):
+            export_recurformer(rf, self.tmp / "none.gguf")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,11 @@ replaced is the dense model, kept-head slicing is right, and RoPE matches ggml's
 import math
 import unittest
 
-import numpy as np
 import torch
 
 from engine.pipeline.recurformer.dense import DenseConfig, DenseModel, apply_rope, init_weights, rope_cos_sin
 from engine.pipeline.recurformer.gguf_export import permute_rope_rows
-from engine.pipeline.recurformer.recurformer import RecurFormerConfig, RecurFormerModel
+from engine.pipeline.recurformer.recurformer import RecurFormerConfig
 from engine.pipeline.recurformer.surgery import recurformer_from_dense
 
 SHAPES = {
