@@ -261,7 +261,10 @@ export interface BenchOptions {
 export type Request =
     | { id: number; type: "load"; modelId: string; options: LoadOptions }
     | { id: number; type: "unload"; modelId: string }
+    /** shape and computed cache figures; with `measure: true` also creates a context of `tokens` tokens to read llama.cpp's own buffers (slower: it loads the model) */
     | { id: number; type: "inspect"; modelPath: string; tokens?: number; densePath?: string; cacheType?: CacheType; measure?: boolean }
+    /** how many tokens `text` is with the model's tokenizer (no BOS, no template) */
+    | { id: number; type: "tokenize"; modelId: string; text: string }
     | { id: number; type: "chat"; modelId: string; chatId: string; messages: ChatMessage[]; maxTokens?: number; temperature?: number }
     | { id: number; type: "complete"; modelId: string; prompt: string; maxTokens?: number }
     | { id: number; type: "bench"; options: BenchOptions }
@@ -275,6 +278,7 @@ export interface ResultOf {
     load: LoadResult;
     unload: { modelId: string; unloaded: boolean };
     inspect: InspectReport;
+    tokenize: { tokens: number };
     chat: GenerationResult;
     complete: GenerationResult;
     bench: BenchRow[];

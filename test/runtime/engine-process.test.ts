@@ -140,6 +140,14 @@ describe("engine process", {timeout: 120_000}, () => {
         expect((missing as InvalidGgufError).kind).toBe("notFound");
     });
 
+    it("counts tokens with a loaded model's tokenizer", async () => {
+        const once = await engine.tokenize("dense", prompt);
+        const twice = await engine.tokenize("dense", `${prompt} ${prompt}`);
+        expect(once).toBeGreaterThan(5);
+        expect(Math.abs(twice - 2 * once)).toBeLessThanOrEqual(2);
+        await expect(engine.tokenize("nope", prompt)).rejects.toBeInstanceOf(ModelNotLoadedError);
+    });
+
     it("says a model is busy while its only sequence generates", async () => {
         const controller = new AbortController();
         let started!: () => void;

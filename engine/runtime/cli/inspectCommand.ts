@@ -32,6 +32,12 @@ export const inspectCommand: CliCommand = {
             measure: values["no-measure"] !== true,
             ...(values.dense != null ? {densePath: path.resolve(values.dense as string)} : {})
         });
-        stdout.write(JSON.stringify(report, null, 2) + "\n");
+        stdout.write(compactJson(report) + "\n");
     }
 };
+
+/** JSON with two-space indents, but arrays of plain values (per-layer head counts) on one line. */
+export function compactJson(value: unknown): string {
+    return JSON.stringify(value, null, 2)
+        .replace(/\[\s+([^[\]{}]*?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s+/).join(", ")}]`);
+}

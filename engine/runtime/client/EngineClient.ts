@@ -33,6 +33,7 @@ export const requestTimeoutsMs: Record<RequestType, number> = {
     load: 300_000,
     unload: 60_000,
     inspect: 300_000,
+    tokenize: 120_000,
     chat: 300_000,
     complete: 300_000,
     bench: 900_000,
@@ -165,6 +166,11 @@ export class EngineClient {
 
     public inspect(modelPath: string, options: {tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean} = {}): Promise<InspectReport> {
         return this.request("inspect", {modelPath, ...options});
+    }
+
+    /** Token count of `text` with a loaded model's tokenizer. */
+    public async tokenize(modelId: string, text: string): Promise<number> {
+        return (await this.request("tokenize", {modelId, text})).tokens;
     }
 
     public chat(args: {modelId: string, chatId: string, messages: ChatMessage[], maxTokens?: number, temperature?: number}, handlers: RequestHandlers = {}): Promise<GenerationResult> {

@@ -81,8 +81,10 @@ export class EngineProcess {
             case "complete": return this.generate(request.id, request.modelId, {prompt: request.prompt}, request.maxTokens);
             case "bench": return this.bench(request.id, request.options);
             case "stop": return this.stop(request.target);
+            case "tokenize": return this.tokenize(request.modelId, request.text);
             case "shutdown": return this.shutdown();
         }
+        throw new Error(`The engine does not know the request type '${(request as {type: unknown}).type}'.`);
     }
 
     private getBackend(): Promise<LlamaBackend> {
@@ -147,7 +149,14 @@ export class EngineProcess {
         return {modelId, unloaded: true};
     }
 
-    private async inspect({modelPath, tokens = defaultInspectTokens, densePath, cacheType = "f16", measure = true}: {
+    private tokenize(modelId: string, text: string): ResultOf["tokenize"] {
+        const model = this.models.get(modelId);
+        if (model == null)
+            throw new ModelNotLoadedError(modelId, [...this.models.keys()]);
+        return {tokens: model.model.tokenize(text, false).length};
+    }
+
+    private async inspect({modelPath, tokens = defaultInspectTokens, densePath, cacheType = "f16", measure = false}: {
         modelPath: string, tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean
     }): Promise<InspectReport> {
         const shape = await GgufShape.read(modelPath);
