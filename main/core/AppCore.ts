@@ -48,7 +48,8 @@ export class UserError extends Error {
 interface ActiveChatRun { chatId: string; messageId: string; requestId?: number; stopRequested: boolean }
 interface ActiveCompare { info: CompareRunInfo; requestIds: Set<number>; stopped: boolean }
 
-const SEQUENCES_PER_MODEL = 4;
+/** parallel sequences per loaded model: two chats can answer at once; each holds its own KV cache for the full context */
+const SEQUENCES_PER_MODEL = 2;
 
 export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     readonly engine: EngineSupervisor;
