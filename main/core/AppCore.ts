@@ -118,7 +118,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         switch (method) {
             case "app.info": return this.info();
             case "engine.status": return this.engine.getStatus();
-            case "engine.restart": this.engine.kill(); return this.engine.getStatus();
+            case "engine.restart": this.engine.restart(); return this.engine.getStatus();
 
             case "models.list": return this.models.list();
             case "models.add": return this.addModel(p.path);

@@ -160,6 +160,13 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
         this.request({ type: "stop", target }).result.catch(() => undefined);
     }
 
+    /** "Restart engine": a running process is killed and restarted like a crash; a stopped or missing one is started again. */
+    restart(): void {
+        this.crashes = [];
+        if (this.host) this.host.kill();
+        else this.start();
+    }
+
     /** Kills the process now (tests, or "restart engine" in the menu); it is restarted like a crash. */
     kill(): void {
         this.host?.kill();

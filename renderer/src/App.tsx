@@ -1,6 +1,6 @@
 /** The window: sidebar (views, chats, engine state), the open view, notices, and file drops. */
 import { useEffect, useState, type ComponentType, type DragEvent } from "react";
-import { getApi } from "./api/client";
+import { call, getApi } from "./api/client";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Icon } from "./components/Icon";
 import { Notices } from "./components/Notices";
@@ -15,6 +15,24 @@ import { ModelsView } from "./views/ModelsView";
 import { ProjectionView } from "./views/ProjectionView";
 
 const VIEWS: Record<View, ComponentType> = { chat: ChatView, compare: CompareView, projection: ProjectionView, models: ModelsView };
+
+/** Shown while the engine cannot run: what is wrong, and a way to try again. */
+function EngineBanner() {
+    const engine = useApp((s) => s.engine);
+    const connection = useApp((s) => s.connection);
+    if (connection === "closed") {
+        return <div className="engine-banner" role="alert" data-testid="engine-banner"><Icon name="alert" size={15} /> The connection to the app server was lost; reconnecting…</div>;
+    }
+    const stuck = engine.state === "missing" || (engine.state === "crashed" && /Restart/.test(engine.message ?? ""));
+    if (!stuck) return null;
+    return (
+        <div className="engine-banner" role="alert" data-testid="engine-banner">
+            <Icon name="alert" size={15} />
+            <span>{engine.message ?? "The engine is not running."}</span>
+            <button type="button" className="button small" onClick={() => void call("engine.restart").catch(() => undefined)}>Restart engine</button>
+        </div>
+    );
+}
 
 export function App() {
     const view = useApp((s) => s.view);
@@ -57,6 +75,7 @@ export function App() {
         >
             <Sidebar />
             <main className="main" data-view={view}>
+                <EngineBanner />
                 <ErrorBoundary key={view}>
                     <Current />
                 </ErrorBoundary>

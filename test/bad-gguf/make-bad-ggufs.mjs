@@ -243,6 +243,8 @@ add("rf-attn-q-shape", "blk.0.attn_q.weight holds all source heads though head_c
     (file) => { const m = clone(rf); const t = tensor(m, "blk.0.attn_q.weight"); reshape(m, t.name, [t.dims[0], t.dims[1] * 2]); writeGguf(file, m); });
 add("rf-provenance", "provenance.replaced_count disagrees with the head arrays", "GgufShapeError", "provenance",
     (file) => { const m = clone(rf); const key = "recurformer.provenance.replaced_count"; const r = readU32Array(m.kvs.find((x) => x.key === key)); r[0] += 1; setKv(m, kvU32Array(key, r)); writeGguf(file, m); });
+add("rf-conv-f16", "blk.1.ssm_conv1d.weight stored as F16 (ggml's ssm_conv needs F32)", "GgufShapeError", "ssm_conv1d\\.weight is stored as F16",
+    (file) => { const m = clone(rf); const t = tensor(m, "blk.1.ssm_conv1d.weight"); t.type = 1; t.data = Buffer.alloc(tensorBytes(t)); writeGguf(file, m); });
 add("rf-missing-source", "no recurformer.source.head_count", "GgufShapeError", "source\\.head_count is missing",
     (file) => { const m = clone(rf); dropKv(m, "recurformer.source.head_count"); writeGguf(file, m); });
 

@@ -416,3 +416,22 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
 afterAll(() => {
     if (models && !models.trained && models.dir.startsWith(os.tmpdir())) fs.rmSync(models.dir, { recursive: true, force: true });
 });
+
+suite("RecurFormer Desktop without its engine", () => {
+    it("says plainly that the engine is missing, and the rest of the app still works", async () => {
+        const served = await startServe({ modelsDir: models!.dir, env: { RECURFORMER_ENGINE_ENTRY: "/nonexistent/engineMain.js" } });
+        const browser = await openBrowser();
+        try {
+            await browser.page.goto(served.url);
+            await browser.page.waitForSelector("[data-testid=engine-banner]", { timeout: 30_000 });
+            expect(await browser.page.textContent("[data-testid=engine-banner]")).toMatch(/RECURFORMER_ENGINE_ENTRY points at \/nonexistent\/engineMain\.js, which does not exist/);
+            expect(await browser.page.getAttribute("[data-testid=engine-status]", "data-state")).toBe("missing");
+            await browser.page.click("[data-testid=nav-projection]");
+            await browser.page.waitForSelector("[data-testid=chart-projection]");
+            await screenshot(browser.page, "engine-missing");
+        } finally {
+            await browser.close();
+            await served.stop();
+        }
+    }, 90_000);
+});

@@ -81,6 +81,9 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                     <span>Sequence checkpoint</span>
                     <span className="mono" data-testid="meter-snapshot">{formatBytes(lastAssistant?.snapshotBytes ?? f?.checkpointBytesMeasured)} {lastAssistant?.snapshotBytes != null || f?.checkpointBytesMeasured != null ? <em>measured</em> : null}</span>
                 </div>
+                {!isDense && f?.denseCacheBytesComputed != null && (
+                    <div className="meter-row"><span>Dense state at the same point</span><span className="mono">{formatBytes(f.denseCacheBytesComputed)} <em>computed</em></span></div>
+                )}
                 <div className="meter-note">
                     {isDense
                         ? "A dense model rolls back by trimming its KV cache; no checkpoint is needed."

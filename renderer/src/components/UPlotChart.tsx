@@ -52,7 +52,8 @@ export function UPlotChart({ options, data, height = 240, onReady, testId, empty
 }
 
 /** Dark-theme axes for uPlot. */
-export function darkAxis(label: string, format?: (value: number) => string, size?: number): uPlot.Axis {
+export function darkAxis(label: string, format?: (value: number) => string, size = 48): uPlot.Axis {
+    // every key set explicitly: uPlot copies `undefined` over its defaults
     return {
         label,
         size,
@@ -63,6 +64,6 @@ export function darkAxis(label: string, format?: (value: number) => string, size
         font: "11px Inter Variable, system-ui, sans-serif",
         grid: { stroke: "rgba(139,149,167,0.12)", width: 1 },
         ticks: { stroke: "rgba(139,149,167,0.25)", width: 1 },
-        values: format ? (_u, splits) => splits.map((v) => (v == null ? "" : format(v))) : undefined,
+        ...(format ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => (v == null ? "" : format(v))) } : {}),
     };
 }

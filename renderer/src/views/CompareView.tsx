@@ -56,7 +56,7 @@ export function CompareView() {
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false } },
-        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("cache bytes", (v) => formatBytes(v), 78)],
+        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v)), 44), darkAxis("cache bytes", (v) => formatBytes(v), 78)],
         series: [
             { label: "tokens" },
             { label: "dense · computed", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
@@ -69,7 +69,7 @@ export function CompareView() {
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false } },
-        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v))), darkAxis("tokens / s", (v) => formatRate(v), 64)],
+        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v)), 44), darkAxis("tokens / s", (v) => formatRate(v), 64)],
         series: [
             { label: "tokens" },
             { label: "dense · decode", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
@@ -243,9 +243,9 @@ export function alignSeries(sides: Record<CompareSide, SideState>, picks: Pick[]
 function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts: { cache?: uPlot; speed?: uPlot }, dense?: ModelInfo, rf?: ModelInfo, mode?: string, threads?: number): HTMLCanvasElement {
     const W = 1600;
     const canvas = document.createElement("canvas");
-    const chartH = 420;
+    const chartH = 400;
     canvas.width = W;
-    canvas.height = 300 + chartH + 80;
+    canvas.height = 330 + chartH + 30;
     const ctx = canvas.getContext("2d")!;
     ctx.fillStyle = "#0d1117";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
@@ -272,13 +272,32 @@ function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts
         ctx.font = "600 20px 'Inter Variable', sans-serif";
         ctx.fillText(`Memory saved: ${formatPercent(saved.saved)} at ${formatTokens(saved.tokens)} tokens (computed)`, 40, 282);
     }
-    const draw = (u: uPlot | undefined, x: number) => {
-        if (!u) return;
-        const src = u.ctx.canvas;
-        const w = W / 2 - 60;
-        ctx.drawImage(src, x, 310, w, (src.height / src.width) * w);
+    const chartW = W / 2 - 60;
+    const draw = (u: uPlot | undefined, x: number, title: string, legend: [string, string, "solid" | "dashed" | "dot"][]) => {
+        ctx.fillStyle = "#a4adbb";
+        ctx.font = "600 17px 'Inter Variable', sans-serif";
+        ctx.fillText(title, x, 318);
+        if (u) {
+            const src = u.ctx.canvas;
+            ctx.drawImage(src, x, 330, chartW, Math.min(chartH - 40, (src.height / src.width) * chartW));
+        }
+        let lx = x;
+        const ly = 330 + chartH - 10;
+        ctx.font = "14px 'Inter Variable', sans-serif";
+        for (const [label, color, style] of legend) {
+            ctx.strokeStyle = color;
+            ctx.fillStyle = color;
+            ctx.lineWidth = 2.5;
+            ctx.setLineDash(style === "dashed" ? [6, 4] : []);
+            if (style === "dot") { ctx.beginPath(); ctx.arc(lx + 9, ly - 5, 4, 0, Math.PI * 2); ctx.fill(); }
+            else { ctx.beginPath(); ctx.moveTo(lx, ly - 5); ctx.lineTo(lx + 18, ly - 5); ctx.stroke(); }
+            ctx.setLineDash([]);
+            ctx.fillStyle = "#a4adbb";
+            ctx.fillText(label, lx + 24, ly);
+            lx += 24 + ctx.measureText(label).width + 18;
+        }
     };
-    draw(charts.cache, 40);
-    draw(charts.speed, W / 2 + 20);
+    draw(charts.cache, 40, "Cache bytes vs tokens in context", [["dense · computed", COLORS.dense, "solid"], ["RecurFormer · computed", COLORS.recurformer, "solid"], ["measured (llama.cpp)", "#8b95a7", "dashed"]]);
+    draw(charts.speed, W / 2 + 20, "Tokens per second vs tokens in context", [["dense decode", COLORS.dense, "solid"], ["RecurFormer decode", COLORS.recurformer, "solid"], ["prefill", "#8b95a7", "dot"]]);
     return canvas;
 }

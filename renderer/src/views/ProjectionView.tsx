@@ -45,7 +45,7 @@ export function ProjectionView() {
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: 10 } },
-        axes: [darkAxis("context length (tokens)", (v) => formatTokens(Math.round(v))), darkAxis("cache bytes (log scale)", (v) => formatBytes(v), 84)],
+        axes: [darkAxis("context length (tokens)", (v) => formatTokens(Math.round(v)), 44), darkAxis("cache bytes (log scale)", (v) => formatBytes(v), 84)],
         series: [{ label: "tokens" }, ...series.map((s, i) => ({ label: s.label, stroke: SERIES_COLORS[i % SERIES_COLORS.length], width: i === 0 ? 2.5 : 2, dash: s.label.includes("q8_0") ? [6, 4] : undefined, points: { show: true, size: 5 } }))],
     }), [series]);
 
