@@ -65,8 +65,8 @@ export class LoadedModel {
      * know is broken), creates its context, and reads the buffer sizes llama.cpp logged.
      * Throws `ModelLoadError` with llama.cpp's own reason.
      */
-    public static async load(backend: LlamaBackend, modelId: string, shape: GgufShape, options: LoadOptions): Promise<LoadedModel> {
-        const model = await LoadedModel.loadModel(backend, shape.file.path, options.gpuLayers);
+    public static async load(backend: LlamaBackend, modelId: string, shape: GgufShape, options: LoadOptions, onProgress?: (fraction: number) => void): Promise<LoadedModel> {
+        const model = await LoadedModel.loadModel(backend, shape.file.path, options.gpuLayers, onProgress);
         try {
             const {context, buffers} = await LoadedModel.createContext(backend, model, shape.file.path, options);
             const sequences = options.sequences ?? loadDefaults.sequences;
@@ -91,12 +91,13 @@ export class LoadedModel {
     }
 
     /** llama.cpp's model load, with the reason from its log when it fails. */
-    public static async loadModel(backend: LlamaBackend, modelPath: string, gpuLayers?: number): Promise<LlamaModel> {
+    public static async loadModel(backend: LlamaBackend, modelPath: string, gpuLayers?: number, onProgress?: (fraction: number) => void): Promise<LlamaModel> {
         const mark = backend.log.mark();
         try {
             return await backend.llama.loadModel({
                 modelPath,
-                ...(gpuLayers != null ? {gpuLayers} : {})
+                ...(gpuLayers != null ? {gpuLayers} : {}),
+                ...(onProgress != null ? {onLoadProgress: onProgress} : {})
             });
         } catch (err) {
             throw await LoadedModel.loadError(backend, modelPath, mark, err);

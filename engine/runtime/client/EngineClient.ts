@@ -156,8 +156,9 @@ export class EngineClient {
         });
     }
 
-    public load(modelId: string, options: LoadOptions): Promise<LoadResult> {
-        return this.request("load", {modelId, options});
+    /** Loads (or replaces) a model under an id; `onProgress` hears "loading N%". */
+    public load(modelId: string, options: LoadOptions, handlers: RequestHandlers = {}): Promise<LoadResult> {
+        return this.request("load", {modelId, options}, handlers);
     }
 
     public unload(modelId: string): Promise<ResultOf["unload"]> {

@@ -74,7 +74,7 @@ export class EngineProcess {
 
     private async dispatch(request: Request): Promise<ResultOf[RequestType]> {
         switch (request.type) {
-            case "load": return this.load(request.modelId, request.options);
+            case "load": return this.load(request.id, request.modelId, request.options);
             case "unload": return this.unload(request.modelId);
             case "inspect": return this.inspect(request);
             case "chat": return this.generate(request.id, request.modelId, {chatId: request.chatId, messages: request.messages}, request.maxTokens, request.temperature);
@@ -101,7 +101,7 @@ export class EngineProcess {
         return result;
     }
 
-    private async load(modelId: string, options: LoadOptions): Promise<LoadResult> {
+    private async load(id: number, modelId: string, options: LoadOptions): Promise<LoadResult> {
         // the file is read and checked before llama.cpp sees it
         let shape: GgufShape;
         try {
@@ -118,7 +118,16 @@ export class EngineProcess {
                 this.models.delete(modelId);
                 await previous.dispose();
             }
-            const model = await LoadedModel.load(backend, modelId, shape, options);
+            // progress events keep the client's silence timeout from firing on a big, slow load
+            let lastProgressAt = 0;
+            const onProgress = (fraction: number) => {
+                const now = Date.now();
+                if (now - lastProgressAt < 250 && fraction < 1)
+                    return;
+                lastProgressAt = now;
+                this.emit({id, type: "progress", message: `loading ${Math.round(fraction * 100)}%`});
+            };
+            const model = await LoadedModel.load(backend, modelId, shape, options, onProgress);
             this.models.set(modelId, model);
             return model.describe();
         });

@@ -3,7 +3,7 @@ import type {CacheType, ModelShape, SsmShape} from "../protocol.js";
 import {GgufShapeError} from "../errors/GgufShapeError.js";
 import {UnsupportedArchitectureError} from "../errors/UnsupportedArchitectureError.js";
 import {GgufFile, type GgufValue} from "./GgufFile.js";
-import {cacheTypeIds, ggmlRowBytes} from "./ggmlTypes.js";
+import {cacheTypeIds, ggmlRowBytes, ggmlTypes} from "./ggmlTypes.js";
 
 /** Architectures whose cache this engine can size (and which the app runs). */
 export const supportedArchitectures = ["llama", "qwen2", "recurformer", "falcon-h1", "mamba2"] as const;
@@ -305,6 +305,12 @@ class ShapeReader {
             this.expectShape(`${blk}.ssm_d`, [1, H], il, why);
             this.expectShape(`${blk}.ssm_norm.weight`, [dInner / G, G], il, why);
             this.expectShape(`${blk}.ssm_out.weight`, [dInner, width], il, why);
+            // ggml's CPU ssm_conv / ssm_scan read these as f32 and assert it (an abort, not an error)
+            for (const name of [`${blk}.ssm_conv1d.weight`, `${blk}.ssm_conv1d.bias`, `${blk}.ssm_dt.bias`, `${blk}.ssm_a`, `${blk}.ssm_d`, `${blk}.ssm_norm.weight`]) {
+                const tensor = this.file.tensor(name)!;
+                if (tensor.type !== 0)
+                    throw new GgufShapeError(this.path, `${name} is stored as ${ggmlTypes.get(tensor.type)?.name ?? `type ${tensor.type}`}, but llama.cpp's Mamba-2 kernels need F32 there`, {layer: il, field: name});
+            }
         }
         return vocabularySize;
     }
