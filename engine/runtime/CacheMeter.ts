@@ -1,4 +1,5 @@
 import type {CacheType, ModelShape} from "./protocol.js";
+import {UnsupportedCacheTypeError} from "./errors/UnsupportedCacheTypeError.js";
 
 export interface CacheMeterOptions {
     /** KV cache element type (default f16) */
@@ -27,7 +28,7 @@ export class CacheMeter {
     public constructor(shape: ModelShape, {cacheType = "f16", dense}: CacheMeterOptions = {}) {
         const kv = shape.kvBytesPerTokenByType[cacheType];
         if (kv == null)
-            throw new Error(`${shape.name}: llama.cpp cannot use a ${cacheType} KV cache for this shape (a KV row is not a whole number of blocks)`);
+            throw new UnsupportedCacheTypeError(shape.name, cacheType);
         this.shape = shape;
         this.cacheType = cacheType;
         this.kvBytesPerToken = kv;

@@ -66,6 +66,9 @@ export class LoadedModel {
      * Throws `ModelLoadError` with llama.cpp's own reason.
      */
     public static async load(backend: LlamaBackend, modelId: string, shape: GgufShape, options: LoadOptions, onProgress?: (fraction: number) => void): Promise<LoadedModel> {
+        // an impossible cache type is refused before llama.cpp is asked for it
+        const cacheType = options.cacheType ?? loadDefaults.cacheType;
+        const meter = new CacheMeter(shape.shape, {cacheType});
         const model = await LoadedModel.loadModel(backend, shape.file.path, options.gpuLayers, onProgress);
         try {
             const {context, buffers} = await LoadedModel.createContext(backend, model, shape.file.path, options);
@@ -79,9 +82,8 @@ export class LoadedModel {
                     busy: false,
                     lastUsed: 0
                 });
-            const cacheType = options.cacheType ?? loadDefaults.cacheType;
             return new LoadedModel({
-                modelId, path: shape.file.path, shape, meter: new CacheMeter(shape.shape, {cacheType}),
+                modelId, path: shape.file.path, shape, meter,
                 model, context, buffers, slots, cacheType, backend
             });
         } catch (err) {

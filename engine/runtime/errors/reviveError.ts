@@ -12,11 +12,12 @@ import {EngineCrashedError} from "./EngineCrashedError.js";
 import {EngineTimeoutError} from "./EngineTimeoutError.js";
 import {EngineStoppedError} from "./EngineStoppedError.js";
 import {DefaultModelMissingError} from "./DefaultModelMissingError.js";
+import {UnsupportedCacheTypeError} from "./UnsupportedCacheTypeError.js";
 
 const namedErrors: Record<string, {prototype: EngineError}> = {
     EngineError, LocalBuildMissingError, InvalidGgufError, GgufShapeError, UnsupportedArchitectureError,
     ModelLoadError, ModelNotLoadedError, ModelBusyError, PromptTooLongError, EngineCrashedError,
-    EngineTimeoutError, EngineStoppedError, DefaultModelMissingError
+    EngineTimeoutError, EngineStoppedError, DefaultModelMissingError, UnsupportedCacheTypeError
 };
 
 /** Turns any thrown value into what crosses the process boundary. */

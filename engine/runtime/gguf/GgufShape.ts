@@ -2,6 +2,7 @@ import path from "node:path";
 import type {CacheType, ModelShape, SsmShape} from "../protocol.js";
 import {GgufShapeError} from "../errors/GgufShapeError.js";
 import {UnsupportedArchitectureError} from "../errors/UnsupportedArchitectureError.js";
+import {UnsupportedCacheTypeError} from "../errors/UnsupportedCacheTypeError.js";
 import {GgufFile, type GgufValue} from "./GgufFile.js";
 import {cacheTypeIds, ggmlRowBytes, ggmlTypes} from "./ggmlTypes.js";
 
@@ -56,8 +57,7 @@ export class GgufShape {
     public kvBytesPerToken(cacheType: CacheType = "f16"): number {
         const bytes = this.shape.kvBytesPerTokenByType[cacheType];
         if (bytes == null)
-            throw new GgufShapeError(this.file.path,
-                `a ${cacheType} KV cache needs every layer's KV row (KV heads x head dim) to be a multiple of 32 elements`);
+            throw new UnsupportedCacheTypeError(path.basename(this.file.path), cacheType);
         return bytes;
     }
 
