@@ -37,9 +37,15 @@ async function dropFiles(page: Page, files: { name: string; content?: string; by
     }, files);
 }
 
+/** Types and sends a message, then waits until the chat shows it (and its answer has started). */
 async function send(page: Page, text: string): Promise<void> {
     await page.fill("[data-testid=composer-input]", text);
     await page.click("[data-testid=send]");
+    await page.waitForFunction((sent) => {
+        const users = document.querySelectorAll("[data-testid=message-user]");
+        const last = users[users.length - 1];
+        return last?.textContent?.includes(sent) && last.nextElementSibling?.matches("[data-testid=message-assistant]");
+    }, text, { timeout: 30_000 });
 }
 
 async function lastAssistant(page: Page) {
@@ -255,6 +261,36 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
         expect(await page.isDisabled("[data-testid=send]")).toBe(false);
         await clearTray(page);
     }, 120_000);
+
+    it("cancels reading a long document into the context, and the chat goes on", async () => {
+        const api = await apiClient(served);
+        const rf = (await api.call("models.list")).find((m: { kind: string }) => m.kind === "recurformer");
+        const before = rf.settings.contextSize;
+        await api.call("models.setSettings", { modelId: rf.id, settings: { contextSize: 8192 } });
+        try {
+            await clearTray(page);
+            await page.click("[data-testid=new-chat]");
+            const long = Array.from({ length: 100 }, (_, i) => `Entry ${i}: the lamp burned steadily and the keeper noted the wind.`).join("\n");
+            await dropFiles(page, [{ name: "logbook.txt", content: long }]);
+            const card = page.locator("[data-testid=doc-card]").last();
+            await waitFor(async () => (await card.getAttribute("data-status")) === "ready", 60_000, "document read");
+            expect(await card.locator("[data-testid=overflow-choice]").count()).toBe(0);
+            await send(page, "Summarize the logbook.");
+            await page.waitForSelector("[data-testid=reading-progress]", { timeout: 60_000 });
+            await screenshot(page, "document-reading");
+            await page.click("[data-testid=cancel-reading]");
+            await page.waitForSelector("[data-testid=message-assistant][data-status=stopped]", { timeout: 30_000 });
+            expect(await page.locator("[data-testid=reading-progress]").count()).toBe(0);
+            // the chat is not stuck: a short question right after works
+            await page.click("[data-testid=new-chat]");
+            await send(page, "Hello again.");
+            await waitIdle(page);
+            expect(await (await lastAssistant(page)).getAttribute("data-status")).toBe("done");
+        } finally {
+            await api.call("models.setSettings", { modelId: rf.id, settings: { contextSize: before } });
+            api.close();
+        }
+    }, 240_000);
 
     it("a 300 MB file and a corrupt PDF get clear errors and the UI stays responsive", async () => {
         await dropFiles(page, [{ name: "huge.txt", bytes: 300 * 1024 * 1024 }]);

@@ -9,6 +9,7 @@ import { contextFor, fitFor, useDocuments } from "../../renderer/src/stores/docu
 import { chooseBaseline, meterFigures, timeAgo } from "../../renderer/src/stores/metrics";
 import { headSummary, modelPairs } from "../../renderer/src/stores/models";
 import { alignSeries } from "../../renderer/src/views/CompareView";
+import { readingProgress } from "../../renderer/src/components/Composer";
 
 const calls: { method: ApiMethod; params: unknown }[] = [];
 let handlers: Partial<Record<ApiMethod, (params: any) => unknown>> = {};
@@ -93,12 +94,19 @@ describe("documents store", () => {
 });
 
 describe("metrics selectors", () => {
-    it("derives fill, savings and prefill progress from one event", () => {
-        const f = meterFigures(metrics({ phase: "prefill", tokensInContext: 512, promptTokens: 2048 }))!;
+    it("derives fill and savings from one event", () => {
+        const f = meterFigures(metrics({ tokensInContext: 512 }))!;
         expect(f.contextFill).toBeCloseTo(0.125);
         expect(f.savedFraction).toBeCloseTo(0.875);
-        expect(f.prefillProgress).toBeCloseTo(0.25);
         expect(meterFigures(undefined)).toBeUndefined();
+    });
+
+    it("shows reading progress only while a message with documents is read in", () => {
+        const withDoc = chat("c", [{ id: "u", role: "user", content: "q", createdAt: 0, documents: [{ id: "d", name: "a", chars: 9, tokens: 4000 }] }]);
+        expect(readingProgress(withDoc, "prefill", 1000)).toEqual({ read: 1000, expected: 4000, fraction: 0.25 });
+        expect(readingProgress(withDoc, "prefill", 4100)!.fraction).toBe(0.99);
+        expect(readingProgress(withDoc, "decode", 1000)).toBeUndefined();
+        expect(readingProgress(chat("c", [{ id: "u", role: "user", content: "q", createdAt: 0 }]), "prefill", 10)).toBeUndefined();
     });
 
     it("prefers a running comparison's dense figures, else the nearest earlier measurement", () => {

@@ -4,7 +4,7 @@
  * with Cancel replaces the hint line.
  */
 import { useRef, useState } from "react";
-import type { ModelInfo } from "../../../main/shared/api";
+import type { Chat, ModelInfo } from "../../../main/shared/api";
 import { ANSWER_RESERVE_TOKENS } from "../../../main/shared/limits";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useChats } from "../stores/chats";
@@ -41,7 +41,8 @@ export function Composer({ chatId, generating }: { chatId?: string; generating: 
 
     const lastMessage = chat?.messages[chat.messages.length - 1];
     const figures = live && lastMessage && live.messageId === lastMessage.id ? meterFigures(live.metrics) : undefined;
-    const reading = generating && figures?.phase === "prefill" && (figures.promptTokens ?? 0) > 0;
+    const progress = readingProgress(chat, figures?.phase, figures?.promptTokens);
+    const reading = generating && progress !== undefined;
 
     return (
         <div className="composer-wrap">
@@ -50,13 +51,13 @@ export function Composer({ chatId, generating }: { chatId?: string; generating: 
                     {items.map((d) => <DocumentCard key={d.localId} doc={d} chatModel={chatModel} models={models} />)}
                 </div>
             )}
-            {reading && figures && (
+            {reading && progress && (
                 <div className="reading-bar" data-testid="reading-progress">
                     <div className="reading-label">
-                        <span>Reading into the context</span>
-                        <span className="mono">{formatTokens(figures.tokensInContext)} / {formatTokens(figures.promptTokens)} tokens</span>
+                        <span>Reading the document into the context</span>
+                        <span className="mono">{progress.read.toLocaleString("en-US")} of ~{progress.expected.toLocaleString("en-US")} tokens</span>
                     </div>
-                    <div className="progress"><div className="progress-fill" style={{ width: `${(figures.prefillProgress ?? 0) * 100}%` }} /></div>
+                    <div className="progress"><div className="progress-fill" style={{ width: `${progress.fraction * 100}%` }} /></div>
                     <button type="button" className="button ghost small" onClick={() => void stop(chatId)} data-testid="cancel-reading">Cancel</button>
                 </div>
             )}
@@ -96,6 +97,19 @@ export function Composer({ chatId, generating }: { chatId?: string; generating: 
             </div>
         </div>
     );
+}
+
+/**
+ * While a message with documents is read in (prefill), the engine reports the prompt tokens read
+ * so far; the total is about the documents' token counts (the chat template adds a few).
+ */
+export function readingProgress(chat: Chat | undefined, phase: string | undefined, readSoFar: number | undefined): { read: number; expected: number; fraction: number } | undefined {
+    if (!chat || phase !== "prefill") return undefined;
+    const lastUser = [...chat.messages].reverse().find((m) => m.role === "user");
+    const expected = lastUser?.documents?.reduce((sum, d) => sum + (d.tokens ?? 0), 0) ?? 0;
+    if (expected <= 0) return undefined;
+    const read = readSoFar ?? 0;
+    return { read, expected: Math.max(read, expected), fraction: Math.min(0.99, read / Math.max(read, expected)) };
 }
 
 function DocumentCard({ doc, chatModel, models }: { doc: PendingDocument; chatModel?: ModelInfo; models: ModelInfo[] }) {

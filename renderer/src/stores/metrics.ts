@@ -46,14 +46,11 @@ export interface MeterFigures {
     timeToFirstTokenMs?: number;
     promptTokens?: number;
     phase: Metrics["phase"];
-    /** 0..1 while a prompt is read in (prefill) */
-    prefillProgress?: number;
 }
 
 export function meterFigures(m: Metrics | undefined): MeterFigures | undefined {
     if (!m) return undefined;
     const dense = m.denseCacheBytesComputed;
-    const prefillProgress = m.phase === "prefill" && m.promptTokens ? Math.min(1, m.tokensInContext / m.promptTokens) : undefined;
     return {
         tokensInContext: m.tokensInContext,
         contextSize: m.contextSize,
@@ -69,7 +66,6 @@ export function meterFigures(m: Metrics | undefined): MeterFigures | undefined {
         timeToFirstTokenMs: m.timeToFirstTokenMs,
         promptTokens: m.promptTokens,
         phase: m.phase,
-        prefillProgress,
     };
 }
 
