@@ -76,7 +76,7 @@ export function ProjectionView() {
                     <div className="chart-title">At a glance (computed, f16 unless stated)</div>
                     <table className="data-table" data-testid="projection-table">
                         <thead>
-                            <tr><th>cache</th>{TABLE_POINTS.map((n) => <th key={n}>{formatTokens(n)}</th>)}<th>saved at 128k</th></tr>
+                            <tr><th>cache</th>{TABLE_POINTS.map((n) => <th key={n}>{formatTokens(n)}</th>)}<th>saved @128k</th></tr>
                         </thead>
                         <tbody>
                             {series.map((s, i) => (
@@ -101,7 +101,7 @@ export function ProjectionView() {
                 <div className="table-card">
                     <div className="chart-title">Paper vs ours (KV-cache reduction vs dense)</div>
                     <table className="data-table" data-testid="paper-table">
-                        <thead><tr><th>model</th><th>tokens</th><th>paper reports</th><th>ours, computed</th><th>KV heads kept per layer</th></tr></thead>
+                        <thead><tr><th>model</th><th>tokens</th><th>paper</th><th>ours · computed</th><th title="KV heads kept per layer">KV kept</th></tr></thead>
                         <tbody>
                             {PAPER_REDUCTIONS.map((p) => {
                                 const shape = REAL_SHAPES.find((s) => s.name === p.model)!;
