@@ -140,6 +140,21 @@ describe("engine process", {timeout: 120_000}, () => {
         expect((missing as InvalidGgufError).kind).toBe("notFound");
     });
 
+    it("unloading a model stops its generation first; other models go on", async () => {
+        await engine.load("tmp", {modelPath: dense, contextSize: 1024, threads: 1});
+        let started!: () => void;
+        const running = new Promise<void>((resolve) => started = resolve);
+        const doomed = engine.complete({modelId: "tmp", prompt, maxTokens: 900}, {onToken: () => started()});
+        const other = engine.complete({modelId: "rf", prompt, maxTokens: 16});
+        await running;
+        expect(await engine.unload("tmp")).toEqual({modelId: "tmp", unloaded: true});
+        const stopped = await doomed;
+        if (stopped.stopReason !== "eos")
+            expect(stopped.stopReason).toBe("stopped");
+        expect((await other).generatedTokens).toBeGreaterThan(0);
+        await expect(engine.complete({modelId: "tmp", prompt})).rejects.toBeInstanceOf(ModelNotLoadedError);
+    });
+
     it("counts tokens with a loaded model's tokenizer", async () => {
         const once = await engine.tokenize("dense", prompt);
         const twice = await engine.tokenize("dense", `${prompt} ${prompt}`);

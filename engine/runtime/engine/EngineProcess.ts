@@ -23,6 +23,14 @@ export interface EngineProcessOptions {
     onShutdown?: () => void;
 }
 
+interface RunningRequest {
+    controller: AbortController;
+    /** the model a generation runs on (none for a bench) */
+    modelId?: string;
+    /** settles when the request has finished */
+    done?: Promise<unknown>;
+}
+
 /** Tokens in `inspect` when the request names none. */
 export const defaultInspectTokens = 4096;
 
@@ -38,7 +46,8 @@ export class EngineProcess {
     private readonly onShutdown: () => void;
     private backend?: Promise<LlamaBackend>;
     private readonly models = new Map<string, LoadedModel>();
-    private readonly running = new Map<number, AbortController>();
+    /** generations and benches in flight, by request id */
+    private readonly running = new Map<number, RunningRequest>();
     /** serializes loads and context creations */
     private loadQueue: Promise<unknown> = Promise.resolve();
     private shuttingDown = false;
@@ -150,10 +159,11 @@ export class EngineProcess {
         if (model == null)
             return {modelId, unloaded: false};
         this.models.delete(modelId);
-        for (const slot of model.slots)
-            if (slot.busy)
-                for (const controller of this.running.values())
-                    controller.abort();
+        // stop this model's generations and let them end before the context goes away
+        const runs = [...this.running.values()].filter((run) => run.modelId === modelId);
+        for (const run of runs)
+            run.controller.abort();
+        await Promise.all(runs.map((run) => run.done?.catch(() => undefined)));
         await model.dispose();
         return {modelId, unloaded: true};
     }
@@ -237,7 +247,8 @@ export class EngineProcess {
             throw new ModelNotLoadedError(modelId, [...this.models.keys()]);
         const slot = model.acquire("chatId" in what ? what.chatId : undefined);
         const controller = new AbortController();
-        this.running.set(id, controller);
+        const running: RunningRequest = {controller, modelId};
+        this.running.set(id, running);
         try {
             const run = new ChatRun(model, slot, {
                 signal: controller.signal,
@@ -246,9 +257,8 @@ export class EngineProcess {
                 onText: (text) => this.emit({id, type: "token", text}),
                 onMetrics: (metrics) => this.emit({id, type: "metrics", metrics})
             });
-            return "prompt" in what
-                ? await run.complete(what.prompt)
-                : await run.chat(what.messages);
+            running.done = "prompt" in what ? run.complete(what.prompt) : run.chat(what.messages);
+            return await (running.done as Promise<ResultOf["chat"]>);
         } finally {
             this.running.delete(id);
             model.release(slot);
@@ -258,7 +268,7 @@ export class EngineProcess {
     private async bench(id: number, options: BenchOptions): Promise<BenchRow[]> {
         const backend = await this.getBackend();
         const controller = new AbortController();
-        this.running.set(id, controller);
+        this.running.set(id, {controller});
         try {
             return await this.serialized(() =>
                 new BenchRun(backend, options, (message) => this.emit({id, type: "progress", message}), controller.signal).run());
@@ -268,15 +278,17 @@ export class EngineProcess {
     }
 
     private stop(target: number): ResultOf["stop"] {
-        const controller = this.running.get(target);
-        controller?.abort();
-        return {stopped: controller != null};
+        const running = this.running.get(target);
+        running?.controller.abort();
+        return {stopped: running != null};
     }
 
     private async shutdown(): Promise<ResultOf["shutdown"]> {
         this.shuttingDown = true;
-        for (const controller of this.running.values())
-            controller.abort();
+        const runs = [...this.running.values()];
+        for (const run of runs)
+            run.controller.abort();
+        await Promise.all(runs.map((run) => run.done?.catch(() => undefined)));
         for (const [modelId, model] of this.models) {
             this.models.delete(modelId);
             await model.dispose().catch(() => undefined);
