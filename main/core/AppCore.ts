@@ -7,6 +7,7 @@
  * Every change is pushed as an `AppEvent` to all listeners.
  */
 import { EventEmitter } from "node:events";
+import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type {
@@ -506,9 +507,17 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             name = source.name ?? path.basename(source.path);
         }
         const documentId = source.kind === "upload" ? source.uploadId : newId("doc");
-        return this.documents.ingest(documentId, file, name, (text) => this.countTokens(text), (phase, fraction, message) => {
-            this.emitEvent({ type: "document.progress", documentId, name, phase, fraction, message });
-        });
+        try {
+            return await this.documents.ingest(documentId, file, name, (text) => this.countTokens(text), (phase, fraction, message) => {
+                this.emitEvent({ type: "document.progress", documentId, name, phase, fraction, message });
+            });
+        } finally {
+            // an uploaded copy is not needed once its text is out (the text is saved when a chat uses it)
+            if (source.kind === "upload") {
+                this.uploads.delete(source.uploadId);
+                await fs.rm(file, { force: true }).catch(() => undefined);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- comparison

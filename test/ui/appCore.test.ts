@@ -155,6 +155,7 @@ describe("app core", () => {
         fs.writeFileSync(file, "# Notes\n\n" + "The cat is named Biscuit. ".repeat(200));
         core.registerUpload("doc-test-1", file, "notes.md");
         const info = await core.call("documents.ingest", { source: { kind: "upload", uploadId: "doc-test-1", name: "notes.md" } });
+        expect(fs.existsSync(file)).toBe(false); // the uploaded copy is removed once its text is out
         const rf = core.models.list().find((m) => m.kind === "recurformer")!;
         const dense = core.models.list().find((m) => m.kind === "dense")!;
         expect(info.tokens[rf.id]).toEqual({ tokens: Math.ceil(info.chars / 3), how: "counted" });
