@@ -10,8 +10,6 @@
 import { EventEmitter } from "node:events";
 import type { Event as EngineEvent, Reply, Request } from "../../engine/runtime/protocol.js";
 
-/** A request the engine may not know yet (tokenize): sent the same way, failing cleanly if unknown. */
-export type ExtraRequest = { id: number; type: "tokenize"; modelId: string; text: string };
 import type { EngineStatus } from "../shared/api.js";
 
 /** A started engine process, whatever starts it. */
@@ -40,7 +38,7 @@ export class EngineMissingError extends Error {
     override name = "EngineMissingError";
 }
 
-type AnyRequest = Request | ExtraRequest;
+type AnyRequest = Request;
 type RequestBody = AnyRequest extends infer R ? R extends { id: number } ? Omit<R, "id"> : never : never;
 
 interface Pending {

@@ -72,7 +72,7 @@ export class FakeHost implements EngineHost {
         if (!this.dead) for (const l of this.listeners) l(reply);
     }
 
-    private async handle(r: Request | { id: number; type: "tokenize"; modelId: string; text: string }): Promise<void> {
+    private async handle(r: Request): Promise<void> {
         const ok = (value: unknown) => this.reply({ id: r.id, type: "result", value });
         const fail = (name: string, message: string) => this.reply({ id: r.id, type: "error", error: { name, message } });
         await new Promise((res) => setTimeout(res, 1));
