@@ -241,6 +241,8 @@ export interface BenchRow {
     /** the same context's buffers, computed */
     kvBufferBytesComputed: number;
     recurrentBufferBytesComputed: number;
+    /** every timed pass (the row's speeds are the fastest pass) */
+    samples: {prefillSeconds: number, decodeSeconds: number}[];
 }
 
 export interface BenchOptions {
@@ -256,6 +258,8 @@ export interface BenchOptions {
     batchSize?: number;
     /** layers on a GPU, where one exists (default 0: CPU, comparable everywhere) */
     gpuLayers?: number;
+    /** timed passes per context; the fastest prefill and the fastest decode are reported (default 1) */
+    repeats?: number;
 }
 
 export type Request =

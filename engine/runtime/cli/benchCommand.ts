@@ -21,7 +21,7 @@ export interface BenchRatio {
 }
 
 /**
- * `recurformer bench --models A.gguf,B.gguf[,C.gguf] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--json FILE]`
+ * `recurformer bench --models A.gguf,B.gguf[,C.gguf] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--repeat N] [--json FILE]`
  *
  * Fair by construction: one engine, the same threads, batch size, prompt length and warm-up for
  * every model; the models run one after another at each context size (A, B, C at 1k, then at 4k, ...),
@@ -34,6 +34,7 @@ export const benchCommand: CliCommand = {
         threads: {type: "string"},
         decode: {type: "string"},
         batch: {type: "string"},
+        repeat: {type: "string"},
         json: {type: "string"}
     },
     async run({values, positionals, startEngine, stdout, stderr}: CliContext): Promise<void> {
@@ -47,6 +48,7 @@ export const benchCommand: CliCommand = {
         const threads = parsePositiveInt("threads", values.threads as string | undefined, benchDefaults.threads);
         const decodeTokens = parsePositiveInt("decode", values.decode as string | undefined, benchDefaults.decodeTokens);
         const batchSize = parsePositiveInt("batch", values.batch as string | undefined, benchDefaults.batchSize);
+        const repeats = parsePositiveInt("repeat", values.repeat as string | undefined, benchDefaults.repeats);
 
         const engine = await startEngine();
         const rows: BenchRow[] = [];
@@ -54,7 +56,7 @@ export const benchCommand: CliCommand = {
         for (const contextSize of contexts)
             for (const model of models) {
                 const [row] = await engine.bench(
-                    {modelPath: path.resolve(model), contexts: [contextSize], threads, decodeTokens, batchSize},
+                    {modelPath: path.resolve(model), contexts: [contextSize], threads, decodeTokens, batchSize, repeats},
                     {onProgress: (message) => stderr.write(`  ${message}\n`)}
                 );
                 rows.push(row!);
@@ -66,7 +68,7 @@ export const benchCommand: CliCommand = {
             const report = {
                 date: started.toISOString(),
                 machine: {cpu: os.cpus()[0]?.model, cores: os.cpus().length, platform: `${process.platform}-${process.arch}`},
-                options: {models: models.map((m) => path.resolve(m)), contexts, threads, decodeTokens, batchSize},
+                options: {models: models.map((m) => path.resolve(m)), contexts, threads, decodeTokens, batchSize, repeats},
                 rows,
                 ratios
             };
@@ -112,7 +114,9 @@ export function formatBench(rows: BenchRow[], ratios: BenchRatio[]): string {
         ])
     );
     const threads = rows[0]?.threads;
-    const lines = [table, "", `threads ${threads}, batch ${rows[0]?.batchSize}, ${rows[0]?.decodeTokens} decoded tokens after a prompt that fills the context; models run one after another at each context size.`];
+    const passes = rows[0]?.samples.length ?? 1;
+    const lines = [table, "", `threads ${threads}, batch ${rows[0]?.batchSize}, ${rows[0]?.decodeTokens} decoded tokens after a prompt that fills the context; ` +
+        `models run one after another at each context size${passes > 1 ? `; fastest of ${passes} passes` : ""}.`];
     if (ratios.length > 0) {
         lines.push("", `ratios against ${name(ratios[0]!.baseline)} (A), same run:`);
         lines.push(formatTable(

@@ -18,7 +18,7 @@ export const usage = `recurformer — RecurFormer Desktop's engine on the comman
   recurformer chat [--model MODEL.gguf] [--context N] [--max-tokens N] [--system TEXT] [--temperature T]
       a terminal chat; /reset starts over, /exit (or Ctrl+D) leaves, Ctrl+C stops an answer.
   recurformer bench --models A.gguf,B.gguf[,C.gguf] [--contexts 1024,4096,16384] [--threads 2]
-                    [--decode 32] [--batch 512] [--json FILE]
+                    [--decode 32] [--batch 512] [--repeat N] [--json FILE]
       prefill and decode tokens/s and cache bytes per model and context, with B/A (C/A) ratios
       measured in the same run.
 
