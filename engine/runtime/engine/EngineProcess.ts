@@ -55,7 +55,8 @@ export class EngineProcess {
     public constructor(port: EnginePort, options: EngineProcessOptions = {}) {
         this.port = port;
         this.gpu = options.gpu;
-        this.onShutdown = options.onShutdown ?? (() => process.exit(0));
+        // a moment for the answer to leave over IPC before the process ends
+        this.onShutdown = options.onShutdown ?? (() => setTimeout(() => process.exit(0), 50));
         this.log = new LlamaLog({
             onLine: options.onLogLine ?? ((line) => process.stderr.write(`[llama.cpp ${line.level}] ${line.text}\n`))
         });
@@ -122,11 +123,7 @@ export class EngineProcess {
         }
         const backend = await this.getBackend();
         return this.serialized(async () => {
-            const previous = this.models.get(modelId);
-            if (previous != null) {
-                this.models.delete(modelId);
-                await previous.dispose();
-            }
+            await this.dropModel(modelId);
             // progress events keep the client's silence timeout from firing on a big, slow load
             let lastProgressAt = 0;
             const onProgress = (fraction: number) => {
@@ -155,17 +152,21 @@ export class EngineProcess {
     }
 
     private async unload(modelId: string): Promise<ResultOf["unload"]> {
+        return {modelId, unloaded: await this.dropModel(modelId)};
+    }
+
+    /** Stops a model's generations, lets them end, then frees it. Returns whether it was loaded. */
+    private async dropModel(modelId: string): Promise<boolean> {
         const model = this.models.get(modelId);
         if (model == null)
-            return {modelId, unloaded: false};
+            return false;
         this.models.delete(modelId);
-        // stop this model's generations and let them end before the context goes away
         const runs = [...this.running.values()].filter((run) => run.modelId === modelId);
         for (const run of runs)
             run.controller.abort();
         await Promise.all(runs.map((run) => run.done?.catch(() => undefined)));
         await model.dispose();
-        return {modelId, unloaded: true};
+        return true;
     }
 
     private tokenize(modelId: string, text: string): ResultOf["tokenize"] {
