@@ -12,6 +12,7 @@ import torch
 
 from ..recurformer.dense import DenseConfig, DenseModel
 from ..recurformer.recurformer import RecurFormerConfig, RecurFormerModel
+from ..recurformer.gguf_load import load_gguf
 from . import hf
 
 
@@ -53,8 +54,11 @@ def save(path: str, model, extra: Optional[dict] = None, train_state: Optional[d
 
 
 def load(path: str, device="cpu", dtype=torch.float32):
-    """Returns (model, meta): our checkpoint, or a Hugging Face Llama/Qwen2 directory (hf.py).
+    """Returns (model, meta): our checkpoint, a GGUF file, or a Hugging Face Llama/Qwen2 directory (hf.py).
     Raises FileNotFoundError naming the missing file."""
+    if path.endswith(".gguf"):      # a shipped model: Q8_0/F16 weights come back dequantized, RoPE as HF's
+        model = load_gguf(path, rope_type="neox")
+        return model.to(device=device, dtype=dtype), {**config_to_dict(model.config), "source": "gguf"}
     if hf.is_hf_dir(path):
         model = hf.load_hf(path)
         return model.to(device=device, dtype=dtype), {**config_to_dict(model.config), "source": "huggingface"}

@@ -9,6 +9,8 @@
 3. Stage 1: only the new Mamba-2 parameters train, to match the dense teacher:
        loss = KL(teacher || student) on next-token distributions (per-layer output MSE: not used)
 4. Stage 2: every parameter at a small learning rate, same loss.
+With --paragraphs, every other batch is freshly generated long-context task rows (document Q&A,
+HashHop), so that the student learns the teacher's retrieval, not only its text statistics.
 Re-running with the same --out resumes (the stage is recorded in the checkpoint).
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..recurformer.surgery import recurformer_from_dense
 from . import checkpoint
 from .data import Batches, load_tokens
 from .schedule import train
+from .taskdata import TaskBatches
 
 
 def distill_loss(student, teacher, rows: torch.Tensor):
@@ -65,6 +68,9 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=9.0,
                     help="time box for this run: stage 1 gets half of it, stage 2 the rest")
     ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--paragraphs", help="haystack paragraphs: every other batch is generated task rows (taskdata.py)")
+    ap.add_argument("--tokenizer", help="tokenizer.json, with --paragraphs")
+    ap.add_argument("--workers", type=int, default=8)
     args = ap.parse_args(argv)
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -86,6 +92,13 @@ def main(argv=None):
                                          recency_scores=recency["recency"], sink_scores=recency["sink"],
                                          name=f"{teacher.config.name}-recurformer-keep{args.keep}")
     batches = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed)
+    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers) \
+        if args.paragraphs else None
+
+    def rows_at(step):
+        if tasks is not None and step % 2 == 0:
+            return tasks.get(step, device)[0]
+        return batches.get(step, device)
     deadline = time.time() + args.minutes * 60
     summaries = {}
     for s, steps, lr in ((1, args.stage1_steps, args.stage1_lr), (2, args.stage2_steps, args.stage2_lr)):
@@ -96,7 +109,7 @@ def main(argv=None):
         stage_out = os.path.join(args.out, f"stage{s}")
 
         def loss_fn(step):
-            rows = batches.get(step + 100_000 * s, device)
+            rows = rows_at(step + 100_000 * s)
             return distill_loss(student, teacher, rows), rows[:, 1:].numel()
 
         summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
@@ -109,6 +122,8 @@ def main(argv=None):
         if not done:
             print(f"stage {s} stopped at step {summary['step']}/{steps} (time box); run again to resume", flush=True)
             break
+    if tasks is not None:
+        tasks.close()
     print(json.dumps(summaries), flush=True)
 
 
