@@ -31,8 +31,9 @@ from .schedule import train
 from .taskdata import TaskBatches
 
 
-def distill_loss(student, teacher, rows: torch.Tensor):
-    """KL(teacher || student) per token, averaged over tokens."""
+def distill_loss(student, teacher, rows: torch.Tensor, answer_mask=None, answer_weight: float = 0.0):
+    """KL(teacher || student) per token, averaged over tokens; with an answer mask, plus
+    answer_weight x cross-entropy of the true answer tokens (the task's own supervision)."""
     inputs = rows[:, :-1]
     with torch.no_grad():
         t_logits, _ = teacher(inputs)
@@ -40,6 +41,10 @@ def distill_loss(student, teacher, rows: torch.Tensor):
     t = F.log_softmax(t_logits.float(), dim=-1)
     s = F.log_softmax(s_logits.float(), dim=-1)
     loss = F.kl_div(s.reshape(-1, s.shape[-1]), t.reshape(-1, t.shape[-1]), log_target=True, reduction="batchmean")
+    if answer_mask is not None and answer_weight > 0:
+        m = answer_mask[:, 1:].reshape(-1)
+        nll = -s.reshape(-1, s.shape[-1]).gather(1, rows[:, 1:].reshape(-1, 1)).squeeze(1)
+        loss = loss + answer_weight * (nll * m).sum() / m.sum().clamp(min=1)
     return loss
 
 
@@ -66,11 +71,15 @@ def main(argv=None):
     ap.add_argument("--stage1-lr", type=float, default=1e-3)
     ap.add_argument("--stage2-lr", type=float, default=1e-4)
     ap.add_argument("--minutes", type=float, default=9.0,
-                    help="time box for this run: stage 1 gets half of it, stage 2 the rest")
+                    help="time box for this run: stage 1 gets --stage1-share of it, stage 2 the rest")
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--paragraphs", help="haystack paragraphs: every other batch is generated task rows (taskdata.py)")
     ap.add_argument("--tokenizer", help="tokenizer.json, with --paragraphs")
     ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--task-every", type=int, default=2, help="with --paragraphs: every n-th batch is task rows")
+    ap.add_argument("--answer-weight", type=float, default=0.0,
+                    help="stage 2: weight of the answer cross-entropy on task rows (0 = distillation only)")
+    ap.add_argument("--stage1-share", type=float, default=0.5, help="share of the time box for stage 1")
     args = ap.parse_args(argv)
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -96,9 +105,10 @@ def main(argv=None):
         if args.paragraphs else None
 
     def rows_at(step):
-        if tasks is not None and step % 2 == 0:
-            return tasks.get(step, device)[0]
-        return batches.get(step, device)
+        """(rows, answer mask or None)"""
+        if tasks is not None and step % args.task_every == 0:
+            return tasks.get(step, device)
+        return batches.get(step, device), None
     deadline = time.time() + args.minutes * 60
     summaries = {}
     for s, steps, lr in ((1, args.stage1_steps, args.stage1_lr), (2, args.stage2_steps, args.stage2_lr)):
@@ -109,11 +119,13 @@ def main(argv=None):
         stage_out = os.path.join(args.out, f"stage{s}")
 
         def loss_fn(step):
-            rows = rows_at(step + 100_000 * s)
-            return distill_loss(student, teacher, rows), rows[:, 1:].numel()
+            rows, mask = rows_at(step + 100_000 * s)
+            weight = args.answer_weight if s == 2 else 0.0
+            return distill_loss(student, teacher, rows, mask, weight), rows[:, 1:].numel()
 
         summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
-                        minutes=max(0.0, (deadline - time.time()) / 60 / (2 if s == 1 else 1)), weight_decay=0.0,
+                        minutes=max(0.0, (deadline - time.time()) / 60 * (args.stage1_share if s == 1 else 1)),
+                        weight_decay=0.0,
                         extra={"stage": f"continual-{s}", "keep": args.keep})
         summaries[s] = {k: v for k, v in summary.items() if k != "history"}
         done = summary["step"] >= steps
