@@ -1,4 +1,5 @@
 import {LlamaChatSession, type ChatHistoryItem, type Token} from "node-llama-cpp";
+import {rawPromptTokens} from "./promptTokens.js";
 import type {ChatMessage, GenerationResult, Metrics, StopReason} from "./protocol.js";
 import type {LoadedModel, SequenceSlot} from "./LoadedModel.js";
 import {PromptTooLongError} from "./errors/PromptTooLongError.js";
@@ -60,12 +61,7 @@ export class ChatRun {
     /** A raw prompt, no chat template, greedy. */
     public async complete(prompt: string): Promise<GenerationResult> {
         const model = this.model.model;
-        const tokens: Token[] = [];
-        if (model.tokens.shouldPrependBosToken && model.tokens.bos != null)
-            tokens.push(model.tokens.bos);
-        tokens.push(...model.tokenize(prompt, false));
-        if (tokens.length === 0)
-            tokens.push(model.tokens.bos ?? model.tokens.eos ?? (0 as Token));
+        const tokens = rawPromptTokens(model, prompt);
         const contextSize = this.sequence.contextSize;
         if (tokens.length >= contextSize)
             throw new PromptTooLongError(tokens.length, contextSize);

@@ -5,6 +5,16 @@ import {DefaultModelMissingError} from "./errors/DefaultModelMissingError.js";
 
 /** The shipped default RecurFormer model, relative to the app's root (the one place this name is written). */
 export const defaultModelRelativePath = path.join("assets", "models", "recurformer.gguf");
+/** The shipped default dense model (the RecurFormer model's source), relative to the app's root. */
+export const defaultDenseModelRelativePath = path.join("assets", "models", "dense.gguf");
+
+/** Which of the default pair. */
+export type DefaultModelKind = "recurformer" | "dense";
+
+const relativePaths: Record<DefaultModelKind, string> = {
+    recurformer: defaultModelRelativePath,
+    dense: defaultDenseModelRelativePath
+};
 
 /** The app's root: the nearest folder above this module with our package.json (works from source and from dist/). */
 export function appRoot(): string {
@@ -26,17 +36,39 @@ export function appRoot(): string {
     }
 }
 
-/** The default model's absolute path. */
-export function defaultModelPath(): string {
-    return path.join(appRoot(), defaultModelRelativePath);
+/**
+ * Folders the default models are looked for in, the same as the app's (`main/core/paths.ts`):
+ * `$RECURFORMER_MODELS_DIR` (folders separated by the OS path delimiter) when set, else `<app>/assets/models`.
+ */
+export function defaultModelDirs(): string[] {
+    const env = process.env.RECURFORMER_MODELS_DIR;
+    if (env != null && env.length > 0) {
+        const dirs = env.split(path.delimiter).filter((d) => d.length > 0).map((d) => path.resolve(d));
+        if (dirs.length > 0)
+            return dirs;
+    }
+    return [path.join(appRoot(), path.dirname(defaultModelRelativePath))];
 }
 
-/** The model to use: the one given, else the default one, which must exist (`DefaultModelMissingError`). */
-export function resolveModelPath(given?: string): string {
+/** Where a default model is looked for, in order (`recurformer.gguf` / `dense.gguf` in each model folder). */
+export function defaultModelCandidates(kind: DefaultModelKind = "recurformer"): string[] {
+    const fileName = path.basename(relativePaths[kind]);
+    return defaultModelDirs().map((dir) => path.join(dir, fileName));
+}
+
+/** A default model's absolute path: the first candidate that exists, else the first candidate. */
+export function defaultModelPath(kind: DefaultModelKind = "recurformer"): string {
+    const candidates = defaultModelCandidates(kind);
+    return candidates.find((file) => fs.existsSync(file)) ?? candidates[0]!;
+}
+
+/** The model to use: the one given, else the default one of `kind`, which must exist (`DefaultModelMissingError`). */
+export function resolveModelPath(given?: string, kind: DefaultModelKind = "recurformer"): string {
     if (given != null && given.length > 0)
         return path.resolve(given);
-    const fallback = defaultModelPath();
-    if (!fs.existsSync(fallback))
-        throw new DefaultModelMissingError(fallback);
-    return fallback;
+    const candidates = defaultModelCandidates(kind);
+    const found = candidates.find((file) => fs.existsSync(file));
+    if (found == null)
+        throw new DefaultModelMissingError(candidates, kind);
+    return found;
 }

@@ -269,6 +269,8 @@ export type Request =
     | { id: number; type: "inspect"; modelPath: string; tokens?: number; densePath?: string; cacheType?: CacheType; measure?: boolean }
     /** how many tokens `text` is with the model's tokenizer (no BOS, no template) */
     | { id: number; type: "tokenize"; modelId: string; text: string }
+    /** how many tokens chat messages are through the model's chat template, up to where the answer starts (what a chat turn reads first) */
+    | { id: number; type: "chatTokens"; modelId: string; messages: ChatMessage[] }
     | { id: number; type: "chat"; modelId: string; chatId: string; messages: ChatMessage[]; maxTokens?: number; temperature?: number }
     | { id: number; type: "complete"; modelId: string; prompt: string; maxTokens?: number }
     | { id: number; type: "bench"; options: BenchOptions }
@@ -283,6 +285,8 @@ export interface ResultOf {
     unload: { modelId: string; unloaded: boolean };
     inspect: InspectReport;
     tokenize: { tokens: number };
+    /** `contextSize`: the loaded context's size, for the caller's fit check */
+    chatTokens: { tokens: number; contextSize: number };
     chat: GenerationResult;
     complete: GenerationResult;
     bench: BenchRow[];

@@ -17,6 +17,7 @@ import type {
 import { validateParams } from "../shared/validate.js";
 import { estimateTokens } from "../shared/limits.js";
 import type { ChatMessage, GenerationResult, InspectReport, LoadResult } from "../../engine/runtime/protocol.js";
+import { documentQuestionText, type AttachedDocument } from "../../engine/runtime/documentQuestion.js";
 import { ChatStore, chatToMarkdown, newId } from "./ChatStore.js";
 import { DocumentStore } from "./documents/DocumentStore.js";
 import { EngineCrashedError, EngineSupervisor, type EngineHostFactory } from "./EngineSupervisor.js";
@@ -468,9 +469,9 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             if (m.role === "assistant" && (m.status === "error" || (m.status === "interrupted" && !m.content))) continue;
             let content = m.content;
             if (m.documents?.length) {
-                const parts: string[] = [];
-                for (const d of m.documents) parts.push(`<document name="${d.name.replace(/"/g, "'")}">\n${await this.documents.load(d.id)}\n</document>`);
-                content = `${parts.join("\n\n")}\n\n${content || "Summarize the document above."}`;
+                const attached: AttachedDocument[] = [];
+                for (const d of m.documents) attached.push({ name: d.name, text: await this.documents.load(d.id) });
+                content = documentQuestionText(attached, content);
             }
             out.push({ role: m.role, content });
         }
@@ -538,11 +539,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             documentIds: p.documentIds ?? [],
             startedAt: Date.now(),
         };
-        let content = p.prompt;
-        if (info.documentIds.length) {
-            const parts = info.documentIds.map((id) => `<document name="${this.documents.get(id).name}">\n${this.documents.text(id)}\n</document>`);
-            content = `${parts.join("\n\n")}\n\n${p.prompt}`;
-        }
+        const content = documentQuestionText(info.documentIds.map((id) => ({ name: this.documents.get(id).name, text: this.documents.text(id) })), p.prompt);
         const run: ActiveCompare = { info, requestIds: new Set(), stopped: false };
         this.compares.set(info.runId, run);
         this.emitEvent({ type: "compare.started", run: info });

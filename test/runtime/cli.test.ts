@@ -6,7 +6,11 @@ import path from "node:path";
 import {spawn} from "node:child_process";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {BenchRow, InspectReport} from "../../engine/runtime/protocol.js";
-import {defaultModelPath} from "../../engine/runtime/defaultModel.js";
+import {documentQuestionMessages, documentQuestionText} from "../../engine/runtime/documentQuestion.js";
+import {rawPromptTokens} from "../../engine/runtime/promptTokens.js";
+import {LlamaBackend} from "../../engine/runtime/llama/LlamaBackend.js";
+import {LlamaLog} from "../../engine/runtime/llama/LlamaLog.js";
+import {extractText} from "../../main/core/documents/extractText.js";
 import {cliJs, ensureCompiled, ensureFixtures, fixture, root, runCli, startEngine} from "./helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "recurformer-cli-"));
@@ -17,6 +21,15 @@ beforeAll(() => {
 }, 180_000);
 
 afterAll(() => fs.rmSync(tmp, {recursive: true, force: true}));
+
+/** A model folder for RECURFORMER_MODELS_DIR holding `files` (name -> fixture), fresh each call. */
+function modelsDir(name: string, files: Record<string, string> = {}): string {
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir, {recursive: true});
+    for (const [file, source] of Object.entries(files))
+        fs.symlinkSync(source, path.join(dir, file));
+    return dir;
+}
 
 describe("recurformer inspect", {timeout: 120_000}, () => {
     it("prints JSON: shape, KV bytes per token, recurrent state, cache at N tokens, the dense ratio, and llama.cpp's own KV buffer agreeing", async () => {
@@ -54,6 +67,15 @@ describe("recurformer inspect", {timeout: 120_000}, () => {
         expect(res.stdout).toBe("");
         expect(res.stderr).toMatch(/^recurformer: InvalidGgufError: missing\.gguf is not a valid GGUF file: no such file/);
     });
+
+    it("without a model, inspects the default RecurFormer model from RECURFORMER_MODELS_DIR, as the app finds it", async () => {
+        const dir = modelsDir("models-with-default", {"recurformer.gguf": fixture("rf-gqa-r7.gguf"), "dense.gguf": fixture("dense-llama-gqa.gguf")});
+        const res = await runCli(["inspect", "--tokens", "1000", "--no-measure"], {env: {RECURFORMER_MODELS_DIR: dir}});
+        expect(res.code, res.stderr).toBe(0);
+        const report = JSON.parse(res.stdout) as InspectReport;
+        expect(report.modelPath).toBe(path.join(dir, "recurformer.gguf"));
+        expect(report.shape.architecture).toBe("recurformer");
+    });
 });
 
 describe("recurformer complete", {timeout: 120_000}, () => {
@@ -81,15 +103,133 @@ describe("recurformer complete", {timeout: 120_000}, () => {
         expect(res.stdout).toBe("");
     });
 
-    it("says clearly when no --model is given and the default model is missing", async () => {
-        if (fs.existsSync(defaultModelPath()))
-            return; // the default model ships: nothing to report
+    it("says clearly when no --model is given and the default model is missing, naming where it looked", async () => {
+        const empty = modelsDir("models-empty-complete");
         const promptFile = path.join(tmp, "p.txt");
         fs.writeFileSync(promptFile, "x");
-        const res = await runCli(["complete", "--prompt-file", promptFile]);
+        const res = await runCli(["complete", "--prompt-file", promptFile], {env: {RECURFORMER_MODELS_DIR: empty}});
         expect(res.code).toBe(1);
+        expect(res.stdout).toBe("");
         expect(res.stderr).toContain("DefaultModelMissingError");
-        expect(res.stderr).toContain(path.join("assets", "models"));
+        expect(res.stderr).toContain(`default RecurFormer model is missing (${path.join(empty, "recurformer.gguf")})`);
+    });
+
+    it("reads special tokens written in the prompt as those tokens (a ChatML-style prompt is not plain text)", async () => {
+        // the fixtures' vocabulary has <s> (BOS) and </s> (EOS) as control tokens
+        const backend = await LlamaBackend.load({gpu: false, log: new LlamaLog()});
+        try {
+            const model = await backend.llama.loadModel({modelPath: fixture("rf-gqa-r4.gguf"), vocabOnly: true});
+            const eos = model.tokens.eos!;
+            const bos = model.tokens.bos!;
+            const prompt = "<s>user\nhello</s>\n<s>assistant\n";
+            const tokens = rawPromptTokens(model, prompt);
+            // "</s>" is the one EOS token, "<s>" the BOS token (once at the start: no second BOS before it)
+            expect(tokens.filter((t) => t === eos)).toHaveLength(1);
+            expect(tokens.filter((t) => t === bos)).toHaveLength(2);
+            expect(tokens[0]).toBe(bos);
+            expect(tokens[1]).not.toBe(bos);
+            expect(model.detokenize(tokens, true)).toContain("</s>");
+            // read as plain text, the same prompt has neither
+            expect(model.tokenize(prompt, false)).not.toContain(eos);
+            const controlId = (text: string) => rawPromptTokens(model, text).filter((t) => t !== bos);
+            expect(controlId("</s>")).toEqual([eos]);
+
+            // and the engine's `complete` reads the prompt that way
+            const engine = await startEngine();
+            try {
+                await engine.load("m", {modelPath: fixture("rf-gqa-r4.gguf"), contextSize: 256});
+                const result = await engine.complete({modelId: "m", prompt, maxTokens: 2});
+                expect(result.promptTokens).toBe(tokens.length);
+            } finally {
+                await engine.shutdown();
+            }
+            await model.dispose();
+        } finally {
+            await backend.llama.dispose();
+        }
+    });
+});
+
+describe("documentQuestionText (the app's and `ask`'s one composition)", () => {
+    it("puts each document in a named block, then the question", () => {
+        expect(documentQuestionText([{name: "a \"b\".md", text: "Alpha"}, {name: "c.txt", text: "Gamma"}], " Who? "))
+            .toBe("<document name=\"a 'b'.md\">\nAlpha\n</document>\n\n<document name=\"c.txt\">\nGamma\n</document>\n\nWho?");
+        expect(documentQuestionText([{name: "a.md", text: "Alpha"}], "")).toBe("<document name=\"a.md\">\nAlpha\n</document>\n\nSummarize the document above.");
+        expect(documentQuestionText([], "Just a question")).toBe("Just a question");
+    });
+});
+
+describe("recurformer ask", {timeout: 180_000}, () => {
+    const model = () => fixture("bench-recurformer.gguf"); // has a chat template (tokenizer.chat_template)
+    const question = "What is the cat called?";
+    const writeDoc = (name: string, text: string) => {
+        const file = path.join(tmp, name);
+        fs.writeFileSync(file, text);
+        return file;
+    };
+
+    it("prints only the greedy answer: the engine's chat answer to the app's document question", async () => {
+        const doc = writeDoc("notes.md", "# Notes\r\n\r\n\r\n\r\nThe cat is named Biscuit.\nIt sleeps by the river.\n");
+        const res = await runCli(["ask", "--model", model(), "--document", doc, "--question", question, "--context", "512", "--max-tokens", "12", "--threads", "2"]);
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stderr).toBe("");
+        const engine = await startEngine();
+        try {
+            await engine.load("m", {modelPath: model(), contextSize: 512, threads: 2});
+            // the document as the app reads it (CRLF and blank runs normalised), composed as the app composes it
+            const messages = documentQuestionMessages([{name: "notes.md", text: await extractText(doc, "notes.md")}], question);
+            expect(messages[0]!.content).toBe(`<document name="notes.md">\n# Notes\n\nThe cat is named Biscuit.\nIt sleeps by the river.\n</document>\n\n${question}`);
+            const result = await engine.chat({modelId: "m", chatId: "c", messages, maxTokens: 12, temperature: 0});
+            expect(result.text.length).toBeGreaterThan(0);
+            expect(res.stdout).toBe(result.text);
+            // through the chat template: more tokens than the message alone
+            const templated = await engine.chatTokens("m", messages);
+            expect(templated.tokens).toBeGreaterThan(await engine.tokenize("m", messages[0]!.content));
+        } finally {
+            await engine.shutdown();
+        }
+    });
+
+    it("refuses a document that does not fit the context, giving its token count and the context, and cuts nothing", async () => {
+        const text = "The green garden by the river holds many old trees and a small stone house. ".repeat(40);
+        const doc = writeDoc("long.txt", text);
+        const res = await runCli(["ask", "--model", model(), "--document", doc, "--question", question, "--context", "256", "--threads", "2"]);
+        expect(res.code).toBe(1);
+        expect(res.stdout).toBe("");
+        const match = /“long\.txt” with the question is (\d+) tokens through the model's chat template, but the context holds 256 tokens/.exec(res.stderr);
+        expect(match, res.stderr).not.toBeNull();
+        const engine = await startEngine();
+        try {
+            await engine.load("m", {modelPath: model(), contextSize: 256});
+            const counted = await engine.chatTokens("m", documentQuestionMessages([{name: "long.txt", text: text.trim()}], question));
+            expect(Number(match![1])).toBe(counted.tokens);
+            expect(counted.tokens).toBeGreaterThan(256);
+        } finally {
+            await engine.shutdown();
+        }
+    });
+
+    it("says which document cannot be read (exit 1, nothing on stdout)", async () => {
+        const res = await runCli(["ask", "--model", model(), "--document", path.join(tmp, "missing.txt"), "--question", question]);
+        expect(res.code).toBe(1);
+        expect(res.stdout).toBe("");
+        expect(res.stderr).toMatch(/^recurformer: DocumentReadError: “missing\.txt” cannot be read/);
+    });
+
+    it("says clearly when no --model is given and the default model is missing, naming where it looked", async () => {
+        const empty = modelsDir("models-empty-ask");
+        const doc = writeDoc("short.txt", "The cat is named Biscuit.");
+        const res = await runCli(["ask", "--document", doc, "--question", question], {env: {RECURFORMER_MODELS_DIR: empty}});
+        expect(res.code).toBe(1);
+        expect(res.stdout).toBe("");
+        expect(res.stderr).toMatch(/^recurformer: DefaultModelMissingError: /);
+        expect(res.stderr).toContain(path.join(empty, "recurformer.gguf"));
+    });
+
+    it("is a usage error (exit 2) without --question", async () => {
+        const res = await runCli(["ask", "--model", model(), "--document", path.join(tmp, "x.txt")]);
+        expect(res.code).toBe(2);
+        expect(res.stderr).toMatch(/ask needs --document FILE and --question TEXT/);
     });
 });
 
@@ -150,10 +290,20 @@ describe("recurformer bench", {timeout: 300_000}, () => {
         expect(report.ratios[1]!.cache).toBe(report.rows[3]!.cacheBytesComputed / report.rows[2]!.cacheBytesComputed);
     });
 
-    it("is a usage error without --models", async () => {
-        const res = await runCli(["bench"]);
-        expect(res.code).toBe(2);
-        expect(res.stderr).toMatch(/bench needs --models/);
+    it("without --models benches the default pair, and names the default dense model when it is missing", async () => {
+        const onlyRf = modelsDir("models-only-rf", {"recurformer.gguf": fixture("rf-gqa-r7.gguf")});
+        const res = await runCli(["bench"], {env: {RECURFORMER_MODELS_DIR: onlyRf}});
+        expect(res.code).toBe(1);
+        expect(res.stdout).toBe("");
+        expect(res.stderr).toContain(`default dense model is missing (${path.join(onlyRf, "dense.gguf")})`);
+
+        const pair = modelsDir("models-pair", {"recurformer.gguf": fixture("rf-gqa-r7.gguf"), "dense.gguf": fixture("dense-llama-gqa.gguf")});
+        const json = path.join(tmp, "bench-default.json");
+        const ok = await runCli(["bench", "--contexts", "256", "--threads", "2", "--decode", "2", "--json", json], {env: {RECURFORMER_MODELS_DIR: pair}});
+        expect(ok.code, ok.stderr).toBe(0);
+        const report = JSON.parse(fs.readFileSync(json, "utf8")) as {rows: BenchRow[]};
+        expect(report.rows.map((r) => r.modelPath)).toEqual([path.join(pair, "dense.gguf"), path.join(pair, "recurformer.gguf")]);
+        expect(ok.stdout).toMatch(/ratios against dense\.gguf \(A\), same run:/);
     });
 });
 
@@ -161,7 +311,8 @@ describe("recurformer (no command)", () => {
     it("prints the usage and exits 2; an unknown command is named", async () => {
         const none = await runCli([]);
         expect(none.code).toBe(2);
-        expect(none.stdout).toMatch(/recurformer inspect MODEL\.gguf/);
+        expect(none.stdout).toMatch(/recurformer inspect \[MODEL\.gguf\]/);
+        expect(none.stdout).toMatch(/recurformer ask \[--model MODEL\.gguf\] --document FILE --question TEXT/);
         const unknown = await runCli(["frobnicate"]);
         expect(unknown.code).toBe(2);
         expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);

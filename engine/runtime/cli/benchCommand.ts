@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type {BenchRow} from "../protocol.js";
 import {benchDefaults} from "../BenchRun.js";
+import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
 import {formatBytes, formatTable, parsePositiveInt} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
@@ -21,11 +22,12 @@ export interface BenchRatio {
 }
 
 /**
- * `recurformer bench --models A.gguf,B.gguf[,C.gguf] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--repeat N] [--json FILE]`
+ * `recurformer bench [--models A.gguf,B.gguf[,C.gguf]] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--repeat N] [--json FILE]`
  *
  * Fair by construction: one engine, the same threads, batch size, prompt length and warm-up for
  * every model; the models run one after another at each context size (A, B, C at 1k, then at 4k, ...),
- * so slow drift of the machine hits all of them alike.
+ * so slow drift of the machine hits all of them alike. Without --models: the default pair, dense (A)
+ * then RecurFormer (B).
  */
 export const benchCommand: CliCommand = {
     options: {
@@ -40,9 +42,11 @@ export const benchCommand: CliCommand = {
     async run({values, positionals, startEngine, stdout, stderr}: CliContext): Promise<void> {
         if (positionals.length > 0)
             throw new UsageError(`bench takes no positional arguments (got: ${positionals.join(" ")}); use --models A.gguf,B.gguf`);
-        const models = ((values.models as string | undefined) ?? "").split(",").map((m) => m.trim()).filter((m) => m.length > 0);
+        const models = values.models == null
+            ? [resolveModelPath(undefined, "dense"), resolveModelPath(undefined, "recurformer")]
+            : (values.models as string).split(",").map((m) => m.trim()).filter((m) => m.length > 0);
         if (models.length === 0)
-            throw new UsageError("bench needs --models A.gguf[,B.gguf[,C.gguf]]");
+            throw new UsageError("bench needs --models A.gguf[,B.gguf[,C.gguf]] (or none, for the default pair)");
         const contexts = ((values.contexts as string | undefined) ?? "1024,4096,16384").split(",")
             .map((c) => parsePositiveInt("contexts", c.trim())!);
         const threads = parsePositiveInt("threads", values.threads as string | undefined, benchDefaults.threads);

@@ -5,25 +5,32 @@ import {UsageError} from "./UsageError.js";
 import {inspectCommand} from "./inspectCommand.js";
 import {completeCommand} from "./completeCommand.js";
 import {chatCommand} from "./chatCommand.js";
+import {askCommand} from "./askCommand.js";
 import {benchCommand} from "./benchCommand.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 export const usage = `recurformer — RecurFormer Desktop's engine on the command line
 
-  recurformer inspect MODEL.gguf [--tokens N] [--dense DENSE.gguf] [--cache-type f16|q8_0] [--no-measure]
+  recurformer inspect [MODEL.gguf] [--tokens N] [--dense DENSE.gguf] [--cache-type f16|q8_0] [--no-measure]
       JSON: architecture, shape, KV bytes per token, recurrent state bytes, cache bytes at N tokens,
       the dense figure and ratio, and llama.cpp's own KV buffer for a context of N tokens (measured).
   recurformer complete [--model MODEL.gguf] --prompt-file FILE [--max-tokens N] [--context N] [--threads N]
-      the greedy continuation of a raw prompt (no chat template), nothing else on stdout.
+      the greedy continuation of a raw prompt (no chat template; special tokens written as text,
+      such as <|im_start|>, are read as those tokens), nothing else on stdout.
+  recurformer ask [--model MODEL.gguf] --document FILE --question TEXT [--context N] [--max-tokens N] [--threads N]
+      the greedy answer to a question about a document (.txt .md .html .pdf .docx), composed as the
+      app composes it and sent through the model's chat template; only the answer on stdout.
+      A document and question longer than the context are refused, never cut.
   recurformer chat [--model MODEL.gguf] [--context N] [--max-tokens N] [--system TEXT] [--temperature T]
       a terminal chat; /reset starts over, /exit (or Ctrl+D) leaves, Ctrl+C stops an answer.
-  recurformer bench --models A.gguf,B.gguf[,C.gguf] [--contexts 1024,4096,16384] [--threads 2]
+  recurformer bench [--models A.gguf,B.gguf[,C.gguf]] [--contexts 1024,4096,16384] [--threads 2]
                     [--decode 32] [--batch 512] [--repeat N] [--json FILE]
       prefill and decode tokens/s and cache bytes per model and context, with B/A (C/A) ratios
-      measured in the same run.
+      measured in the same run. Without --models: the default pair, dense (A) and RecurFormer (B).
 
   Every command: --cpu (no GPU backend), --verbose (echo the engine's log to stderr).
-  Without --model, complete and chat use the shipped default model (assets/models/).`;
+  Without --model, every command uses the default RecurFormer model, assets/models/recurformer.gguf
+  (dense: assets/models/dense.gguf); RECURFORMER_MODELS_DIR names other model folders, as for the app.`;
 
 /** Options every command takes. */
 const commonOptions = {
@@ -36,6 +43,7 @@ const commands: Record<string, CliCommand> = {
     inspect: inspectCommand,
     complete: completeCommand,
     chat: chatCommand,
+    ask: askCommand,
     bench: benchCommand
 };
 

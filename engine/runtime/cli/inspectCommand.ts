@@ -1,11 +1,12 @@
 import path from "node:path";
 import type {CacheType} from "../protocol.js";
 import {defaultInspectTokens} from "../engine/EngineProcess.js";
+import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
 import {parsePositiveInt} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
-/** `recurformer inspect MODEL.gguf [--tokens N] [--dense DENSE.gguf] [--cache-type f16|q8_0] [--no-measure]` */
+/** `recurformer inspect [MODEL.gguf] [--tokens N] [--dense DENSE.gguf] [--cache-type f16|q8_0] [--no-measure]` */
 export const inspectCommand: CliCommand = {
     options: {
         model: {type: "string"},
@@ -15,18 +16,16 @@ export const inspectCommand: CliCommand = {
         "no-measure": {type: "boolean"}
     },
     async run({values, positionals, startEngine, stdout}: CliContext): Promise<void> {
-        const model = (values.model as string | undefined) ?? positionals[0];
-        if (model == null)
-            throw new UsageError("inspect needs a model file: recurformer inspect MODEL.gguf");
         if (positionals.length > (values.model != null ? 0 : 1))
             throw new UsageError(`inspect takes one model file, got: ${positionals.join(" ")}`);
         const cacheType = (values["cache-type"] as string | undefined) ?? "f16";
         if (cacheType !== "f16" && cacheType !== "q8_0")
             throw new UsageError(`--cache-type must be f16 or q8_0, not '${cacheType}'`);
         const tokens = parsePositiveInt("tokens", values.tokens as string | undefined, defaultInspectTokens);
+        const model = resolveModelPath((values.model as string | undefined) ?? positionals[0]);
 
         const engine = await startEngine();
-        const report = await engine.inspect(path.resolve(model), {
+        const report = await engine.inspect(model, {
             tokens,
             cacheType: cacheType as CacheType,
             measure: values["no-measure"] !== true,

@@ -34,6 +34,7 @@ export const requestTimeoutsMs: Record<RequestType, number> = {
     unload: 60_000,
     inspect: 300_000,
     tokenize: 120_000,
+    chatTokens: 120_000,
     chat: 300_000,
     complete: 300_000,
     bench: 900_000,
@@ -172,6 +173,11 @@ export class EngineClient {
     /** Token count of `text` with a loaded model's tokenizer. */
     public async tokenize(modelId: string, text: string): Promise<number> {
         return (await this.request("tokenize", {modelId, text})).tokens;
+    }
+
+    /** Tokens of chat messages through a loaded model's chat template, and its context size. */
+    public chatTokens(modelId: string, messages: ChatMessage[]): Promise<ResultOf["chatTokens"]> {
+        return this.request("chatTokens", {modelId, messages});
     }
 
     public chat(args: {modelId: string, chatId: string, messages: ChatMessage[], maxTokens?: number, temperature?: number}, handlers: RequestHandlers = {}): Promise<GenerationResult> {

@@ -3,6 +3,7 @@ import type {
 } from "../protocol.js";
 import {CacheMeter} from "../CacheMeter.js";
 import {ChatRun} from "../ChatRun.js";
+import {chatPromptTokens} from "../promptTokens.js";
 import {BenchRun} from "../BenchRun.js";
 import {LoadedModel} from "../LoadedModel.js";
 import {GgufShape} from "../gguf/GgufShape.js";
@@ -92,6 +93,7 @@ export class EngineProcess {
             case "bench": return this.bench(request.id, request.options);
             case "stop": return this.stop(request.target);
             case "tokenize": return this.tokenize(request.modelId, request.text);
+            case "chatTokens": return this.chatTokens(request.modelId, request.messages);
             case "shutdown": return this.shutdown();
         }
         throw new Error(`The engine does not know the request type '${(request as {type: unknown}).type}'.`);
@@ -174,6 +176,13 @@ export class EngineProcess {
         if (model == null)
             throw new ModelNotLoadedError(modelId, [...this.models.keys()]);
         return {tokens: model.model.tokenize(text, false).length};
+    }
+
+    private chatTokens(modelId: string, messages: ChatMessage[]): ResultOf["chatTokens"] {
+        const model = this.models.get(modelId);
+        if (model == null)
+            throw new ModelNotLoadedError(modelId, [...this.models.keys()]);
+        return {tokens: chatPromptTokens(model.model, messages), contextSize: model.context.contextSize};
     }
 
     private async inspect({modelPath, tokens = defaultInspectTokens, densePath, cacheType = "f16", measure = false}: {
