@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // Evaluation of shipped GGUFs through the patched llama.cpp (the engine's own backend, CPU):
 // held-out perplexity, document Q&A exact match at 1k..16k, HashHop 1/2-hop at 1k..8k, cache bytes.
-// Writes engine/pipeline/RESULTS.json; `results.py` turns it into RESULTS.md and the trade-off PNG.
+// Writes engine/pipeline/RESULTS.json, then runs `python3 -m engine.pipeline.results` on it, which writes
+// RESULTS.md (table + targets) and RESULTS.png (trade-off) beside it (--no-report: the JSON only).
 //
+//   npm run evaluate -- --models A.gguf,B.gguf,... [...]          (the same as:)
 //   node engine/pipeline/evaluate.mjs --models A.gguf,B.gguf,... [--eval-dir engine/pipeline/build/eval]
 //        [--shards engine/pipeline/build/shards] [--samples docqa_1k=20,docqa_4k=10,...] [--ppl-windows 8]
-//        [--threads 2] [--out engine/pipeline/RESULTS.json]
+//        [--threads 2] [--out engine/pipeline/RESULTS.json] [--no-report]      env: PYTHON=/path/to/python3
 //
 // Exact match: the greedy answer (up to <|im_end|>), trimmed, equals the planted value, as the
 // training samples teach (the assistant turn is the bare value).
 import fs from "node:fs";
-import {execFileSync} from "node:child_process";
+import {execFileSync, spawnSync} from "node:child_process";
 import path from "node:path";
+import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
 import {LlamaBackend} from "../../dist/engine/runtime/llama/LlamaBackend.js";
 import {LlamaLog} from "../../dist/engine/runtime/llama/LlamaLog.js";
@@ -26,7 +29,8 @@ const {values: args} = parseArgs({options: {
     "ppl-windows": {type: "string", default: "8"},
     "ppl-window": {type: "string", default: "1024"},
     "threads": {type: "string", default: "2"},
-    "out": {type: "string", default: "engine/pipeline/RESULTS.json"}
+    "out": {type: "string", default: "engine/pipeline/RESULTS.json"},
+    "no-report": {type: "boolean", default: false}
 }});
 if (!args.models) {
     process.stderr.write("usage: node engine/pipeline/evaluate.mjs --models A.gguf,B.gguf [...]\n");
@@ -93,7 +97,14 @@ for (const modelPath of args.models.split(",")) {
     const model = await backend.llama.loadModel({modelPath});
     const context = await model.createContext({contextSize: maxTarget + 512, sequences: 1, threads, batchSize: 512});
     const sequence = context.getSequence();
-    const entry = {model: path.basename(modelPath), architecture: shape.architecture, tasks: {}, cacheBytes: {}};
+    // the shape tells the models apart (results.py: dense, RecurFormer keep k/G), not the file name
+    const entry = {model: path.basename(modelPath), architecture: shape.architecture, tasks: {}, cacheBytes: {},
+        shape: {name: shape.name, layers: shape.layers, headDim: shape.headDim,
+            headsPerLayer: shape.headsPerLayer, kvHeadsPerLayer: shape.kvHeadsPerLayer,
+            sourceKvHeads: shape.sourceKvHeads, sourceName: shape.sourceName,
+            replacedKvGroupsPerLayer: shape.replacedKvGroupsPerLayer, recurrentLayers: shape.recurrentLayers,
+            kvBytesPerToken: meter.kvBytesPerToken, recurrentStateBytes: meter.recurrentStateBytes,
+            denseKvBytesPerToken: meter.denseKvBytesPerToken}};
     for (const n of [1024, 4096, 8192, 16384]) entry.cacheBytes[n] = meter.bytesAt(n);
     process.stderr.write(`${entry.model}: perplexity...\n`);
     entry.heldout = await perplexity(sequence, heldout, Number(args["ppl-windows"]), Number(args["ppl-window"]));
@@ -109,7 +120,8 @@ for (const modelPath of args.models.split(",")) {
             if (task.hops) (byHops[task.hops] ??= [0, 0])[ok ? 0 : 1]++;
         }
         entry.tasks[name] = {n: tasks.length, exactMatch: correct / tasks.length, seconds,
-            ...(Object.keys(byHops).length ? {byHops: Object.fromEntries(Object.entries(byHops).map(([h, [c, w]]) => [h, c / (c + w)]))} : {})};
+            ...(Object.keys(byHops).length ? {byHops: Object.fromEntries(Object.entries(byHops).map(([h, [c, w]]) => [h, c / (c + w)])),
+                hopSamples: Object.fromEntries(Object.entries(byHops).map(([h, [c, w]]) => [h, c + w]))} : {})};
         process.stderr.write(`${entry.model} ${name}: ${correct}/${tasks.length} (${seconds.toFixed(0)} s)\n`);
     }
     results.models.push(entry);
@@ -118,3 +130,14 @@ for (const modelPath of args.models.split(",")) {
     await model.dispose();
 }
 process.stdout.write(`wrote ${args.out}\n`);
+if (!args["no-report"]) {
+    // RESULTS.md + RESULTS.png beside the JSON (stdlib + numpy; matplotlib for a labelled PNG)
+    const python = process.env.PYTHON ?? "/usr/bin/python3";
+    const res = spawnSync(python, ["-m", "engine.pipeline.results", "--json", path.resolve(args.out)], {
+        cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".."), stdio: "inherit"});
+    if (res.status !== 0) {
+        process.stderr.write(`evaluate: the report failed (${res.error?.message ?? `exit ${res.status}`}); ` +
+            `RESULTS.json is complete: rerun \`${python} -m engine.pipeline.results --json ${args.out}\`\n`);
+        process.exit(1);
+    }
+}

@@ -5,10 +5,12 @@ plus the logits the PyTorch reference gives for fixed token scripts.
     npm run fixtures                                              (the same, via test/fixtures/make-fixtures.mjs)
 
 For every model NAME it writes
-    NAME.gguf         the model (F32; the bench pair F16)
+    NAME.gguf         the model (F32; the bench models F16)
     NAME.json         the token script (scenarios of ops, replayed exactly by the node test) + metadata
     NAME.logits.bin   expected logits, float32 little-endian, rows of vocab_size, at the offsets in NAME.json
-and index.json listing the models in order.
+and index.json listing the models in order. Each file is written under a temporary name in the same folder
+(".NAME.gguf.<pid>.tmp") and renamed into place when complete, NAME.json last (a stale one is removed first),
+so a killed run leaves no half-written file under a final name; leftover temporaries are removed on the next run.
 
 Reference: the model read back from its GGUF (so F16 rounding is included), in float64, with RoPE angles
 computed as ggml does; Mamba-2 prefill uses the chunked SSD scan and single tokens the recurrence.
@@ -27,11 +29,19 @@ Models (DENSE and RECURFORMER below): dense llama MHA (stored in HF RoPE layout,
 dense llama GQA (n_head*hd != width), dense qwen2 (Q/K/V biases, tied output); RecurFormers made from them by
 surgery with 1, 4 and 7 of 8 KV groups replaced (groups picked by recency score), one with a layer that keeps
 everything (no branch), one Qwen2-style, with d_state equal to, above and below the head dim; their Mamba
-weights randomized after the warm start so that each one matters. Plus the bench pair: 8 layers, width 512,
-8 heads of 64, F16, and its RecurFormer keeping 1 of 8 groups (Mamba-2 with 7 heads of 64, 7 groups, d_state 64).
+weights randomized after the warm start so that each one matters. Plus the bench trio, F16: bench-dense (8 layers,
+width 512, 8 heads of 64), bench-recurformer keeping 1 of 8 groups (Mamba-2 with 7 heads of 64, 7 groups,
+d_state 64), and bench-falcon-h1, the same RecurFormer written as llama.cpp's own `falcon-h1` graph
+(falcon_h1_export.py): one attention head + a 7-head Mamba-2 branch per layer. Its token scripts and expected
+logits are bench-recurformer's (the same function; the falcon file's tensors are checked equal to the RecurFormer
+file's, Q/K up to the RoPE layout), so the parity test also proves the twin computes our model, and
+
+    npx recurformer bench --models test/fixtures/models/bench-dense.gguf,test/fixtures/models/bench-recurformer.gguf,test/fixtures/models/bench-falcon-h1.gguf
+
+compares our graph with llama.cpp's own hybrid graph and the dense model on an equal shape in one run.
 
 Bound (the parity test's): 1e-4 for F32 files, 5e-3 for F16 files (see TOLERANCE).
-Fixed seeds; the whole set takes about 20 s on 2 CPU cores (the float64 bench pair is most of it).
+Fixed seeds; the whole set takes about 30 s on 2 CPU cores (the float64 bench models are most of it).
 """
 from __future__ import annotations
 
@@ -52,8 +62,9 @@ import numpy as np
 import torch
 
 from .dense import DenseConfig, DenseModel, init_weights
-from .gguf_export import export_dense, export_recurformer
-from .gguf_load import load_gguf
+from .falcon_h1_export import FALCON_H1_ROPE, export_falcon_h1, falcon_h1_tensor_name
+from .gguf_export import export_dense, export_recurformer, permute_rope_rows
+from .gguf_load import load_gguf, read_gguf
 from .recency import recency_scores, select_replaced_groups
 from .surgery import inverse_softplus, recurformer_from_dense
 
@@ -119,6 +130,18 @@ RECURFORMER = [
     RecurFormerSpec("rf-qwen2-r2", "dense-qwen2", keep=2, d_state=8, seed=28),              # d_state < head dim
     RecurFormerSpec("bench-recurformer", "bench-dense", keep=1, d_state=64, window=64, seed=29, perturb=False,
                     ftype="f16", chat_template=CHAT_TEMPLATE),
+]
+
+
+@dataclass
+class FalconH1Spec:
+    """A RecurFormerSpec's model written as llama.cpp's `falcon-h1` (same replacement in every layer)."""
+    name: str
+    source: str                      # a RecurFormerSpec name; its seed, ftype and token scripts are used
+
+
+FALCON_H1 = [
+    FalconH1Spec("bench-falcon-h1", "bench-recurformer"),
 ]
 
 
@@ -225,69 +248,141 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float((np.abs(a - b).max(-1) / np.abs(b).max(-1)).max())
 
 
+def temp_path(final: Path) -> Path:
+    """Where `final` is written before it is renamed into place (same folder: the rename is atomic)."""
+    return final.with_name(f".{final.name}.{os.getpid()}.tmp")
+
+
+def stale_temp(name: str) -> bool:
+    """A temporary left by a run that is gone (a running one's, e.g. a parallel `npm run fixtures`, is kept)."""
+    parts = name.rsplit(".", 2)
+    if not (name.startswith(".") and len(parts) == 3 and parts[2] == "tmp" and parts[1].isdigit()):
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def write_atomic(final: Path, data: bytes) -> None:
+    tmp = temp_path(final)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_falcon_twin(falcon_path: Path, recurformer_path: Path) -> None:
+    """Every tensor of the falcon-h1 file equals the RecurFormer file's (Q/K rows back in the RecurFormer's RoPE
+    layout, ffn_norm renamed), so the RecurFormer file's reference logits are the falcon file's too."""
+    fkv, ft, ftypes = read_gguf(falcon_path)
+    rkv, rt, rtypes = read_gguf(recurformer_path)
+    rope = str(rkv["recurformer.rope.type"])
+    heads = {"attn_q": int(fkv["falcon-h1.attention.head_count"]), "attn_k": int(fkv["falcon-h1.attention.head_count_kv"])}
+    names = {falcon_h1_tensor_name(n): n for n in rt}
+    if set(names) != set(ft):
+        raise AssertionError(f"falcon-h1 twin: tensors differ: {sorted(set(names) ^ set(ft))}")
+    for fname, rname in names.items():
+        a = ft[fname]
+        kind = fname.split(".")[-2] if fname.count(".") >= 2 else ""
+        if kind in heads:
+            a = permute_rope_rows(a, heads[kind], FALCON_H1_ROPE, rope)
+        if ftypes[fname] != rtypes[rname] or a.shape != rt[rname].shape or not np.array_equal(a, rt[rname]):
+            raise AssertionError(f"falcon-h1 twin: {fname} differs from the RecurFormer's {rname}")
+
+
 def write_fixture(out: Path, name: str, model, ftype: str, chat_template: Optional[str],
-                  seed: int, extra: dict) -> dict:
-    gguf_path = out / f"{name}.gguf"
-    if hasattr(model.config, "replaced_groups"):
-        types = export_recurformer(model, gguf_path, ftype=ftype, chat_template=chat_template,
-                                   description=f"test fixture (random weights, seed {seed})")
-        arch, rope = "recurformer", model.config.source.rope_type
-    else:
-        types = export_dense(model, gguf_path, ftype=ftype, chat_template=chat_template,
-                             description=f"test fixture (random weights, seed {seed})")
-        arch, rope = ("qwen2" if model.config.qkv_bias else "llama"), model.config.rope_type
+                  seed: int, extra: dict, falcon_h1: bool = False) -> dict:
+    """Writes NAME.gguf, NAME.logits.bin and NAME.json, each under a temporary name first (see the module doc)."""
+    final = {k: out / f"{name}{ext}" for k, ext in (("gguf", ".gguf"), ("logits", ".logits.bin"), ("json", ".json"))}
+    tmp = {k: temp_path(p) for k, p in final.items()}
+    twin_reference = temp_path(out / f"{name}.recurformer.gguf")
+    description = f"test fixture (random weights, seed {seed})"
+    try:
+        if falcon_h1:
+            types = export_falcon_h1(model, tmp["gguf"], ftype=ftype, chat_template=chat_template,
+                                     description=description)
+            # the reference: the same model as a recurformer file (same numbers, checked), read back
+            export_recurformer(model, twin_reference, ftype=ftype, chat_template=chat_template, description=description)
+            check_falcon_twin(tmp["gguf"], twin_reference)
+            reference_file, arch, rope = twin_reference, "falcon-h1", model.config.source.rope_type
+        elif hasattr(model.config, "replaced_groups"):
+            types = export_recurformer(model, tmp["gguf"], ftype=ftype, chat_template=chat_template,
+                                       description=description)
+            reference_file, arch, rope = tmp["gguf"], "recurformer", model.config.source.rope_type
+        else:
+            types = export_dense(model, tmp["gguf"], ftype=ftype, chat_template=chat_template, description=description)
+            reference_file = tmp["gguf"]
+            arch, rope = ("qwen2" if model.config.qkv_bias else "llama"), model.config.rope_type
 
-    reference = load_gguf(gguf_path, rope_type=rope, dtype=torch.float64).eval()
-    vocab = reference.config.source.vocab_size if arch == "recurformer" else reference.config.vocab_size
-    scenarios = make_scenarios(vocab, seed + 7)
-    blocks = replay(reference, scenarios)
-    (out / f"{name}.logits.bin").write_bytes(np.concatenate([b.reshape(-1) for b in blocks]).astype("<f4").tobytes())
+        reference = load_gguf(reference_file, rope_type=rope, dtype=torch.float64).eval()
+        vocab = reference.config.vocab_size if isinstance(reference, DenseModel) else reference.config.source.vocab_size
+        scenarios = make_scenarios(vocab, seed + 7)
+        blocks = replay(reference, scenarios)
+        tmp["logits"].write_bytes(np.concatenate([b.reshape(-1) for b in blocks]).astype("<f4").tobytes())
 
-    # self-check: at F32 the file is the in-memory model (export/import are inverses, RoPE layout included)
-    if ftype == "f32":
-        probe = {"name": "self-check", "ops": [{"op": "eval", "seq": 0, "tokens": scenarios[1]["ops"][0]["tokens"],
-                                                "logits": "all"}]}
-        got = replay(copy.deepcopy(model).double().eval(), [probe])[0]
-        err = relative_error(got, blocks[1])
-        if err > 1e-5:
-            raise AssertionError(f"{name}: the in-memory model and its GGUF disagree (relative error {err:.2e})")
+        # self-check: at F32 the file is the in-memory model (export/import are inverses, RoPE layout included)
+        if ftype == "f32":
+            probe = {"name": "self-check", "ops": [{"op": "eval", "seq": 0, "tokens": scenarios[1]["ops"][0]["tokens"],
+                                                    "logits": "all"}]}
+            got = replay(copy.deepcopy(model).double().eval(), [probe])[0]
+            err = relative_error(got, blocks[1])
+            if err > 1e-5:
+                raise AssertionError(f"{name}: the in-memory model and its GGUF disagree (relative error {err:.2e})")
 
-    meta = {
-        "format": FORMAT_VERSION,
-        "name": name,
-        "gguf": gguf_path.name,
-        "logits": f"{name}.logits.bin",
-        "architecture": arch,
-        "ftype": ftype,
-        "tensorTypes": sorted(set(types.values())),
-        "vocabSize": vocab,
-        "contextSize": CONTEXT_SIZE,
-        "tolerance": TOLERANCE[ftype],
-        "errorMeasure": "per logits row: max|engine - reference| / max|reference|; the fixture's error is the max over rows",
-        "reference": "PyTorch float64 on the weights read back from the GGUF (engine/pipeline/recurformer/fixtures.py)",
-        "seed": seed,
-        **extra,
-        "scenarios": scenarios,
-    }
-    (out / f"{name}.json").write_text(json.dumps(meta, indent=1))
-    return meta
+        meta = {
+            "format": FORMAT_VERSION,
+            "name": name,
+            "gguf": final["gguf"].name,
+            "logits": final["logits"].name,
+            "architecture": arch,
+            "ftype": ftype,
+            "tensorTypes": sorted(set(types.values())),
+            "vocabSize": vocab,
+            "contextSize": CONTEXT_SIZE,
+            "tolerance": TOLERANCE[ftype],
+            "errorMeasure": "per logits row: max|engine - reference| / max|reference|; the fixture's error is the max over rows",
+            "reference": "PyTorch float64 on the weights read back from the GGUF (engine/pipeline/recurformer/fixtures.py)",
+            "seed": seed,
+            **extra,
+            "scenarios": scenarios,
+        }
+        tmp["json"].write_text(json.dumps(meta, indent=1))
+        # into place: the stale description first, the description last, so a kill in between leaves no
+        # NAME.json that describes other files
+        final["json"].unlink(missing_ok=True)
+        os.replace(tmp["logits"], final["logits"])
+        os.replace(tmp["gguf"], final["gguf"])
+        os.replace(tmp["json"], final["json"])
+        return meta
+    finally:
+        for p in list(tmp.values()) + [twin_reference]:
+            p.unlink(missing_ok=True)
 
 
 def build_fixture(name: str, out: Path) -> dict:
     """Builds one fixture (its dense source is rebuilt from its seed: cheap, and each worker is independent)."""
     torch.set_num_threads(1)
     dense_specs = {d.name: d for d in DENSE}
-    spec = dense_specs.get(name) or next(r for r in RECURFORMER if r.name == name)
+    rf_specs = {r.name: r for r in RECURFORMER}
+    falcon = next((f for f in FALCON_H1 if f.name == name), None)
+    spec = dense_specs.get(name) or rf_specs.get(name) or rf_specs[falcon.source]
     if isinstance(spec, DenseSpec):
         model = build_dense(spec)
         extra = {"kind": "dense", "config": asdict(spec.config)}
     else:
         model = build_recurformer(spec, build_dense(dense_specs[spec.source]))
         rc = model.config
-        extra = {"kind": "recurformer", "source": spec.source, "replacedGroups": rc.replaced_groups,
-                 "dState": rc.d_state, "window": rc.window, "perturbed": spec.perturb}
-    meta = write_fixture(out, name, model, spec.ftype, spec.chat_template, spec.seed, extra)
-    detail = f"replaced groups {extra['replacedGroups']}" if extra["kind"] == "recurformer" else meta["architecture"]
+        extra = {"kind": "falcon-h1" if falcon else "recurformer", "source": spec.name if falcon else spec.source,
+                 "replacedGroups": rc.replaced_groups, "dState": rc.d_state, "window": rc.window,
+                 "perturbed": spec.perturb}
+    # a falcon-h1 twin replays its source's token scripts (same seed), so their expected logits are the same
+    meta = write_fixture(out, name, model, spec.ftype, spec.chat_template, spec.seed, extra, falcon_h1=falcon is not None)
+    detail = f"replaced groups {extra['replacedGroups']}" if extra["kind"] != "dense" else meta["architecture"]
     print(f"[fixtures] {name}: {meta['ftype']}, {detail}", flush=True)
     return {k: meta[k] for k in ("name", "gguf", "architecture", "ftype", "kind")} | {"json": f"{name}.json"}
 
@@ -300,13 +395,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    order = [s.name for s in DENSE] + [s.name for s in RECURFORMER]
+    order = [s.name for s in DENSE] + [s.name for s in RECURFORMER] + [s.name for s in FALCON_H1]
     unknown = set(args.only or []) - set(order)
     if unknown:
         ap.error(f"unknown fixtures {sorted(unknown)}; known: {order}")
     names = [n for n in order if not args.only or n in args.only]
     # the bench pair costs most (float64 on 8 x 512): start it first
     names.sort(key=lambda n: not n.startswith("bench"))
+    for leftover in out.iterdir():          # temporaries of a run that was killed
+        if stale_temp(leftover.name):
+            leftover.unlink(missing_ok=True)
 
     started = time.time()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -321,7 +419,7 @@ def main(argv=None) -> int:
     index = {e["name"]: e for e in (json.loads(index_file.read_text())["models"] if args.only and index_file.exists() else [])}
     index.update({e["name"]: e for e in entries})
     models = [index[n] for n in order if n in index]
-    index_file.write_text(json.dumps({"format": FORMAT_VERSION, "models": models}, indent=1))
+    write_atomic(index_file, json.dumps({"format": FORMAT_VERSION, "models": models}, indent=1).encode())
     print(f"[fixtures] {len(entries)} built, {len(models)} in {index_file} ({time.time() - started:.1f} s)")
     return 0
 
