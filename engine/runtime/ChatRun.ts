@@ -1,4 +1,4 @@
-import {LlamaChatSession, type ChatHistoryItem, type Token} from "node-llama-cpp";
+import {LlamaChatSession, appendUserMessageToChatHistory, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
 import {rawPromptTokens} from "./promptTokens.js";
 import type {ChatMessage, GenerationResult, Metrics, StopReason} from "./protocol.js";
 import type {LoadedModel, SequenceSlot} from "./LoadedModel.js";
@@ -19,11 +19,16 @@ export interface ChatRunOptions {
     metricsIntervalMs?: number;
 }
 
+/** The size of the newest snapshot (sequence checkpoint) of each sequence, measured when it was taken. */
+const snapshotSizes = new WeakMap<LlamaContextSequence, number>();
+
 /**
  * One generation on one sequence of a loaded model: a chat turn (through the model's chat
  * template) or a raw greedy completion. It streams text, stops on request, takes sequence
- * checkpoints after the prompt is read and after the answer (recurrent / hybrid models cannot
- * erase part of their state, so rolling back needs them), and measures as it goes:
+ * checkpoints ("snapshots") right where a later turn rolls back to: after the prompt is read
+ * (before its last token, which node-llama-cpp always evaluates with the first answer token) and
+ * after the answer. Recurrent / hybrid models cannot erase part of their state, so without them
+ * a regenerate or a follow-up would read the whole chat (and its documents) again. It measures as it goes:
  * prefill and decode tokens/s, time to first token, cache bytes (computed) and llama.cpp's
  * state size (measured, read only between evaluations).
  */
@@ -45,6 +50,10 @@ export class ChatRun {
     private lastMetricsAt = 0;
     private phase: Metrics["phase"] = "prefill";
     private lastStateBytes?: number;
+    /** where this run's own prefill started in the sequence (tokens kept from earlier turns), while it reads */
+    private prefillFrom?: number;
+    /** tokens this run's own prefill read (undefined: node-llama-cpp read the prompt itself) */
+    private prefillRead?: number;
 
     public constructor(model: LoadedModel, slot: SequenceSlot, options: ChatRunOptions = {}) {
         this.model = model;
@@ -157,23 +166,18 @@ export class ChatRun {
             session.setChatHistory(history);
             this.begin();
 
-            // read the prompt (history + new message) first: its timing is prefill, and a checkpoint goes right after it
+            // read the prompt (history + new message) first: its timing is prefill, and the snapshot goes right after it
             const timer = setInterval(() => this.tick("prefill", false, false), this.intervalMs);
             try {
-                await session.preloadPrompt(last.content, {signal: this.options.signal});
-            } catch (err) {
-                if (this.options.signal?.aborted)
-                    return this.finish("", "stopped");
-                throw err;
+                await this.prefill(this.renderPrompt(session, history, last.content));
             } finally {
                 clearInterval(timer);
             }
-            this.promptTokens = this.sequence.tokenMeter.usedInputTokens - this.inputTokensAtStart;
-            this.prefillEndedAt = performance.now();
-            await this.sequence.takeCheckpoint();
-            this.tick("prefill", true);
             if (this.options.signal?.aborted)
                 return this.finish("", "stopped");
+            this.prefillEndedAt = performance.now();
+            await this.snapshot();
+            this.tick("prefill", true);
 
             let text = "";
             const result = await session.promptWithMeta(last.content, {
@@ -192,7 +196,7 @@ export class ChatRun {
                     this.options.onText?.(chunk);
                 }
             });
-            await this.sequence.takeCheckpoint();
+            await this.snapshot();
             const stopReason: StopReason = result.stopReason === "abort"
                 ? "stopped"
                 : result.stopReason === "maxTokens"
@@ -202,6 +206,60 @@ export class ChatRun {
         } finally {
             session.dispose({disposeSequence: false});
         }
+    }
+
+    /**
+     * A chat turn's prompt exactly as node-llama-cpp's LlamaChat renders it: the history, the new
+     * user message (appended the way LlamaChatSession appends it) and the start of the model's
+     * answer, through the session's chat wrapper. Undefined when it does not fit the context: then
+     * LlamaChat reads it itself and shortens the history as usual.
+     */
+    private renderPrompt(session: LlamaChatSession, history: ChatHistoryItem[], userText: string): Token[] | undefined {
+        const chatHistory = appendUserMessageToChatHistory(history, userText);
+        chatHistory.push({type: "model", response: []});
+        const {contextText} = session.chatWrapper.generateContextState({chatHistory});
+        const tokens = contextText.tokenize(this.model.model.tokenizer);
+        return tokens.length > 1 && tokens.length + 1 < this.sequence.contextSize ? tokens : undefined;
+    }
+
+    /**
+     * Reads a chat prompt up to, not including, its last token (LlamaChat always evaluates that one
+     * with the first answer token, so the sequence then matches what it expects and it reads nothing
+     * more). What the sequence already holds is kept: on a follow-up or a regenerate it rolls back
+     * to the first token that differs (a RecurFormer model restores the newest snapshot at or before
+     * it) and reads only what follows. Batches of the context's batch size, so a stop and the meters
+     * come between them.
+     */
+    private async prefill(prompt: Token[] | undefined): Promise<void> {
+        if (prompt == null)
+            return;
+        const head = prompt.slice(0, -1);
+        await this.sequence.adaptStateToTokens(head, false);
+        const rest = head.slice(this.sequence.nextTokenIndex);
+        this.prefillFrom = this.sequence.nextTokenIndex;
+        const readAtStart = this.sequence.tokenMeter.usedInputTokens;
+        const batch = this.model.context.batchSize;
+        try {
+            for (let i = 0; i < rest.length; i += batch) {
+                if (this.options.signal?.aborted)
+                    return;
+                await this.sequence.evaluateWithoutGeneratingNewTokens(rest.slice(i, i + batch));
+                this.tick("prefill");
+            }
+        } finally {
+            this.prefillRead = this.sequence.tokenMeter.usedInputTokens - readAtStart;
+            this.prefillFrom = undefined;
+        }
+    }
+
+    /** Takes a snapshot (sequence checkpoint) where the sequence is now; remembers its measured size. */
+    private async snapshot(): Promise<void> {
+        const before = this.sequence.checkpointsMemoryUsage;
+        await this.sequence.takeCheckpoint();
+        const added = this.sequence.checkpointsMemoryUsage - before;
+        // none is taken where one already exists (a regenerate resumes from it): its size is known
+        if (added > 0)
+            snapshotSizes.set(this.sequence, added);
     }
 
     private begin(): void {
@@ -216,8 +274,9 @@ export class ChatRun {
         if (this.firstTokenAt == null) {
             this.firstTokenAt = now;
             this.prefillEndedAt ??= now;
+            // + the prompt's last token: evaluated with the first answer token, node-llama-cpp counts it as output
             if (this.promptTokens === 0)
-                this.promptTokens = this.sequence.tokenMeter.usedInputTokens - this.inputTokensAtStart;
+                this.promptTokens = this.sequence.tokenMeter.usedInputTokens - this.inputTokensAtStart + 1;
             this.phase = "decode";
             this.tick("prefill", true);
         }
@@ -245,16 +304,22 @@ export class ChatRun {
     private metrics(phase: Metrics["phase"], safeToMeasure: boolean): Metrics {
         const sequence = this.sequence;
         const meter = this.model.meter;
-        const tokens = sequence.nextTokenIndex;
+        const readSoFar = sequence.tokenMeter.usedInputTokens - this.inputTokensAtStart;
+        // the sequence's token index moves only when a whole evaluation ends; while the prompt is
+        // read, the tokens handed to llama.cpp so far (counted per batch) say how far it is
+        const tokens = this.prefillFrom != null
+            ? Math.min(sequence.contextSize, Math.max(sequence.nextTokenIndex, this.prefillFrom + readSoFar))
+            : sequence.nextTokenIndex;
         if (safeToMeasure && this.model.isOnlyBusy(this.slot))
             this.lastStateBytes = this.model.context.stateSize;
 
         const now = performance.now();
         const prefillEnd = this.prefillEndedAt ?? now;
         const prefillSeconds = (prefillEnd - this.prefillStartedAt) / 1000;
-        const prefillTokens = this.promptTokens > 0
-            ? this.promptTokens
-            : sequence.tokenMeter.usedInputTokens - this.inputTokensAtStart;
+        const prefillTokens = this.promptTokens > 0 ? this.promptTokens : readSoFar;
+        // the prefill rate: the tokens read before the first answer token, over the time that took
+        const rateTokens = this.prefillRead ?? prefillTokens;
+        const snapshotBytes = snapshotSizes.get(sequence);
         const decodeSeconds = this.firstTokenAt != null && this.lastTokenAt != null
             ? (this.lastTokenAt - this.firstTokenAt) / 1000
             : 0;
@@ -268,9 +333,10 @@ export class ChatRun {
             ...(this.lastStateBytes != null ? {stateBytesMeasured: this.lastStateBytes} : {}),
             ...(this.model.buffers.kvBufferBytesMeasured != null ? {kvBufferBytesMeasured: this.model.buffers.kvBufferBytesMeasured} : {}),
             checkpointBytesMeasured: sequence.checkpointsMemoryUsage,
+            ...(snapshotBytes != null && sequence.needsCheckpoints ? {snapshotBytesMeasured: snapshotBytes} : {}),
             promptTokens: prefillTokens,
             generatedTokens: this.generatedTokens,
-            ...(prefillSeconds > 0 && prefillTokens > 0 ? {prefillTokensPerSecond: prefillTokens / prefillSeconds} : {}),
+            ...(prefillSeconds > 0 && rateTokens > 0 ? {prefillTokensPerSecond: rateTokens / prefillSeconds} : {}),
             ...(decodeSeconds > 0 && this.generatedTokens > 1 ? {decodeTokensPerSecond: (this.generatedTokens - 1) / decodeSeconds} : {}),
             ...(this.firstTokenAt != null ? {timeToFirstTokenMs: this.firstTokenAt - this.startedAt} : {}),
             phase: phase === "done" ? "done" : this.phase === "decode" ? "decode" : phase

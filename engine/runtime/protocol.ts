@@ -193,6 +193,9 @@ export interface Metrics {
     kvBufferBytesMeasured?: number;
     /** memory held by this sequence's checkpoints (node-llama-cpp), measured */
     checkpointBytesMeasured?: number;
+    /** size of one snapshot: the newest sequence checkpoint, taken after the prompt was read and
+     * after the answer so follow-ups and regenerate resume from it (recurrent / hybrid models only), measured */
+    snapshotBytesMeasured?: number;
     /** prompt tokens read in this run */
     promptTokens?: number;
     /** tokens generated so far in this run */

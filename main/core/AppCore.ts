@@ -444,7 +444,8 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
                 await finish(status, {
                     content: result.text ?? this.chats.message(chatId, messageId)?.content ?? "",
                     metrics,
-                    snapshotBytes: metrics?.checkpointBytesMeasured,
+                    // one snapshot (taken after the prompt was read and after the answer); older engines report only the total held
+                    snapshotBytes: metrics?.snapshotBytesMeasured ?? (metrics?.checkpointBytesMeasured || undefined),
                     error: result.stopReason === "contextFull" ? "The context is full: the answer was cut. Raise the context size in Models, or start a new chat." : undefined,
                 });
                 const model = this.models.find(modelId);

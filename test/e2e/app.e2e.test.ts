@@ -246,6 +246,50 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
         api.close();
     }, 300_000);
 
+    it("Regenerate and a follow-up resume from the snapshot taken after the document was read: it is not read again", async () => {
+        const api = await apiClient(served);
+        const chatId = (await api.call("chats.list"))[0].id;
+        const lastAnswer = async () => (await api.call("chats.get", { chatId })).messages.at(-1);
+        const first = await lastAnswer();
+        // the first answer read the document and the question once
+        const firstRead: number = first.metrics.promptTokens;
+        expect(firstRead).toBeGreaterThan(200);
+
+        // Regenerate: the same prompt, so the new answer starts from the snapshot: (almost) nothing is read
+        await page.click("[data-testid=regenerate]");
+        const regen = await waitFor(async () => {
+            const m = await lastAnswer();
+            return m.role === "assistant" && m.id !== first.id && m.status !== "streaming" ? m : undefined;
+        }, 180_000, "regenerated answer");
+        await waitIdle(page);
+        expect(regen.status).toBe("done");
+        expect(regen.metrics.promptTokens).toBeLessThan(8);
+        // ... and the document is still in the context it answered from
+        expect(regen.metrics.tokensInContext).toBeGreaterThan(firstRead);
+        expect(regen.snapshotBytes).toBeGreaterThan(0);
+
+        // a follow-up question: only what follows the first prompt (the answer, the new question) is read
+        await send(page, "And where is the spare key?");
+        await waitIdle(page);
+        const follow = await lastAnswer();
+        expect(follow.status).toBe("done");
+        const promptLength = follow.metrics.tokensInContext - follow.metrics.generatedTokens;
+        expect(promptLength).toBeGreaterThan(firstRead);
+        expect(follow.metrics.promptTokens).toBeGreaterThan(0);
+        expect(follow.metrics.promptTokens).toBeLessThanOrEqual(promptLength - firstRead + 4);
+
+        // the meters show the snapshot (measured) beside the dense model's state at the same point (computed)
+        expect(await page.textContent("[data-testid=meter-snapshot]")).toMatch(/[\d.]+ [KM]iB/);
+        const snapshot = Number(await page.getAttribute("[data-testid=snapshot-ours]", "data-value"));
+        const denseState = Number(await page.getAttribute("[data-testid=snapshot-dense]", "data-value"));
+        expect(snapshot).toBeGreaterThan(0);
+        expect(denseState).toBeGreaterThan(snapshot);
+        expect(await page.textContent("[data-testid=snapshot-ratio]")).toMatch(/× smaller than the dense model's state/);
+        expect(await page.locator("[data-testid=message-snapshot]").last().textContent()).toMatch(/snapshot [\d.]+ [KM]iB · dense [\d.]+ [KM]iB/);
+        await screenshot(page, "document-followup");
+        api.close();
+    }, 400_000);
+
     it("never cuts a document silently: overflow offers a cut or cancel, and the cut fits", async () => {
         await clearTray(page);
         const long = Array.from({ length: 400 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog near the river bank.`).join("\n");
@@ -277,6 +321,15 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
             expect(await card.locator("[data-testid=overflow-choice]").count()).toBe(0);
             await send(page, "Summarize the logbook.");
             await page.waitForSelector("[data-testid=reading-progress]", { timeout: 60_000 });
+            // while it is read, "tokens in context" rises with the reading, long before the first answer token
+            const seen = new Set<number>();
+            await waitFor(async () => {
+                const reading = await page.locator("[data-testid=reading-progress]").count();
+                const value = Number(await page.getAttribute("[data-testid=meter-context]", "data-value"));
+                if (reading && value > 0) seen.add(value);
+                return seen.size >= 2 || !reading;
+            }, 60_000, "the context meter while reading");
+            expect(seen.size).toBeGreaterThanOrEqual(2);
             await screenshot(page, "document-reading");
             await page.click("[data-testid=cancel-reading]");
             await page.waitForSelector("[data-testid=message-assistant][data-status=stopped]", { timeout: 30_000 });
@@ -363,6 +416,13 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
         expect((await page.textContent("[data-testid=compare-answer-recurformer]"))!.length).toBeGreaterThan(0);
         expect(await page.textContent("[data-testid=compare-summary]")).toMatch(/\d+\.\d%/);
         expect(Number(await page.getAttribute("[data-testid=chart-speed]", "data-points"))).toBeGreaterThan(2);
+        // both columns show the snapshot: RecurFormer's measured, beside the dense state at the same point, computed
+        const rfSnapshot = page.locator("[data-testid=compare-snapshot-recurformer]");
+        expect(Number(await rfSnapshot.getAttribute("data-value"))).toBeGreaterThan(0);
+        expect(Number(await rfSnapshot.getAttribute("data-dense"))).toBeGreaterThan(Number(await rfSnapshot.getAttribute("data-value")));
+        expect(await rfSnapshot.textContent()).toMatch(/[\d.]+ [KM]iB\s*measured.*dense state at the same point: [\d.]+ [KM]iB\s*computed.*× smaller/);
+        const denseSnapshot = page.locator("[data-testid=compare-snapshot-dense]");
+        expect(await denseSnapshot.textContent()).toMatch(/not needed.*[\d.]+ [KM]iB\s*computed/);
         await screenshot(page, "compare");
         const [csv] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-csv]")]);
         const csvText = fs.readFileSync((await csv.path())!, "utf8");

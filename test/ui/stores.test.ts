@@ -6,7 +6,7 @@ import { useApp } from "../../renderer/src/stores/app";
 import { queueToken, selectIsGenerating, useChats } from "../../renderer/src/stores/chats";
 import { compareCsv, savedAtCommonTokens, useCompare } from "../../renderer/src/stores/compare";
 import { contextFor, fitFor, useDocuments } from "../../renderer/src/stores/documents";
-import { chooseBaseline, meterFigures, timeAgo } from "../../renderer/src/stores/metrics";
+import { chooseBaseline, meterFigures, snapshotFigures, timeAgo, timesSmallerText } from "../../renderer/src/stores/metrics";
 import { headSummary, modelPairs } from "../../renderer/src/stores/models";
 import { alignSeries } from "../../renderer/src/views/CompareView";
 import { readingProgress } from "../../renderer/src/components/Composer";
@@ -107,6 +107,23 @@ describe("metrics selectors", () => {
         expect(readingProgress(withDoc, "prefill", 4100)!.fraction).toBe(0.99);
         expect(readingProgress(withDoc, "decode", 1000)).toBeUndefined();
         expect(readingProgress(chat("c", [{ id: "u", role: "user", content: "q", createdAt: 0 }]), "prefill", 10)).toBeUndefined();
+    });
+
+    it("puts the snapshot (measured) beside the dense model's state at the same point (computed)", () => {
+        const rf = snapshotFigures(metrics({ tokensInContext: 512, snapshotBytesMeasured: 1024, checkpointBytesMeasured: 4096 }), false);
+        expect(rf).toMatchObject({ needed: true, bytesMeasured: 1024, tokensInContext: 512 });
+        expect(rf.denseBytesComputed).toBe(metrics({}).denseCacheBytesComputed);
+        expect(rf.timesSmaller).toBeCloseTo(rf.denseBytesComputed! / 1024);
+        // a message's stored size, then the total held, when the event has no single size
+        expect(snapshotFigures(metrics({}), false, 2048).bytesMeasured).toBe(2048);
+        expect(snapshotFigures(metrics({ checkpointBytesMeasured: 4096 }), false).bytesMeasured).toBe(4096);
+        // a dense model needs none: its own cache is the figure beside it
+        const dense = snapshotFigures(metrics({ cacheBytesComputed: 9000, checkpointBytesMeasured: 0 }), true);
+        expect(dense).toMatchObject({ needed: false, bytesMeasured: undefined, denseBytesComputed: 9000 });
+        expect(timesSmallerText(52.4)).toBe("52× smaller");
+        expect(timesSmallerText(1.84)).toBe("1.8× smaller");
+        expect(timesSmallerText(1)).toBe("about the same size");
+        expect(timesSmallerText(undefined)).toBeUndefined();
     });
 
     it("prefers a running comparison's dense figures, else the nearest earlier measurement", () => {

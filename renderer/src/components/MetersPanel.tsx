@@ -6,7 +6,7 @@
 import type { Chat, Metrics } from "../../../main/shared/api";
 import { formatBytes, formatMs, formatPercent, formatRate, formatTokens } from "../lib/format";
 import { useCompare } from "../stores/compare";
-import { chooseBaseline, meterFigures, timeAgo, useMetrics, type BaselineChoice } from "../stores/metrics";
+import { chooseBaseline, meterFigures, snapshotFigures, timeAgo, timesSmallerText, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
 import { headSummary, modelLabel, useModels } from "../stores/models";
 import { Icon } from "./Icon";
 
@@ -42,7 +42,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
 
             <section className="meter-card">
                 <div className="meter-label">Tokens in context</div>
-                <div className="meter-big mono" data-testid="meter-context">
+                <div className="meter-big mono" data-testid="meter-context" data-value={f?.tokensInContext ?? ""} data-phase={f?.phase ?? ""}>
                     {f ? formatTokens(f.tokensInContext) : "—"}<span className="meter-of"> / {f ? formatTokens(f.contextSize) : model ? formatTokens(model.settings.contextSize) : "—"}</span>
                 </div>
                 <div className="progress thin"><div className="progress-fill" style={{ width: `${(f?.contextFill ?? 0) * 100}%` }} /></div>
@@ -75,21 +75,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 <BaselineNote isDense={isDense} baseline={baseline} hasDense={Boolean(dense)} />
             </section>
 
-            <section className="meter-card">
-                <div className="meter-label"><Icon name="clock" size={14} /> Snapshot</div>
-                <div className="meter-row">
-                    <span>Sequence checkpoint</span>
-                    <span className="mono" data-testid="meter-snapshot">{formatBytes(lastAssistant?.snapshotBytes ?? f?.checkpointBytesMeasured)} {lastAssistant?.snapshotBytes != null || f?.checkpointBytesMeasured != null ? <em>measured</em> : null}</span>
-                </div>
-                {!isDense && f?.denseCacheBytesComputed != null && (
-                    <div className="meter-row"><span>Dense state at the same point</span><span className="mono">{formatBytes(f.denseCacheBytesComputed)} <em>computed</em></span></div>
-                )}
-                <div className="meter-note">
-                    {isDense
-                        ? "A dense model rolls back by trimming its KV cache; no checkpoint is needed."
-                        : "Taken after a document is read and after each answer, so follow-ups and Regenerate never re-read it. RecurFormer's is small: a fixed recurrent state plus the KV of the kept heads only."}
-                </div>
-            </section>
+            <SnapshotCard isDense={isDense} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} />
 
             {model?.shape && (
                 <section className="meter-card subtle">
@@ -100,6 +86,51 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 </section>
             )}
         </aside>
+    );
+}
+
+/**
+ * The snapshot a follow-up or Regenerate resumes from (so a document is never read twice), beside
+ * the dense model's state at the same point (computed).
+ */
+function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snapshot: SnapshotFigures; heldBytes?: number }) {
+    const max = Math.max(snapshot.bytesMeasured ?? 0, snapshot.denseBytesComputed ?? 0, 1);
+    const times = timesSmallerText(snapshot.timesSmaller);
+    if (isDense) {
+        return (
+            <section className="meter-card" data-testid="snapshot-card">
+                <div className="meter-label"><Icon name="clock" size={14} /> Snapshot</div>
+                <div className="meter-big mono" data-testid="meter-snapshot">not needed</div>
+                <div className="meter-note">A dense model rolls back (Regenerate, a follow-up) by trimming its KV cache. A full snapshot of it would be that whole cache:</div>
+                <div className="cache-bars">
+                    <CacheBar label="Dense state at this point" tag="computed" value={snapshot.denseBytesComputed} max={max} kind="dense" testId="snapshot-dense" />
+                </div>
+            </section>
+        );
+    }
+    return (
+        <section className="meter-card" data-testid="snapshot-card">
+            <div className="meter-label"><Icon name="clock" size={14} /> Snapshot</div>
+            <div className="meter-big mono" data-testid="meter-snapshot" data-value={snapshot.bytesMeasured ?? ""}>
+                {formatBytes(snapshot.bytesMeasured)}{snapshot.bytesMeasured != null && <span className="meter-of"> measured</span>}
+            </div>
+            <div className="cache-bars">
+                <CacheBar label="RecurFormer snapshot" tag="measured" value={snapshot.bytesMeasured} max={max} kind="ours" testId="snapshot-ours" />
+                <CacheBar label="Dense state here" tag="computed" value={snapshot.denseBytesComputed} max={max} kind="dense" testId="snapshot-dense" />
+            </div>
+            {times && (
+                <div className="saved" data-testid="snapshot-ratio">
+                    <span className="saved-value">{times}</span> than the dense model's state at {formatTokens(snapshot.tokensInContext)} tokens
+                </div>
+            )}
+            {heldBytes != null && heldBytes > 0 && (
+                <div className="meter-row"><span>All snapshots this chat holds</span><span className="mono">{formatBytes(heldBytes)} <em>measured</em></span></div>
+            )}
+            <div className="meter-note">
+                Taken right after a document (the prompt) is read and after each answer, so follow-ups and Regenerate resume from it and never read the document again.
+                RecurFormer's is far smaller than the dense model's state: it holds only the fixed-size recurrent state, since the KV of the kept heads is trimmed back like a dense model's cache.
+            </div>
+        </section>
     );
 }
 

@@ -41,6 +41,7 @@ export interface MeterFigures {
     stateBytesMeasured?: number;
     kvBufferBytesMeasured?: number;
     checkpointBytesMeasured?: number;
+    snapshotBytesMeasured?: number;
     prefillTokensPerSecond?: number;
     decodeTokensPerSecond?: number;
     timeToFirstTokenMs?: number;
@@ -61,12 +62,50 @@ export function meterFigures(m: Metrics | undefined): MeterFigures | undefined {
         stateBytesMeasured: m.stateBytesMeasured,
         kvBufferBytesMeasured: m.kvBufferBytesMeasured,
         checkpointBytesMeasured: m.checkpointBytesMeasured,
+        snapshotBytesMeasured: m.snapshotBytesMeasured,
         prefillTokensPerSecond: m.prefillTokensPerSecond,
         decodeTokensPerSecond: m.decodeTokensPerSecond,
         timeToFirstTokenMs: m.timeToFirstTokenMs,
         promptTokens: m.promptTokens,
         phase: m.phase,
     };
+}
+
+/**
+ * The snapshot a turn resumes from, beside what the dense model holds at the same point.
+ * A RecurFormer (hybrid) model's snapshot is a sequence checkpoint, measured; a dense model needs
+ * none (it rolls back by trimming its KV cache), and a full snapshot of it would be its whole KV
+ * cache at that point: the computed dense figure.
+ */
+export interface SnapshotFigures {
+    /** whether this model takes snapshots (recurrent state cannot be partly erased) */
+    needed: boolean;
+    /** one snapshot, measured (RecurFormer) */
+    bytesMeasured?: number;
+    /** the dense model's state at the same token count (its KV cache), computed */
+    denseBytesComputed?: number;
+    /** dense ÷ snapshot, when both are known */
+    timesSmaller?: number;
+    tokensInContext?: number;
+}
+
+export function snapshotFigures(m: Metrics | undefined, isDense: boolean, stored?: number): SnapshotFigures {
+    const dense = isDense ? m?.cacheBytesComputed : m?.denseCacheBytesComputed;
+    const bytes = isDense ? undefined : (m?.snapshotBytesMeasured ?? stored ?? (m?.checkpointBytesMeasured || undefined));
+    return {
+        needed: !isDense,
+        bytesMeasured: bytes,
+        denseBytesComputed: dense,
+        timesSmaller: bytes && dense ? dense / bytes : undefined,
+        tokensInContext: m?.tokensInContext,
+    };
+}
+
+/** "52× smaller", "1.8× smaller", or how it compares when it is not smaller */
+export function timesSmallerText(times: number | undefined): string | undefined {
+    if (times == null || !Number.isFinite(times)) return undefined;
+    if (times >= 1.05) return `${times >= 10 ? times.toFixed(0) : times.toFixed(1)}× smaller`;
+    return times >= 0.95 ? "about the same size" : `${(1 / times).toFixed(1)}× larger`;
 }
 
 export interface BaselineChoice {

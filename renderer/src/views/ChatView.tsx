@@ -163,7 +163,11 @@ function Message({ message, isLastAssistant, generating }: { message: ChatMessag
                             {m.generatedTokens != null && <span>{m.generatedTokens} tokens</span>}
                             {m.decodeTokensPerSecond != null && <span>{formatRate(m.decodeTokensPerSecond)} tok/s</span>}
                             {m.timeToFirstTokenMs != null && <span>first token {formatMs(m.timeToFirstTokenMs)}</span>}
-                            {message.snapshotBytes != null && <span title="Sequence checkpoint taken after this answer (measured): follow-ups and regenerate resume from it">snapshot {formatBytes(message.snapshotBytes)}</span>}
+                            {message.snapshotBytes != null && (
+                                <span data-testid="message-snapshot" title="Snapshot (sequence checkpoint) taken after the prompt was read and after this answer, measured: follow-ups and Regenerate resume from it. Beside it, the dense model's state at the same point, computed.">
+                                    snapshot {formatBytes(message.snapshotBytes)}{m.denseCacheBytesComputed != null ? ` · dense ${formatBytes(m.denseCacheBytesComputed)}` : ""}
+                                </span>
+                            )}
                         </span>
                     )}
                     {message.status === "stopped" && <span className="foot-flag">stopped</span>}

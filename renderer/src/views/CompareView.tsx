@@ -13,6 +13,7 @@ import { downloadBlob, downloadText } from "../lib/download";
 import { formatBytes, formatMs, formatPercent, formatRate, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
 import { compareCsv, savedAtCommonTokens, selectRunning, useCompare, type SideState } from "../stores/compare";
+import { snapshotFigures, timesSmallerText } from "../stores/metrics";
 import { useDocuments } from "../stores/documents";
 import { modelLabel, modelPairs, useModels } from "../stores/models";
 
@@ -203,11 +204,34 @@ function CompareColumn({ side, state, model }: { side: CompareSide; state: SideS
                 <Stat label="first token" value={formatMs(m?.timeToFirstTokenMs)} tag="measured" />
                 <Stat label="tokens" value={m ? formatTokens(m.tokensInContext) : "—"} tag="" />
             </div>
+            <SnapshotLine side={side} state={state} />
             <div className="column-answer" data-testid={`compare-answer-${side}`}>
                 {state.text ? <Markdown source={state.text} /> : <div className="column-empty">{state.status === "waiting" ? (side === "recurformer" ? "Runs after the dense model." : "Waiting…") : state.status === "streaming" ? "Reading the prompt…" : ""}</div>}
                 {state.error && <div className="message-note bad"><Icon name="alert" size={14} /> {state.error}</div>}
             </div>
         </section>
+    );
+}
+
+/** The snapshot a follow-up or regenerate would resume from, beside the dense model's state at the same point (computed). */
+function SnapshotLine({ side, state }: { side: CompareSide; state: SideState }) {
+    const s = snapshotFigures(state.last, side === "dense");
+    const times = timesSmallerText(s.timesSmaller);
+    return (
+        <div className="column-snapshot" data-testid={`compare-snapshot-${side}`} data-value={s.bytesMeasured ?? ""} data-dense={s.denseBytesComputed ?? ""}>
+            <span className="stat-label">snapshot</span>
+            {side === "dense" ? (
+                <>
+                    <span className="mono snapshot-value">not needed</span>
+                    <span className="snapshot-beside">rolls back by trimming its KV; a full snapshot here: <b className="mono">{formatBytes(s.denseBytesComputed)}</b> <em className="tag computed">computed</em></span>
+                </>
+            ) : (
+                <>
+                    <span className="mono snapshot-value">{formatBytes(s.bytesMeasured)} <em className="tag measured">measured</em></span>
+                    <span className="snapshot-beside">dense state at the same point: <b className="mono">{formatBytes(s.denseBytesComputed)}</b> <em className="tag computed">computed</em>{times ? <> · <b className="good">{times}</b></> : null}</span>
+                </>
+            )}
+        </div>
     );
 }
 
@@ -245,7 +269,8 @@ function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts
     const canvas = document.createElement("canvas");
     const chartH = 400;
     canvas.width = W;
-    canvas.height = 330 + chartH + 30;
+    const shift = 40; // room for each side's snapshot line
+    canvas.height = 330 + shift + chartH + 30;
     const ctx = canvas.getContext("2d")!;
     ctx.fillStyle = "#0d1117";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
@@ -257,7 +282,7 @@ function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts
     ctx.fillText(`${new Date().toLocaleString()} · ${mode === "parallel" ? "at once" : "one after the other"}${threads ? `, ${threads} threads each` : ""} · prompt: ${prompt.slice(0, 110)}${prompt.length > 110 ? "…" : ""}`, 40, 86);
     const rows: [string, SideState, ModelInfo | undefined, string][] = [["Dense", sides.dense, dense, COLORS.dense], ["RecurFormer", sides.recurformer, rf, COLORS.recurformer]];
     rows.forEach(([label, s, model, color], i) => {
-        const y = 140 + i * 70;
+        const y = 140 + i * 90;
         ctx.fillStyle = color;
         ctx.font = "600 20px 'Inter Variable', sans-serif";
         ctx.fillText(`${label}: ${model ? modelLabel(model) : ""}`, 40, y);
@@ -265,24 +290,29 @@ function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts
         ctx.font = "17px 'JetBrains Mono Variable', monospace";
         const m = s.last;
         ctx.fillText(`cache ${formatBytes(m?.cacheBytesComputed)} (computed)   state ${formatBytes(m?.stateBytesMeasured)} (measured)   prefill ${formatRate(m?.prefillTokensPerSecond)} t/s   decode ${formatRate(m?.decodeTokensPerSecond)} t/s   TTFT ${formatMs(m?.timeToFirstTokenMs)}   at ${formatTokens(m?.tokensInContext)} tokens`, 40, y + 30);
+        const snap = snapshotFigures(m, i === 0);
+        ctx.fillStyle = "#a4adbb";
+        ctx.fillText(i === 0
+            ? `snapshot: not needed (rolls back by trimming its KV); a full snapshot here ${formatBytes(snap.denseBytesComputed)} (computed)`
+            : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${snap.timesSmaller ? `   ${timesSmallerText(snap.timesSmaller)}` : ""}`, 40, y + 54);
     });
     const saved = savedAtCommonTokens(sides);
     if (saved) {
         ctx.fillStyle = "#3fb950";
         ctx.font = "600 20px 'Inter Variable', sans-serif";
-        ctx.fillText(`Memory saved: ${formatPercent(saved.saved)} at ${formatTokens(saved.tokens)} tokens (computed)`, 40, 282);
+        ctx.fillText(`Memory saved: ${formatPercent(saved.saved)} at ${formatTokens(saved.tokens)} tokens (computed)`, 40, 282 + shift);
     }
     const chartW = W / 2 - 60;
     const draw = (u: uPlot | undefined, x: number, title: string, legend: [string, string, "solid" | "dashed" | "dot"][]) => {
         ctx.fillStyle = "#a4adbb";
         ctx.font = "600 17px 'Inter Variable', sans-serif";
-        ctx.fillText(title, x, 318);
+        ctx.fillText(title, x, 318 + shift);
         if (u) {
             const src = u.ctx.canvas;
-            ctx.drawImage(src, x, 330, chartW, Math.min(chartH - 40, (src.height / src.width) * chartW));
+            ctx.drawImage(src, x, 330 + shift, chartW, Math.min(chartH - 40, (src.height / src.width) * chartW));
         }
         let lx = x;
-        const ly = 330 + chartH - 10;
+        const ly = 330 + shift + chartH - 10;
         ctx.font = "14px 'Inter Variable', sans-serif";
         for (const [label, color, style] of legend) {
             ctx.strokeStyle = color;
