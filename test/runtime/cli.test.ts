@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {spawn} from "node:child_process";
+import {spawn, spawnSync} from "node:child_process";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {BenchRow, InspectReport} from "../../engine/runtime/protocol.js";
 import {documentQuestionMessages, documentQuestionText} from "../../engine/runtime/documentQuestion.js";
@@ -153,9 +153,20 @@ describe("recurformer complete", {timeout: 120_000}, () => {
 describe("documentQuestionText (the app's and `ask`'s one composition)", () => {
     it("puts each document in a named block, then the question", () => {
         expect(documentQuestionText([{name: "a \"b\".md", text: "Alpha"}, {name: "c.txt", text: "Gamma"}], " Who? "))
-            .toBe("<document name=\"a 'b'.md\">\nAlpha\n</document>\n\n<document name=\"c.txt\">\nGamma\n</document>\n\nWho?");
-        expect(documentQuestionText([{name: "a.md", text: "Alpha"}], "")).toBe("<document name=\"a.md\">\nAlpha\n</document>\n\nSummarize the document above.");
+            .toBe("Read the documents below, then answer the question that follows them.\n\n" +
+                "<document name=\"a 'b'.md\">\nAlpha\n</document>\n\n<document name=\"c.txt\">\nGamma\n</document>\n\nQuestion: Who?");
+        expect(documentQuestionText([{name: "a.md", text: "Alpha"}], "")).toBe(
+            "Read the document below, then answer the question that follows it.\n\n<document>\nAlpha\n</document>\n\nQuestion: Summarize the document above.");
         expect(documentQuestionText([], "Just a question")).toBe("Just a question");
+    });
+
+    it("is word for word the prompt the default models were trained on (engine/pipeline/tasks/doc_qa.py)", () => {
+        const code = "import json; from engine.pipeline.tasks.doc_qa import prompt_messages; " +
+            "print(json.dumps(prompt_messages('Line one.\\nLine two.', 'What is planted?')))";
+        const res = spawnSync("python3", ["-c", code], {cwd: root, encoding: "utf8"});
+        expect(res.stderr).toBe("");
+        expect(documentQuestionMessages([{name: "x.txt", text: "Line one.\nLine two."}], "What is planted?"))
+            .toEqual(JSON.parse(res.stdout));
     });
 });
 
@@ -178,7 +189,8 @@ describe("recurformer ask", {timeout: 180_000}, () => {
             await engine.load("m", {modelPath: model(), contextSize: 512, threads: 2});
             // the document as the app reads it (CRLF and blank runs normalised), composed as the app composes it
             const messages = documentQuestionMessages([{name: "notes.md", text: await extractText(doc, "notes.md")}], question);
-            expect(messages[0]!.content).toBe(`<document name="notes.md">\n# Notes\n\nThe cat is named Biscuit.\nIt sleeps by the river.\n</document>\n\n${question}`);
+            expect(messages[0]!.content).toBe("Read the document below, then answer the question that follows it.\n\n" +
+                `<document>\n# Notes\n\nThe cat is named Biscuit.\nIt sleeps by the river.\n</document>\n\nQuestion: ${question}`);
             const result = await engine.chat({modelId: "m", chatId: "c", messages, maxTokens: 12, temperature: 0});
             expect(result.text.length).toBeGreaterThan(0);
             expect(res.stdout).toBe(result.text);

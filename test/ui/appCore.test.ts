@@ -169,7 +169,7 @@ describe("app core", () => {
         await core.call("chats.send", { chatId: chat.id, text: "What is the cat called?", documentIds: [info.id] });
         await answered(chat.id);
         const sent = engine.control.requests.filter((r) => r.type === "chat").pop() as { messages: { content: string }[] };
-        expect(sent.messages[0]!.content).toMatch(/^<document name="notes.md">\n# Notes/);
+        expect(sent.messages[0]!.content).toMatch(/^Read the document below, then answer the question that follows it\.\n\n<document>\n# Notes/);
         expect(sent.messages[0]!.content).toMatch(/What is the cat called\?$/);
         expect(core.chats.get(chat.id).messages[0]!.documents![0]).toMatchObject({ name: "notes.md", cut: true });
     });
