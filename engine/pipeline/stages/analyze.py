@@ -45,7 +45,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model, _ = checkpoint.load(args.model, device)
+    model, _ = checkpoint.load(args.model, device, stage="analyze")
     model.eval()
     result = analyze(model, load_tokens(args.data, heldout=True), args.sequences, args.seq_len, args.window, device)
     result["replaced_at_keep"] = {str(k): select_replaced_groups(result["recency"], keep=k)

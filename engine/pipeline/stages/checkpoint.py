@@ -53,13 +53,16 @@ def save(path: str, model, extra: Optional[dict] = None, train_state: Optional[d
     os.rmdir(tmp)
 
 
-def load(path: str, device="cpu", dtype=torch.float32):
+def load(path: str, device="cpu", dtype=torch.float32, stage: Optional[str] = None):
     """Returns (model, meta): our checkpoint, a GGUF file, or a Hugging Face Llama/Qwen2 directory (hf.py).
-    Raises FileNotFoundError naming the missing file."""
+    Raises FileNotFoundError naming the missing file. With `stage` (hf.MEMORY_FACTORS), a Hugging Face
+    checkpoint's config is checked against the device's free memory before any weight is read."""
     if path.endswith(".gguf"):      # a shipped model: Q8_0/F16 weights come back dequantized, RoPE as HF's
         model = load_gguf(path, rope_type="neox")
         return model.to(device=device, dtype=dtype), {**config_to_dict(model.config), "source": "gguf"}
     if hf.is_hf_dir(path):
+        if stage is not None:
+            hf.check_memory(hf.config_of(path), stage, torch.device(device))
         model = hf.load_hf(path)
         return model.to(device=device, dtype=dtype), {**config_to_dict(model.config), "source": "huggingface"}
     cfg_file, weights = os.path.join(path, "config.json"), os.path.join(path, "model.pt")

@@ -43,7 +43,7 @@ def main(argv=None):
     ap.add_argument("--ftype", default="q8_0", choices=["q8_0", "f16", "f32"])
     ap.add_argument("--description", default="RecurFormer Desktop default model (engine/pipeline)")
     args = ap.parse_args(argv)
-    model, _ = checkpoint.load(args.model)
+    model, _ = checkpoint.load(args.model, stage="export")
     export(model.eval(), Tokenizer.load(args.tokenizer), args.out, args.ftype, args.description)
     print(f"wrote {args.out}", flush=True)
 

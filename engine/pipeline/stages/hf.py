@@ -12,7 +12,7 @@ import glob
 import json
 import os
 import struct
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -102,17 +102,29 @@ def config_of(path: str) -> DenseConfig:
                        name=c.get("_name_or_path") or os.path.basename(os.path.abspath(path)))
 
 
-def check_memory(cfg: DenseConfig, stage: str, device: torch.device) -> None:
-    """Rough need: weights (fp32 master + bf16 teacher) plus AdamW state for training stages."""
-    n = cfg.vocab_size * cfg.n_embd * (1 if cfg.tie_embeddings else 2) + cfg.n_layer * (
+# bytes per parameter a stage holds: fp32 weights; + a bf16 copy of the teacher and fp32 grads + AdamW (convert);
+# fp32 grads + AdamW (tasktune)
+MEMORY_FACTORS = {"analyze": 4, "export": 4, "tasktune": 4 + 4 + 8, "convert": 4 + 2 + 12}
+
+
+def parameter_count(cfg: DenseConfig) -> int:
+    return cfg.vocab_size * cfg.n_embd * (1 if cfg.tie_embeddings else 2) + cfg.n_layer * (
         cfg.n_embd * cfg.head_dim * (2 * cfg.n_head + 2 * cfg.n_kv_head) + 3 * cfg.n_embd * cfg.ffn_hidden)
-    need = n * {"analyze": 4, "convert": 4 + 2 + 12, "export": 4}[stage] * 1.3
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        if free < need:
-            raise CheckpointError(f"{stage} of a {n / 1e9:.2f}B-parameter model needs about {need / 2**30:.0f} GiB "
-                                  f"of GPU memory, {free / 2**30:.0f} GiB is free; use a larger GPU or several "
-                                  "(torchrun, see engine/pipeline/README.md)")
+
+
+def check_memory(cfg: DenseConfig, stage: str, device: torch.device, free_bytes: Optional[int] = None) -> None:
+    """Rough need of `stage` (MEMORY_FACTORS, +30% for activations) against the GPU's free memory;
+    raises CheckpointError before any long work starts. CPU runs are not checked unless `free_bytes` is given."""
+    n = parameter_count(cfg)
+    need = n * MEMORY_FACTORS[stage] * 1.3
+    if free_bytes is None:
+        if device.type != "cuda":
+            return
+        free_bytes, _ = torch.cuda.mem_get_info(device)
+    if free_bytes < need:
+        raise CheckpointError(f"{stage} of a {n / 1e9:.2f}B-parameter model needs about {need / 2**30:.1f} GiB "
+                              f"of GPU memory, {free_bytes / 2**30:.1f} GiB is free; use a larger GPU or several "
+                              "(torchrun, see engine/pipeline/README.md)")
 
 
 HF_NAMES = {"tok_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",

@@ -69,6 +69,14 @@ class HfCheckpointTest(unittest.TestCase):
             with self.assertRaisesRegex(hf.CheckpointError, "config.json is missing"):
                 hf.config_of(d)
 
+    def test_too_little_gpu_memory_is_refused_with_the_figures(self):
+        qwen05 = DenseConfig(vocab_size=151936, n_layer=24, n_embd=896, n_head=14, n_kv_head=2, head_dim=64,
+                             ffn_hidden=4864, rope_type="neox", qkv_bias=True, tie_embeddings=True)
+        self.assertAlmostEqual(hf.parameter_count(qwen05) / 1e9, 0.494, places=2)    # Qwen2.5-0.5B's published size
+        with self.assertRaisesRegex(hf.CheckpointError, r"convert of a 0.49B-parameter model needs about 10.\d GiB"
+                                                        r" of GPU memory, 8.0 GiB is free"):
+            hf.check_memory(qwen05, "convert", torch.device("cuda"), free_bytes=8 * 2**30)
+        hf.check_memory(qwen05, "analyze", torch.device("cuda"), free_bytes=8 * 2**30)     # 2.4 GiB: fits
 
 if __name__ == "__main__":
     unittest.main()
