@@ -12,6 +12,8 @@
 With --paragraphs, every other batch is freshly generated long-context task rows (document Q&A,
 HashHop), so that the student learns the teacher's retrieval, not only its text statistics.
 Re-running with the same --out resumes (the stage is recorded in the checkpoint).
+Several GPUs: `torchrun --nproc_per_node N -m engine.pipeline.stages.convert ...` (--batch and
+--workers per GPU); each rank holds the frozen teacher, only the student is wrapped in DDP.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import torch.nn.functional as F
 
 from ..recurformer.recency import select_replaced_groups
 from ..recurformer.surgery import recurformer_from_dense
-from . import checkpoint
+from . import checkpoint, distributed
 from .data import Batches, load_tokens
 from .schedule import train
 from .taskdata import TaskBatches
@@ -65,7 +67,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--d-state", type=int, default=64)
     ap.add_argument("--seq-len", type=int, default=2048)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=16, help="rows per step on each GPU (torchrun: per process)")
     ap.add_argument("--stage1-steps", type=int, default=0, help="0: as many as the time box allows")
     ap.add_argument("--stage2-steps", type=int, default=0, help="0: as many as the time box allows")
     ap.add_argument("--stage1-lr", type=float, default=1e-3)
@@ -75,14 +77,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--paragraphs", help="haystack paragraphs: every other batch is generated task rows (taskdata.py)")
     ap.add_argument("--tokenizer", help="tokenizer.json, with --paragraphs")
-    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=8, help="task-row generator processes (per GPU)")
     ap.add_argument("--task-every", type=int, default=2, help="with --paragraphs: every n-th batch is task rows")
     ap.add_argument("--answer-weight", type=float, default=0.0,
                     help="stage 2: weight of the answer cross-entropy on task rows (0 = distillation only)")
     ap.add_argument("--stage1-share", type=float, default=0.5, help="share of the time box for stage 1")
     args = ap.parse_args(argv)
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = distributed.setup()
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = True
     teacher, _ = checkpoint.load(args.dense, device)
@@ -100,8 +102,9 @@ def main(argv=None):
         student = recurformer_from_dense(teacher, replaced, d_state=args.d_state, window=recency["window"],
                                          recency_scores=recency["recency"], sink_scores=recency["sink"],
                                          name=f"{teacher.config.name}-recurformer-keep{args.keep}")
-    batches = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed)
-    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers) \
+    shard = dict(rank=distributed.rank(), world=distributed.world())
+    batches = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed, **shard)
+    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard) \
         if args.paragraphs else None
 
     def rows_at(step):
@@ -115,13 +118,13 @@ def main(argv=None):
         if s < stage:
             continue
         n_train = set_trainable(student, s)
-        print(f"stage {s}: {n_train / 1e6:.2f}M trainable parameters", flush=True)
+        distributed.log(f"stage {s}: {n_train / 1e6:.2f}M trainable parameters")
         stage_out = os.path.join(args.out, f"stage{s}")
 
-        def loss_fn(step):
+        def loss_fn(step, net):
             rows, mask = rows_at(step + 100_000 * s)
             weight = args.answer_weight if s == 2 else 0.0
-            return distill_loss(student, teacher, rows, mask, weight), rows[:, 1:].numel()
+            return distill_loss(net, teacher, rows, mask, weight), rows[:, 1:].numel()
 
         summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
                         minutes=max(0.0, (deadline - time.time()) / 60 * (args.stage1_share if s == 1 else 1)),
@@ -129,14 +132,17 @@ def main(argv=None):
                         extra={"stage": f"continual-{s}", "keep": args.keep})
         summaries[s] = {k: v for k, v in summary.items() if k != "history"}
         done = summary["step"] >= steps
-        checkpoint.save(args.out, student, extra={"stage_index": s + 1 if done else s, "keep": args.keep,
-                                                  "source_checkpoint": args.dense, "summaries": summaries})
+        if distributed.is_main():
+            checkpoint.save(args.out, student, extra={"stage_index": s + 1 if done else s, "keep": args.keep,
+                                                      "source_checkpoint": args.dense, "summaries": summaries})
+        distributed.barrier()
         if not done:
-            print(f"stage {s} stopped at step {summary['step']}/{steps} (time box); run again to resume", flush=True)
+            distributed.log(f"stage {s} stopped at step {summary['step']}/{steps} (time box); run again to resume")
             break
     if tasks is not None:
         tasks.close()
-    print(json.dumps(summaries), flush=True)
+    distributed.log(json.dumps(summaries))
+    distributed.finish()
 
 
 if __name__ == "__main__":

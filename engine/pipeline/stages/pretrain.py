@@ -6,6 +6,7 @@
 Without --init a new model of the default shape is created (see DEFAULT_SHAPE); with --init the
 weights come from that checkpoint (context extension: larger --seq-len and --rope-base). Re-running
 with the same --out resumes. Next-token cross-entropy on every position.
+Several GPUs: `torchrun --nproc_per_node N -m engine.pipeline.stages.pretrain ...` (--batch per GPU).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 
 from ..recurformer.dense import DenseConfig, DenseModel, init_weights
 from ..tokenizer.bpe import Tokenizer
-from . import checkpoint
+from . import checkpoint, distributed
 from .data import Batches, load_tokens
 from .schedule import train
 
@@ -39,7 +40,7 @@ def main(argv=None):
     ap.add_argument("--init", help="start from this checkpoint's weights (context extension)")
     ap.add_argument("--rope-base", type=float, help="new RoPE base (context extension)")
     ap.add_argument("--seq-len", type=int, default=4096)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=16, help="rows per step on each GPU (torchrun: per process)")
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=200)
@@ -50,7 +51,7 @@ def main(argv=None):
     ap.add_argument("--shape", default="{}", help="JSON overrides of DEFAULT_SHAPE (new model only)")
     args = ap.parse_args(argv)
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = distributed.setup()
     torch.manual_seed(args.seed)
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -77,19 +78,21 @@ def main(argv=None):
         model = model.to(device)
 
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"{model.config.name}: {n_params / 1e6:.1f}M parameters, context {model.config.context_length}", flush=True)
-    batches = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed)
-    fwd = torch.compile(model) if args.compile else model
+    distributed.log(f"{model.config.name}: {n_params / 1e6:.1f}M parameters, context {model.config.context_length}"
+                    + (f", {distributed.world()} processes x batch {args.batch}" if distributed.world() > 1 else ""))
+    batches = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed,
+                      rank=distributed.rank(), world=distributed.world())
 
-    def loss_fn(step):
+    def loss_fn(step, net):
         rows = batches.get(step, device)
-        logits, _ = fwd(rows[:, :-1])
+        logits, _ = net(rows[:, :-1])
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
         return loss, rows[:, 1:].numel()
 
     summary = train(model, loss_fn, out=args.out, total_steps=args.steps, peak_lr=args.lr, warmup=args.warmup,
-                    minutes=args.minutes, extra={"parameters": n_params, "stage": "pretrain"})
-    print(json.dumps({k: v for k, v in summary.items() if k != "history"}), flush=True)
+                    minutes=args.minutes, extra={"parameters": n_params, "stage": "pretrain"}, compile=args.compile)
+    distributed.log(json.dumps({k: v for k, v in summary.items() if k != "history"}))
+    distributed.finish()
 
 
 if __name__ == "__main__":

@@ -60,17 +60,20 @@ def _row(args) -> Tuple[np.ndarray, np.ndarray]:
 
 
 class TaskBatches:
-    """(rows, answer_mask) batches from a pool of generator processes, prefetched."""
+    """(rows, answer_mask) batches from a pool of generator processes, prefetched. Row i of a step
+    has its own seed; data-parallel rank r of `world` makes rows r*B..(r+1)*B-1 (as data.Batches)."""
 
     def __init__(self, tokenizer_path: str, paragraphs_path: str, batch: int, seq_len: int, seed: int,
-                 workers: int = 8):
+                 workers: int = 8, rank: int = 0, world: int = 1):
         self.batch, self.seq_len, self.seed = batch, seq_len, seed
+        self.first_row = rank * batch
         self.pool = mp.get_context("spawn").Pool(workers, _init, (tokenizer_path, paragraphs_path))
         self.pending = {}
 
     def _submit(self, step: int):
         if step not in self.pending:
-            seeds = [(self.seed * 1_000_003 + step * 4096 + i, self.seq_len) for i in range(self.batch)]
+            seeds = [(self.seed * 1_000_003 + step * 4096 + i, self.seq_len)
+                     for i in range(self.first_row, self.first_row + self.batch)]
             self.pending[step] = self.pool.map_async(_row, seeds)
 
     def get(self, step: int, device):

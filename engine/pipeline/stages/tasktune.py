@@ -6,6 +6,9 @@ step a batch of ordinary training text with full LM loss so that the rest is not
         --tokenizer tokenizer.json --paragraphs paragraphs.txt.xz --out CKPT --minutes 8
 
     loss = CE(answer tokens) + lm_weight x CE(all tokens)
+
+Several GPUs: `torchrun --nproc_per_node N -m engine.pipeline.stages.tasktune ...` (--batch and
+--workers per GPU).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import os
 import torch
 import torch.nn.functional as F
 
-from . import checkpoint
+from . import checkpoint, distributed
 from .data import Batches, load_tokens
 from .schedule import train
 from .taskdata import TaskBatches
@@ -37,37 +40,39 @@ def main(argv=None):
     ap.add_argument("--paragraphs", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seq-len", type=int, default=4096)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=16, help="rows per step on each GPU (torchrun: per process)")
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--lm-weight", type=float, default=0.1)
     ap.add_argument("--lm-every", type=int, default=4)
     ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--minutes", type=float, default=8.0)
-    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=8, help="task-row generator processes (per GPU)")
     ap.add_argument("--seed", type=int, default=3)
     args = ap.parse_args(argv)
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = distributed.setup()
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = True
     model, _ = checkpoint.load(args.out if os.path.exists(os.path.join(args.out, "model.pt")) else args.init, device)
-    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers)
-    text = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed)
+    shard = dict(rank=distributed.rank(), world=distributed.world())
+    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard)
+    text = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed, **shard)
 
-    def loss_fn(step):
+    def loss_fn(step, net):
         if step % args.lm_every == args.lm_every - 1:
             rows = text.get(step, device)
-            logits, _ = model(rows[:, :-1])
+            logits, _ = net(rows[:, :-1])
             return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1)), rows[:, 1:].numel()
         ids, mask = tasks.get(step, device)
-        return task_loss(model, ids, mask, args.lm_weight), ids[:, 1:].numel()
+        return task_loss(net, ids, mask, args.lm_weight), ids[:, 1:].numel()
 
     try:
         summary = train(model, loss_fn, out=args.out, total_steps=args.steps, peak_lr=args.lr, warmup=50,
                         minutes=args.minutes, extra={"stage": "tasktune"})
     finally:
         tasks.close()
-    print(json.dumps({k: v for k, v in summary.items() if k != "history"}), flush=True)
+    distributed.log(json.dumps({k: v for k, v in summary.items() if k != "history"}))
+    distributed.finish()
 
 
 if __name__ == "__main__":
