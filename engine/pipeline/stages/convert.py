@@ -87,7 +87,7 @@ def main(argv=None):
     device = distributed.setup()
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = True
-    teacher, _ = checkpoint.load(args.dense, device)
+    teacher, _ = checkpoint.load(args.dense, device, stage="convert")
     teacher.eval()
     for p in teacher.parameters():
         p.requires_grad = False

@@ -53,7 +53,8 @@ def main(argv=None):
     device = distributed.setup()
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = True
-    model, _ = checkpoint.load(args.out if os.path.exists(os.path.join(args.out, "model.pt")) else args.init, device)
+    model, _ = checkpoint.load(args.out if os.path.exists(os.path.join(args.out, "model.pt")) else args.init, device,
+                               stage="tasktune")
     shard = dict(rank=distributed.rank(), world=distributed.world())
     tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard)
     text = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed, **shard)
