@@ -63,16 +63,17 @@ class GgufVocab:
     """What goes into tokenizer.ggml.*: a SentencePiece-style ("llama") or BPE ("gpt2") vocabulary."""
     model: str                               # tokenizer.ggml.model: "llama" (SPM) or "gpt2" (BPE)
     tokens: List[str]
-    scores: List[float]
+    scores: Optional[List[float]]            # None: not written (as convert_hf_to_gguf.py does for BPE)
     token_types: List[int]                   # gguf.TokenType values
-    bos_id: int = 1
-    eos_id: int = 2
+    bos_id: Optional[int] = 1                # None: the key is not written
+    eos_id: Optional[int] = 2
     unk_id: Optional[int] = 0
     pad_id: Optional[int] = None
-    add_bos: bool = True
-    add_eos: bool = False
+    add_bos: Optional[bool] = True
+    add_eos: Optional[bool] = False
     merges: List[str] = field(default_factory=list)   # BPE only
     pre: Optional[str] = None                          # tokenizer.ggml.pre (BPE pre-tokenizer name)
+    eot_id: Optional[int] = None                       # tokenizer.ggml.eot_token_id (end of a chat turn)
 
     def __len__(self):
         return len(self.tokens)
@@ -106,18 +107,25 @@ def add_vocab(w, vocab: GgufVocab, chat_template: Optional[str]) -> None:
     if vocab.pre:
         w.add_tokenizer_pre(vocab.pre)
     w.add_token_list(vocab.tokens)
-    w.add_token_scores(vocab.scores)
+    if vocab.scores is not None:
+        w.add_token_scores(vocab.scores)
     w.add_token_types(vocab.token_types)
     if vocab.merges:
         w.add_token_merges(vocab.merges)
-    w.add_bos_token_id(vocab.bos_id)
-    w.add_eos_token_id(vocab.eos_id)
+    if vocab.bos_id is not None:
+        w.add_bos_token_id(vocab.bos_id)
+    if vocab.eos_id is not None:
+        w.add_eos_token_id(vocab.eos_id)
     if vocab.unk_id is not None:
         w.add_unk_token_id(vocab.unk_id)
     if vocab.pad_id is not None:
         w.add_pad_token_id(vocab.pad_id)
-    w.add_add_bos_token(vocab.add_bos)
-    w.add_add_eos_token(vocab.add_eos)
+    if vocab.eot_id is not None:
+        w.add_eot_token_id(vocab.eot_id)
+    if vocab.add_bos is not None:
+        w.add_add_bos_token(vocab.add_bos)
+    if vocab.add_eos is not None:
+        w.add_add_eos_token(vocab.add_eos)
     if chat_template:
         w.add_chat_template(chat_template)
 
@@ -318,6 +326,7 @@ def export_recurformer(model: RecurFormerModel, path, *, ftype: str = "f32", voc
 
 
 def _check_vocab(vocab: GgufVocab, vocab_size: int) -> None:
-    if len(vocab) != vocab_size or len(vocab.scores) != vocab_size or len(vocab.token_types) != vocab_size:
-        raise ValueError(f"the vocabulary has {len(vocab)} tokens ({len(vocab.scores)} scores, "
+    n_scores = len(vocab.tokens) if vocab.scores is None else len(vocab.scores)
+    if len(vocab) != vocab_size or n_scores != vocab_size or len(vocab.token_types) != vocab_size:
+        raise ValueError(f"the vocabulary has {len(vocab)} tokens ({n_scores} scores, "
                          f"{len(vocab.token_types)} types), the model {vocab_size}")

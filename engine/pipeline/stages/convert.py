@@ -24,19 +24,72 @@ import time
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 from ..recurformer.recency import select_replaced_groups
 from ..recurformer.surgery import recurformer_from_dense
 from . import checkpoint, distributed
-from .data import Batches, load_tokens
+from .data import Batches, check_token_range, load_tokens
 from .schedule import train
-from .taskdata import TaskBatches
+from .taskdata import TaskBatches, check_tokenizer
 
 
-def distill_loss(student, teacher, rows: torch.Tensor, answer_mask=None, answer_weight: float = 0.0):
+# Full-vocabulary logits of a whole batch are the largest tensors of a conversion: B x T x vocab, and
+# several copies of them (bf16 logits, fp32 log-probabilities of teacher and student, the KL terms and
+# their gradient). For Qwen2.5 (151,936 ids) at 4 x 4096 tokens each copy is 10 GB. Above
+# KL_CHUNK_BYTES per fp32 copy the loss is computed in chunks of tokens instead, each through
+# torch.utils.checkpoint: the chunk's logits exist only while its terms are summed (and again while its
+# gradient is computed), so the extra memory is a few chunks' worth whatever B x T is. The terms and
+# their sums are the same; only the order of the floating-point additions differs.
+KL_CHUNK_BYTES = 4 << 30
+KL_CHUNK_ELEMENTS = 1 << 28            # vocab x tokens per chunk (1 GiB in fp32): 1,766 tokens of Qwen2.5
+
+
+def _plain(module):
+    """The model under DDP / torch.compile wrappers."""
+    module = getattr(module, "_orig_mod", module)
+    return getattr(module, "module", module)
+
+
+class _hidden_states:
+    """Within it, the models' forward returns the last hidden state instead of logits (its head, output
+    norm + projection, is applied per chunk by _chunk_terms)."""
+
+    def __init__(self, *models):
+        self.models = [_plain(m) for m in models]
+
+    def __enter__(self):
+        for m in self.models:
+            m.head = lambda x: x
+        return self
+
+    def __exit__(self, *exc):
+        for m in self.models:
+            del m.head
+
+
+def _chunk_terms(student, teacher, h_s, h_t, targets, mask):
+    """(sum of KL(teacher || student), sum of answer NLL x mask) over a chunk of last hidden states."""
+    with torch.no_grad():
+        t = F.log_softmax(type(teacher).head(teacher, h_t).float(), dim=-1)
+    s = F.log_softmax(type(student).head(student, h_s).float(), dim=-1)
+    kl = F.kl_div(s, t, log_target=True, reduction="sum")
+    nll = -s.gather(1, targets.reshape(-1, 1)).squeeze(1)
+    return kl, (nll * mask).sum()
+
+
+def distill_loss(student, teacher, rows: torch.Tensor, answer_mask=None, answer_weight: float = 0.0,
+                 chunk_tokens: int | None = None):
     """KL(teacher || student) per token, averaged over tokens; with an answer mask, plus
-    answer_weight x cross-entropy of the true answer tokens (the task's own supervision)."""
+    answer_weight x cross-entropy of the true answer tokens (the task's own supervision).
+    chunk_tokens: tokens per chunk of the loss (above); None: chunks only when B x T x vocab x 4 bytes
+    exceeds KL_CHUNK_BYTES, else the whole batch at once as always."""
     inputs = rows[:, :-1]
+    vocab = _plain(teacher).config.vocab_size
+    if chunk_tokens is None and inputs.numel() * vocab * 4 > KL_CHUNK_BYTES:
+        chunk_tokens = max(64, KL_CHUNK_ELEMENTS // vocab)
+    if chunk_tokens:
+        return _chunked_distill_loss(student, teacher, rows, answer_mask, answer_weight, chunk_tokens)
     with torch.no_grad():
         t_logits, _ = teacher(inputs)
     s_logits, _ = student(inputs)
@@ -47,6 +100,29 @@ def distill_loss(student, teacher, rows: torch.Tensor, answer_mask=None, answer_
         m = answer_mask[:, 1:].reshape(-1)
         nll = -s.reshape(-1, s.shape[-1]).gather(1, rows[:, 1:].reshape(-1, 1)).squeeze(1)
         loss = loss + answer_weight * (nll * m).sum() / m.sum().clamp(min=1)
+    return loss
+
+
+def _chunked_distill_loss(student, teacher, rows, answer_mask, answer_weight, chunk_tokens):
+    inputs = rows[:, :-1]
+    with _hidden_states(student, teacher) as plain:
+        s_mod, t_mod = plain.models
+        with torch.no_grad():
+            h_t, _ = teacher(inputs)
+        h_s, _ = student(inputs)
+    h_s, h_t = h_s.reshape(-1, h_s.shape[-1]), h_t.reshape(-1, h_t.shape[-1])
+    targets = rows[:, 1:].reshape(-1)
+    use_answers = answer_mask is not None and answer_weight > 0
+    mask = answer_mask[:, 1:].reshape(-1).float() if use_answers else torch.zeros(targets.shape, device=h_s.device)
+    kl = nll = 0.0
+    for a in range(0, h_s.shape[0], chunk_tokens):
+        b = a + chunk_tokens
+        k, n = torch.utils.checkpoint.checkpoint(_chunk_terms, s_mod, t_mod, h_s[a:b], h_t[a:b], targets[a:b],
+                                                 mask[a:b], use_reentrant=False)
+        kl, nll = kl + k, nll + n
+    loss = kl / h_s.shape[0]
+    if use_answers:
+        loss = loss + answer_weight * nll / mask.sum().clamp(min=1)
     return loss
 
 
@@ -76,13 +152,19 @@ def main(argv=None):
                     help="time box for this run: stage 1 gets --stage1-share of it, stage 2 the rest")
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--paragraphs", help="haystack paragraphs: every other batch is generated task rows (taskdata.py)")
-    ap.add_argument("--tokenizer", help="tokenizer.json, with --paragraphs")
+    ap.add_argument("--tokenizer", help="with --paragraphs: the teacher's tokenizer.json (this project's, or a Hugging "
+                                        "Face checkpoint's own HF_DIR/tokenizer.json: its ids and chat template)")
     ap.add_argument("--workers", type=int, default=8, help="task-row generator processes (per GPU)")
     ap.add_argument("--task-every", type=int, default=2, help="with --paragraphs: every n-th batch is task rows")
     ap.add_argument("--answer-weight", type=float, default=0.0,
                     help="stage 2: weight of the answer cross-entropy on task rows (0 = distillation only)")
     ap.add_argument("--stage1-share", type=float, default=0.5, help="share of the time box for stage 1")
+    ap.add_argument("--kl-chunk-tokens", type=int, default=0,
+                    help="tokens per chunk of the distillation loss (0: chunks of 2^28 logits only when a batch's "
+                         "fp32 logits pass 4 GiB, e.g. Qwen2.5's 151,936-id vocabulary at 4 x 4096 tokens)")
     args = ap.parse_args(argv)
+    if args.paragraphs and not args.tokenizer:
+        ap.error("--paragraphs needs --tokenizer (the teacher's tokenizer.json)")
 
     device = distributed.setup()
     if torch.cuda.is_available():
@@ -103,7 +185,11 @@ def main(argv=None):
                                          recency_scores=recency["recency"], sink_scores=recency["sink"],
                                          name=f"{teacher.config.name}-recurformer-keep{args.keep}")
     shard = dict(rank=distributed.rank(), world=distributed.world())
-    batches = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed, **shard)
+    tokens = load_tokens(args.data)
+    check_token_range(tokens, teacher.config.vocab_size, args.data)
+    if args.paragraphs:
+        check_tokenizer(args.tokenizer, teacher.config.vocab_size)
+    batches = Batches(tokens, args.batch, args.seq_len, args.seed, **shard)
     tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard) \
         if args.paragraphs else None
 
@@ -124,7 +210,7 @@ def main(argv=None):
         def loss_fn(step, net):
             rows, mask = rows_at(step + 100_000 * s)
             weight = args.answer_weight if s == 2 else 0.0
-            return distill_loss(net, teacher, rows, mask, weight), rows[:, 1:].numel()
+            return distill_loss(net, teacher, rows, mask, weight, args.kl_chunk_tokens or None), rows[:, 1:].numel()
 
         summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
                         minutes=max(0.0, (deadline - time.time()) / 60 * (args.stage1_share if s == 1 else 1)),

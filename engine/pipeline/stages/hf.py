@@ -29,7 +29,10 @@ class CheckpointError(ValueError):
 
 def is_hf_dir(path: str) -> bool:
     cfg = os.path.join(path, "config.json")
-    return os.path.isfile(cfg) and "architectures" in json.load(open(cfg))
+    if not os.path.isfile(cfg):
+        return False
+    with open(cfg) as f:
+        return "architectures" in json.load(f)
 
 
 def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
@@ -82,7 +85,8 @@ def config_of(path: str) -> DenseConfig:
     cfg_file = os.path.join(path, "config.json")
     if not os.path.isfile(cfg_file):
         raise CheckpointError(f"{path}: config.json is missing (expected a Hugging Face model directory)")
-    c = json.load(open(cfg_file))
+    with open(cfg_file) as f:
+        c = json.load(f)
     arch = (c.get("architectures") or ["?"])[0]
     if arch not in SUPPORTED:
         raise CheckpointError(f"{path}: architecture {arch} is not supported; this pipeline converts "
@@ -174,12 +178,12 @@ def save_hf(model: DenseModel, path: str) -> None:
                               f"{cfg.rope_type}: permute Q/K first")
     os.makedirs(path, exist_ok=True)
     arch = "Qwen2ForCausalLM" if cfg.qkv_bias else "LlamaForCausalLM"
-    json.dump({"architectures": [arch], "model_type": "qwen2" if cfg.qkv_bias else "llama",
-               "vocab_size": cfg.vocab_size, "hidden_size": cfg.n_embd, "num_hidden_layers": cfg.n_layer,
-               "num_attention_heads": cfg.n_head, "num_key_value_heads": cfg.n_kv_head, "head_dim": cfg.head_dim,
-               "intermediate_size": cfg.ffn_hidden, "rms_norm_eps": cfg.rms_eps, "rope_theta": cfg.rope_base,
-               "max_position_embeddings": cfg.context_length, "tie_word_embeddings": cfg.tie_embeddings,
-               "hidden_act": "silu", "torch_dtype": "float32", "_name_or_path": cfg.name},
-              open(os.path.join(path, "config.json"), "w"), indent=1)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump({"architectures": [arch], "model_type": "qwen2" if cfg.qkv_bias else "llama",
+                   "vocab_size": cfg.vocab_size, "hidden_size": cfg.n_embd, "num_hidden_layers": cfg.n_layer,
+                   "num_attention_heads": cfg.n_head, "num_key_value_heads": cfg.n_kv_head, "head_dim": cfg.head_dim,
+                   "intermediate_size": cfg.ffn_hidden, "rms_norm_eps": cfg.rms_eps, "rope_theta": cfg.rope_base,
+                   "max_position_embeddings": cfg.context_length, "tie_word_embeddings": cfg.tie_embeddings,
+                   "hidden_act": "silu", "torch_dtype": "float32", "_name_or_path": cfg.name}, f, indent=1)
     write_safetensors(os.path.join(path, "model.safetensors"),
                       {hf_name(k): v for k, v in model.state_dict().items()})

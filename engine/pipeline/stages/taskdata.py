@@ -5,6 +5,10 @@ repeats and retrieval, not memorisation, is what lowers the loss.
 
 The haystack paragraphs come from `paragraphs.txt.xz` (one paragraph per line, training split only),
 written by `python -m engine.pipeline.stages.taskdata --corpus DIR --out FILE`.
+
+With a Hugging Face checkpoint's own tokenizer.json (tokenizer/pretrained.py) the rows are that model's:
+its separator (BOS, else <|endoftext|>) before every sample and the sample in its chat template
+(tokenizer_config.json), the mask on the answer and the template's end of turn (<|im_end|>\n, <|eot_id|>).
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import torch
 from ..tasks.doc_qa import make_doc_qa
 from ..tasks.hashhop import make_hashhop
 from ..tasks.text_pool import load_paragraphs
-from ..tokenizer.bpe import Tokenizer
+from ..tokenizer.pretrained import PretrainedTokenizer, load_tokenizer
 from ..tokenizer.special import ENDOFTEXT, IM_END
 
 DOC_LENGTHS = (384, 768, 1536, 3000)       # approximate tokens of a document Q&A haystack
@@ -31,7 +35,7 @@ _state = {}
 
 
 def _init(tokenizer_path: str, paragraphs_path: str):
-    _state["tok"] = Tokenizer.load(tokenizer_path)
+    _state["tok"] = load_tokenizer(tokenizer_path)
     with lzma.open(paragraphs_path, "rt", encoding="utf-8") as f:
         _state["paras"] = [p for p in f.read().split("\n") if p.strip()]
 
@@ -42,21 +46,38 @@ def _sample(rng: random.Random) -> Tuple[List[int], List[int]]:
         s = make_doc_qa(rng, _state["paras"], rng.choice(DOC_LENGTHS))
     else:
         s = make_hashhop(rng, rng.choice(HOP_LENGTHS), rng.choice((1, 1, 2)))
-    prompt = tok.encode(s.prompt)
-    answer = tok.encode(s.answer + IM_END + "\n")
+    if isinstance(tok, PretrainedTokenizer):
+        prompt_text, answer_text = tok.chat.prompt_and_answer(s.sample, tok.strip_text())
+        prompt, answer = tok.encode(prompt_text), tok.encode(answer_text)
+    else:
+        prompt = tok.encode(s.prompt)
+        answer = tok.encode(s.answer + IM_END + "\n")
     return prompt + answer, [0] * len(prompt) + [1] * len(answer)
 
 
 def _row(args) -> Tuple[np.ndarray, np.ndarray]:
     seed, seq_len = args
     rng = random.Random(seed)
-    eot = _state["tok"].encode(ENDOFTEXT)
+    tok = _state["tok"]
+    eot = [tok.separator_id] if isinstance(tok, PretrainedTokenizer) else tok.encode(ENDOFTEXT)
     ids, mask = [], []
     while len(ids) < seq_len + 1:
         t, m = _sample(rng)
         ids += eot + t
         mask += [0] * len(eot) + m
     return np.array(ids[:seq_len + 1], dtype=np.int64), np.array(mask[:seq_len + 1], dtype=np.float32)
+
+
+def check_tokenizer(tokenizer_path: str, vocab_size: int) -> None:
+    """Refuses a tokenizer whose ids the model has no embedding for (another model's tokenizer.json), or
+    whose chat template cannot be rendered here."""
+    tok = load_tokenizer(tokenizer_path)
+    if isinstance(tok, PretrainedTokenizer):
+        tok.chat.check()                      # a template that cannot be rendered fails here, not in a worker
+    n = tok.vocab_size
+    if n > vocab_size:
+        raise ValueError(f"{tokenizer_path} has {n} token ids, the model only {vocab_size}: give the model's own "
+                         "tokenizer.json (a Hugging Face checkpoint's is in its directory)")
 
 
 class TaskBatches:

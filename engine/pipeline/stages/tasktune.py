@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 
 from . import checkpoint, distributed
-from .data import Batches, load_tokens
+from .data import Batches, check_token_range, load_tokens
 from .schedule import train
-from .taskdata import TaskBatches
+from .taskdata import TaskBatches, check_tokenizer
 
 
 def task_loss(model, ids, mask, lm_weight: float):
@@ -36,7 +36,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--init", required=True, help="dense checkpoint, Hugging Face directory or GGUF")
     ap.add_argument("--data", required=True, help="ordinary training shards (for the LM batches)")
-    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--tokenizer", required=True,
+                    help="the model's tokenizer.json: this project's, or a Hugging Face checkpoint's own "
+                         "(HF_DIR/tokenizer.json: task rows in its ids and chat template)")
     ap.add_argument("--paragraphs", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seq-len", type=int, default=4096)
@@ -56,8 +58,11 @@ def main(argv=None):
     model, _ = checkpoint.load(args.out if os.path.exists(os.path.join(args.out, "model.pt")) else args.init, device,
                                stage="tasktune")
     shard = dict(rank=distributed.rank(), world=distributed.world())
+    check_tokenizer(args.tokenizer, model.config.vocab_size)
+    tokens = load_tokens(args.data)
+    check_token_range(tokens, model.config.vocab_size, args.data)
     tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard)
-    text = Batches(load_tokens(args.data), args.batch, args.seq_len, args.seed, **shard)
+    text = Batches(tokens, args.batch, args.seq_len, args.seed, **shard)
 
     def loss_fn(step, net):
         if step % args.lm_every == args.lm_every - 1:

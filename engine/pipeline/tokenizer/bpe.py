@@ -21,9 +21,14 @@ TOKEN_TYPE_CONTROL = 3
 
 
 class Tokenizer:
-    def __init__(self, tokens, merges, special_tokens=SPECIAL_TOKENS):
+    def __init__(self, tokens, merges, special_tokens=SPECIAL_TOKENS, split=None, normalize=None,
+                 ignore_merges=False):
         """tokens: id -> string (byte-level chars, or the special token text);
-        merges: list of (left, right) token strings in rank order."""
+        merges: list of (left, right) token strings in rank order.
+        The rest reproduce a checkpoint's own tokenizer.json (pretrained.py); the defaults are this
+        project's tokenizer: split: text -> pieces (default: the llama.cpp GPT-2 pre-tokenizer);
+        normalize: applied to text between special tokens before splitting (e.g. NFC);
+        ignore_merges: a piece that is itself a token is that token, without merging (Llama-3)."""
         self.tokens = list(tokens)
         self.merges = [tuple(m) for m in merges]
         self.special_tokens = list(special_tokens)
@@ -37,9 +42,12 @@ class Tokenizer:
         self._byte_ids = [self.token_to_id[BYTE_TO_CHAR[b]] for b in range(256)]
         self._id_bytes = [b"" if t in self.special_ids else bytes(CHAR_TO_BYTE[c] for c in t) for t in self.tokens]
         self._special_rx = re.compile("(" + "|".join(re.escape(s) for s in
-                                                     sorted(self.special_tokens, key=len, reverse=True)) + ")")
+                                                     sorted(self.special_tokens, key=len, reverse=True)) + ")") \
+            if self.special_tokens else None
         self._cache = {}
-        self._split = pretokenize.pattern().findall
+        self._split = split or pretokenize.pattern().findall
+        self._normalize = normalize
+        self._ignore_merges = ignore_merges
 
     # ------------------------------------------------------------ build / io
     @classmethod
@@ -124,10 +132,14 @@ class Tokenizer:
         """Encode without recognising special tokens (their text is split like any text)."""
         out = []
         cache = self._cache
+        if self._normalize is not None:
+            text = self._normalize(text)
         for piece in self._split(text):
             ids = cache.get(piece)
             if ids is None:
-                ids = self._bpe(piece)
+                whole = self.token_to_id.get("".join(BYTE_TO_CHAR[b] for b in piece.encode("utf-8"))) \
+                    if self._ignore_merges else None
+                ids = [whole] if whole is not None else self._bpe(piece)
                 if len(cache) < 2_000_000:
                     cache[piece] = ids
             out.extend(ids)
@@ -136,7 +148,7 @@ class Tokenizer:
     def encode(self, text, allow_special=True):
         """Text -> ids. Special-token strings become their single ids (as llama.cpp
         does with parse_special=true) unless allow_special is False."""
-        if not allow_special:
+        if not allow_special or self._special_rx is None:
             return self.encode_ordinary(text)
         out = []
         for i, part in enumerate(self._special_rx.split(text)):

@@ -52,16 +52,26 @@ def _cls(ranges):
 
 
 _PATTERN = None
+_CLASSES = None
+
+
+def _classes():
+    """Character-class bodies (for use inside [...]): letters, numbers, whitespace, unassigned."""
+    global _CLASSES
+    if _CLASSES is None:
+        cat = unicodedata.category
+        _CLASSES = {"L": _cls(_ranges(lambda c: cat(chr(c))[0] == "L")),
+                    "N": _cls(_ranges(lambda c: cat(chr(c))[0] == "N")),
+                    "WS": _cls([(c, c) for c in WHITESPACE]),
+                    "Cn": _cls(_ranges(lambda c: cat(chr(c)) in ("Cn", "Cs")))}
+    return _CLASSES
 
 
 def pattern():
     global _PATTERN
     if _PATTERN is None:
-        cat = unicodedata.category
-        letters = _cls(_ranges(lambda c: cat(chr(c))[0] == "L"))
-        numbers = _cls(_ranges(lambda c: cat(chr(c))[0] == "N"))
-        ws = _cls([(c, c) for c in WHITESPACE])
-        unassigned = _cls(_ranges(lambda c: cat(chr(c)) in ("Cn", "Cs")))
+        c = _classes()
+        letters, numbers, ws, unassigned = c["L"], c["N"], c["WS"], c["Cn"]
         rx = (rf"'s|'t|'re|'ve|'m|'ll|'d"
               rf"| ?[{letters}]+"
               rf"| ?[{numbers}]+"
@@ -76,3 +86,95 @@ def pattern():
 def split(text):
     """Pieces whose concatenation is `text`."""
     return pattern().findall(text)
+
+
+# ----------------------------------------------------------------------------- checkpoints' own split patterns
+#
+# A Hugging Face tokenizer.json names its pre-tokenizer split as an Oniguruma regex (the Rust `tokenizers`
+# library runs it with onig). The ones this pipeline meets, with llama.cpp's name for each
+# (tokenizer.ggml.pre; llama-vocab.cpp implements the same split under that name):
+
+GPT2_SPLIT = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+               r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+LLAMA_CPP_PRE = {GPT2_SPLIT: "gpt-2", QWEN2_SPLIT: "qwen2", LLAMA3_SPLIT: "llama-bpe"}
+
+
+class UnsupportedPattern(ValueError):
+    """An Oniguruma construct this translation does not reproduce exactly."""
+
+
+def onig_to_python(regex: str) -> str:
+    """Python `re` source for an Oniguruma split regex that uses, beyond syntax both engines share, only
+    \\p{L}, \\p{N}, \\s and \\S (Unicode semantics as onig has them: \\s is the White_Space set, without the
+    U+001C..U+001F that Python's \\s adds). Anything else with an engine-dependent meaning (other \\p{..},
+    \\P, \\w, \\d, \\b, \\h, POSIX brackets, \\S inside a class) raises UnsupportedPattern."""
+    c = _classes()
+    body = {"L": c["L"], "N": c["N"]}
+    out, i, in_class = [], 0, False
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\":
+            if i + 1 >= len(regex):
+                raise UnsupportedPattern("trailing backslash")
+            nxt = regex[i + 1]
+            if nxt == "p" and regex.startswith("{", i + 2):
+                end = regex.index("}", i)
+                name = regex[i + 3:end]
+                if name not in body:
+                    raise UnsupportedPattern(f"\\p{{{name}}}")
+                out.append(body[name] if in_class else f"[{body[name]}]")
+                i = end + 1
+                continue
+            if nxt == "s":
+                out.append(c["WS"] if in_class else f"[{c['WS']}]")
+            elif nxt == "S" and not in_class:
+                out.append(f"[^{c['WS']}]")
+            elif nxt in "rntfv\\'\"-.[](){}?*+|^$/ ":
+                out.append(ch + nxt)
+            else:
+                raise UnsupportedPattern(f"\\{nxt}")
+            i += 2
+            continue
+        if in_class and ch == "[":
+            raise UnsupportedPattern("nested character class")
+        if ch == "[" and not in_class:
+            in_class = True
+            out.append(ch)
+            i += 1
+            if regex.startswith("^", i):
+                out.append("^")
+                i += 1
+            if regex.startswith("]", i):
+                out.append("\\]")
+                i += 1
+            continue
+        if ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        i += 1
+    if in_class:
+        raise UnsupportedPattern("unterminated character class")
+    return "".join(out)
+
+
+def isolated_splitter(regex: str):
+    """A function text -> pieces that splits like tokenizers' Split(pattern=Regex(regex), behavior="Isolated",
+    invert=False): every match is a piece, and so is any text between matches."""
+    rx = re.compile(onig_to_python(regex))
+
+    def split_text(text):
+        pieces, pos = [], 0
+        for m in rx.finditer(text):
+            if m.start() == m.end():
+                continue
+            if m.start() > pos:
+                pieces.append(text[pos:m.start()])
+            pieces.append(m.group())
+            pos = m.end()
+        if pos < len(text):
+            pieces.append(text[pos:])
+        return pieces
+    return split_text
