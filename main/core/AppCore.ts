@@ -64,6 +64,8 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     private readonly loadResults = new Map<string, LoadResult>();
     private readonly loading = new Map<string, Promise<ModelInfo>>();
     private baselines: BaselineFigure[] = [];
+    /** the latest write of baselines.json, one after another; `close` waits for it */
+    private baselinesWrite: Promise<void> = Promise.resolve();
     private readonly cpuThreads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 
     constructor(private readonly options: AppCoreOptions) {
@@ -90,6 +92,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     async close(): Promise<void> {
         for (const run of this.runs.values()) if (run.requestId) this.engine.stop(run.requestId);
         await this.chats.close();
+        await this.baselinesWrite;
         await this.engine.shutdown();
     }
 
@@ -598,7 +601,10 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             from,
         };
         this.baselines = [figure, ...this.baselines].slice(0, 200);
-        void writeFileAtomic(path.join(this.options.userDataDir, "baselines.json"), JSON.stringify(this.baselines)).catch(() => undefined);
+        const text = JSON.stringify(this.baselines);
+        this.baselinesWrite = this.baselinesWrite
+            .then(() => writeFileAtomic(path.join(this.options.userDataDir, "baselines.json"), text))
+            .catch(() => undefined);
         this.emitEvent({ type: "baselines.changed", baselines: this.baselines });
     }
 

@@ -150,7 +150,7 @@ describe("recurformer complete", {timeout: 120_000}, () => {
     });
 });
 
-describe("documentQuestionText (the app's and `ask`'s one composition)", () => {
+describe("documentQuestionText (the app's and `ask`'s one composition)", {timeout: 60_000}, () => {
     it("puts each document in a named block, then the question", () => {
         expect(documentQuestionText([{name: "a \"b\".md", text: "Alpha"}, {name: "c.txt", text: "Gamma"}], " Who? "))
             .toBe("Read the documents below, then answer the question that follows them.\n\n" +
@@ -319,7 +319,7 @@ describe("recurformer bench", {timeout: 300_000}, () => {
     });
 });
 
-describe("recurformer (no command)", () => {
+describe("recurformer (no command)", {timeout: 60_000}, () => {
     it("prints the usage and exits 2; an unknown command is named", async () => {
         const none = await runCli([]);
         expect(none.code).toBe(2);
