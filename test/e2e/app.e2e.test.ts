@@ -1,8 +1,15 @@
 /**
  * End to end, in Debian's Chromium through playwright-core, against serve mode with the real
- * engine (patched llama.cpp through node-llama-cpp) and real GGUF models: the trained default
- * pair from assets/models when it ships, else the bench-shape dense/RecurFormer fixtures
- * (random weights: their answers are noise, so answer-content checks run only with the trained pair).
+ * engine (patched llama.cpp through node-llama-cpp) and real GGUF models, in two parts:
+ *
+ *  - the app's mechanics (streaming, stop, edit, documents that overflow or fail, two chats, Compare,
+ *    engine crash, persistence) with the bench-shape dense/RecurFormer fixtures (random weights:
+ *    long, noisy answers, which the streaming, stop and crash tests need);
+ *  - the trained default pair, as a new user gets it: serve started with RECURFORMER_MODELS_DIR
+ *    unset, so the app loads assets/models/dense.gguf + recurformer.gguf by itself; a ~4k-token
+ *    document with planted facts is dropped and its question must be answered correctly, in chat
+ *    (then Regenerate and a follow-up from the snapshot) and by both models in Compare.
+ *    The pair is committed: when it is missing this part fails, it never skips.
  *
  * Screenshots go to test/artifacts/ (copied to docs/ by hand when they change).
  */
@@ -12,16 +19,31 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Page } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS, apiClient, missingPrerequisites, openBrowser, screenshot, startServe, testModels, waitFor, type Served } from "./support/harness";
+import { CHROMIUM, CHROMIUM_ARGS, DEFAULT_PAIR, apiClient, defaultModelsDir, defaultPairProblem, fixturePair, missingPrerequisites, openBrowser, root, screenshot, startServe, waitFor, type Served } from "./support/harness";
 
 const missing = missingPrerequisites();
-const models = missing.length ? undefined : testModels();
-if (!models) missing.push("no dense/RecurFormer pair: neither assets/models nor test/fixtures/models (npm run fixtures)");
-const skipReason = missing.join("; ");
-if (skipReason) process.stdout.write(`\n[e2e] SKIPPED: ${skipReason}\n`);
-else process.stdout.write(`\n[e2e] models: ${models!.trained ? "trained default pair (assets/models): answers are checked" : "bench-shape fixtures with random weights: the pipeline is checked, answer content is not"}\n`);
+const fixtures = missing.length ? undefined : fixturePair();
+const fixtureSkip = missing.length ? missing.join("; ") : fixtures ? "" : "no bench-shape fixtures in test/fixtures/models (npm run fixtures)";
+if (missing.length) process.stdout.write(`\n[e2e] SKIPPED (both parts): ${missing.join("; ")}\n`);
+else if (fixtureSkip) process.stdout.write(`\n[e2e] SKIPPED (app mechanics): ${fixtureSkip}\n`);
+const pairProblem = defaultPairProblem();
+if (!missing.length) process.stdout.write(`[e2e] default pair: ${pairProblem ? `FAILS: ${pairProblem}` : "assets/models (trained): document answers are checked"}\n`);
 
-const suite = skipReason ? describe.skip : describe;
+const suite = fixtureSkip ? describe.skip : describe;
+/** the default-pair part skips only when the app or Chromium is missing, never for the models */
+const defaultSuite = missing.length ? describe.skip : describe;
+
+/** The planted-fact document the default-pair part drops (see planted-fact-4k.json for its making). */
+const supportDir = path.join(root, "test", "e2e", "support");
+const plantedDoc = JSON.parse(fs.readFileSync(path.join(supportDir, "planted-fact-4k.json"), "utf8")) as {
+    file: string; tokens: number; question: string; answer: string; followUp: { question: string; answer: string };
+};
+const plantedText = () => fs.readFileSync(path.join(supportDir, plantedDoc.file), "utf8");
+/** the answer is the planted value and nothing else (an ending period or blanks aside) */
+function exactly(value: string): RegExp {
+    const escaped = value.replace(/[.*+?^$()|[\]{}\\]/g, "\\$&");
+    return new RegExp(`^\\s*${escaped}\\.?\\s*$`);
+}
 
 /** Drops files on the window the way a user's drag and drop does (DataTransfer + drop event). */
 async function dropFiles(page: Page, files: { name: string; content?: string; bytes?: number; type?: string }[]): Promise<void> {
@@ -91,28 +113,19 @@ async function stopRecorder(page: Page) {
     });
 }
 
-function fact(): { text: string; question: string; answer: RegExp } {
-    const filler = Array.from({ length: 6 }, (_, i) => `Paragraph ${i + 1}. The archive describes routine maintenance of the northern lighthouse, its lamps, and the weather logs kept by the keepers.`).join("\n\n");
-    return {
-        text: `# Lighthouse archive\n\n${filler}\n\nImportant: the keeper's cat is named Biscuit and the spare key is under the blue stone.\n\n${filler}`,
-        question: "What is the name of the keeper's cat?",
-        answer: /biscuit/i,
-    };
-}
-
 suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
     let served: Served;
     let browser: Awaited<ReturnType<typeof openBrowser>>;
     let page: Page;
 
     beforeAll(async () => {
-        served = await startServe({ modelsDir: models!.dir });
+        served = await startServe({ modelsDir: fixtures!.dir });
         browser = await openBrowser();
         page = browser.page;
         page.on("pageerror", (e) => process.stdout.write(`[page error] ${e.message}\n`));
         await page.goto(served.url);
         await page.waitForSelector("[data-testid=engine-status][data-state=ready]", { timeout: 60_000 });
-        // the default RecurFormer model is loaded at first start, with no setup
+        // the RecurFormer model is loaded at first start, with no setup
         await page.click("[data-testid=nav-models]");
         await page.waitForSelector("[data-testid=model-card][data-kind=recurformer][data-status=loaded]", { timeout: 120_000 });
         await screenshot(page, "models");
@@ -202,93 +215,6 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
         expect(await users.count()).toBe(before);
         expect(await users.last().textContent()).toContain("Count from one to five.");
     }, 300_000);
-
-    it(models?.trained
-        ? "reads a dropped document (token count, fit check, progress, snapshot) and answers a fact from it"
-        : "reads a dropped document: token count, fit check, progress, snapshot (answer not checked: random-weight fixtures)", async () => {
-        const api = await apiClient(served);
-        await clearTray(page);
-        await page.click("[data-testid=new-chat]");
-        const doc = fact();
-        await dropFiles(page, [{ name: "lighthouse.md", content: doc.text, type: "text/markdown" }]);
-        const card = page.locator("[data-testid=doc-card]").last();
-        await waitFor(async () => (await card.getAttribute("data-status")) === "ready", 60_000, "document read");
-        // progress was reported while it was read
-        const phases = api.events.filter((e) => e.type === "document.progress").map((e) => e.phase);
-        expect(phases).toContain("extracting");
-        expect(phases).toContain("done");
-        // a token count and a fit verdict per model
-        const rows = card.locator("[data-testid=fit-row]");
-        expect(await rows.count()).toBe(2);
-        expect(await card.locator("[data-testid=doc-tokens]").first().textContent()).toMatch(/[\d,]+ tokens/);
-        expect(await rows.first().getAttribute("data-verdict")).toBe("fits");
-        await screenshot(page, "document-ready");
-        await page.evaluate(() => {
-            const w = window as unknown as { __readingSeen: boolean };
-            w.__readingSeen = false;
-            new MutationObserver(() => { if (document.querySelector("[data-testid=reading-progress]")) w.__readingSeen = true; })
-                .observe(document.body, { childList: true, subtree: true });
-        });
-        await send(page, doc.question);
-        await waitIdle(page);
-        // while the document was read in, a progress bar with Cancel was shown
-        expect(await page.evaluate(() => (window as unknown as { __readingSeen: boolean }).__readingSeen)).toBe(true);
-        expect(await page.locator("[data-testid=message-document]").count()).toBe(1);
-        // the prompt was read in with progress events (prefill) and a snapshot was taken after it
-        expect(await page.textContent("[data-testid=meter-snapshot]")).toMatch(/[KM]iB/);
-        const chats = await api.call("chats.list");
-        const chat = await api.call("chats.get", { chatId: chats[0].id });
-        const answer = chat.messages[chat.messages.length - 1];
-        expect(answer.metrics.promptTokens).toBeGreaterThan(200);
-        expect(answer.snapshotBytes).toBeGreaterThan(0);
-        await screenshot(page, "document-answer");
-        if (models!.trained) expect(answer.content).toMatch(doc.answer);
-        api.close();
-    }, 300_000);
-
-    it("Regenerate and a follow-up resume from the snapshot taken after the document was read: it is not read again", async () => {
-        const api = await apiClient(served);
-        const chatId = (await api.call("chats.list"))[0].id;
-        const lastAnswer = async () => (await api.call("chats.get", { chatId })).messages.at(-1);
-        const first = await lastAnswer();
-        // the first answer read the document and the question once
-        const firstRead: number = first.metrics.promptTokens;
-        expect(firstRead).toBeGreaterThan(200);
-
-        // Regenerate: the same prompt, so the new answer starts from the snapshot: (almost) nothing is read
-        await page.click("[data-testid=regenerate]");
-        const regen = await waitFor(async () => {
-            const m = await lastAnswer();
-            return m.role === "assistant" && m.id !== first.id && m.status !== "streaming" ? m : undefined;
-        }, 180_000, "regenerated answer");
-        await waitIdle(page);
-        expect(regen.status).toBe("done");
-        expect(regen.metrics.promptTokens).toBeLessThan(8);
-        // ... and the document is still in the context it answered from
-        expect(regen.metrics.tokensInContext).toBeGreaterThan(firstRead);
-        expect(regen.snapshotBytes).toBeGreaterThan(0);
-
-        // a follow-up question: only what follows the first prompt (the answer, the new question) is read
-        await send(page, "And where is the spare key?");
-        await waitIdle(page);
-        const follow = await lastAnswer();
-        expect(follow.status).toBe("done");
-        const promptLength = follow.metrics.tokensInContext - follow.metrics.generatedTokens;
-        expect(promptLength).toBeGreaterThan(firstRead);
-        expect(follow.metrics.promptTokens).toBeGreaterThan(0);
-        expect(follow.metrics.promptTokens).toBeLessThanOrEqual(promptLength - firstRead + 4);
-
-        // the meters show the snapshot (measured) beside the dense model's state at the same point (computed)
-        expect(await page.textContent("[data-testid=meter-snapshot]")).toMatch(/[\d.]+ [KM]iB/);
-        const snapshot = Number(await page.getAttribute("[data-testid=snapshot-ours]", "data-value"));
-        const denseState = Number(await page.getAttribute("[data-testid=snapshot-dense]", "data-value"));
-        expect(snapshot).toBeGreaterThan(0);
-        expect(denseState).toBeGreaterThan(snapshot);
-        expect(await page.textContent("[data-testid=snapshot-ratio]")).toMatch(/× smaller than the dense model's state/);
-        expect(await page.locator("[data-testid=message-snapshot]").last().textContent()).toMatch(/snapshot [\d.]+ [KM]iB · dense [\d.]+ [KM]iB/);
-        await screenshot(page, "document-followup");
-        api.close();
-    }, 400_000);
 
     it("never cuts a document silently: overflow offers a cut or cancel, and the cut fits", async () => {
         await clearTray(page);
@@ -510,12 +436,12 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
 
 // keep the OS temp folder tidy when the suite ran
 afterAll(() => {
-    if (models && !models.trained && models.dir.startsWith(os.tmpdir())) fs.rmSync(models.dir, { recursive: true, force: true });
+    if (fixtures && fixtures.dir.startsWith(os.tmpdir())) fs.rmSync(fixtures.dir, { recursive: true, force: true });
 });
 
 suite("RecurFormer Desktop without its engine", () => {
     it("says plainly that the engine is missing, and the rest of the app still works", async () => {
-        const served = await startServe({ modelsDir: models!.dir, env: { RECURFORMER_ENGINE_ENTRY: "/nonexistent/engineMain.js" } });
+        const served = await startServe({ modelsDir: fixtures!.dir, env: { RECURFORMER_ENGINE_ENTRY: "/nonexistent/engineMain.js" } });
         const browser = await openBrowser();
         try {
             await browser.page.goto(served.url);
@@ -530,4 +456,181 @@ suite("RecurFormer Desktop without its engine", () => {
             await served.stop();
         }
     }, 90_000);
+});
+
+defaultSuite("The trained default pair, as a new user gets it (RECURFORMER_MODELS_DIR unset)", () => {
+    let served: Served;
+    let browser: Awaited<ReturnType<typeof openBrowser>>;
+    let page: Page;
+
+    /** each test of this part fails, never skips, when the committed pair is missing or broken */
+    const pairIt = (name: string, fn: () => Promise<void>, timeout: number) => it(name, async () => {
+        if (pairProblem) throw new Error(`the trained default model pair cannot be used: ${pairProblem}`);
+        await fn();
+    }, timeout);
+
+    beforeAll(async () => {
+        if (pairProblem) return;
+        served = await startServe({});
+        browser = await openBrowser();
+        page = browser.page;
+        page.on("pageerror", (e) => process.stdout.write(`[page error] ${e.message}\n`));
+        await page.goto(served.url);
+        await page.waitForSelector("[data-testid=engine-status][data-state=ready]", { timeout: 60_000 });
+    }, 120_000);
+
+    afterAll(async () => {
+        await browser?.close();
+        await served?.stop();
+    });
+
+    pairIt("loads the default pair with no setup: both models from assets/models, paired, the RecurFormer model loaded", async () => {
+        expect(served.log()).toContain(`models from: ${defaultModelsDir}\n`);
+        await page.click("[data-testid=nav-models]");
+        await page.waitForSelector("[data-testid=model-card][data-kind=recurformer][data-status=loaded]", { timeout: 120_000 });
+        const api = await apiClient(served);
+        const list: { id: string; kind: string; path: string; pairedDenseId?: string; pairedRecurformerIds?: string[] }[] = await api.call("models.list");
+        api.close();
+        expect(list.map((m) => m.path).sort()).toEqual([path.join(defaultModelsDir, DEFAULT_PAIR.dense), path.join(defaultModelsDir, DEFAULT_PAIR.recurformer)]);
+        const dense = list.find((m) => m.kind === "dense")!;
+        const rf = list.find((m) => m.kind === "recurformer")!;
+        expect(dense.path).toBe(path.join(defaultModelsDir, DEFAULT_PAIR.dense));
+        expect(rf.pairedDenseId).toBe(dense.id);
+        expect(dense.pairedRecurformerIds).toEqual([rf.id]);
+        // the pairing is on screen: the dense card names its conversion, the RecurFormer card its source
+        expect(await page.locator("[data-testid=model-card]").count()).toBe(2);
+        expect(await page.locator("[data-testid=model-card][data-kind=dense]").textContent()).toMatch(new RegExp(`RecurFormer conversions.*${DEFAULT_PAIR.recurformer.replace(".", "\\.")}`));
+        expect(await page.locator("[data-testid=model-card][data-kind=recurformer]").textContent()).toMatch(new RegExp(`Made from.*${DEFAULT_PAIR.dense.replace(".", "\\.")}`));
+        await screenshot(page, "default-models");
+        await page.click("[data-testid=nav-chat]");
+    }, 150_000);
+
+    pairIt("reads a dropped ~4k-token document (token count, fit check, progress, snapshot) and answers its planted question", async () => {
+        const api = await apiClient(served);
+        await page.click("[data-testid=new-chat]");
+        await dropFiles(page, [{ name: plantedDoc.file, content: plantedText(), type: "text/plain" }]);
+        const card = page.locator("[data-testid=doc-card]").last();
+        await waitFor(async () => (await card.getAttribute("data-status")) === "ready", 60_000, "document read");
+        // progress was reported while it was read
+        const phases = api.events.filter((e) => e.type === "document.progress").map((e) => e.phase);
+        expect(phases).toContain("extracting");
+        expect(phases).toContain("done");
+        // a token count (each model's own tokenizer) and a fit verdict per model
+        const rows = card.locator("[data-testid=fit-row]");
+        expect(await rows.count()).toBe(2);
+        for (const tokens of await card.locator("[data-testid=doc-tokens]").allTextContents()) {
+            const n = Number(/([\d,]+) tokens/.exec(tokens)![1]!.replace(/,/g, ""));
+            expect(n).toBeGreaterThan(plantedDoc.tokens * 0.9);
+            expect(n).toBeLessThan(plantedDoc.tokens * 1.1);
+        }
+        for (const verdict of await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-verdict")))) expect(verdict).toBe("fits");
+        await screenshot(page, "document-ready");
+        await page.evaluate(() => {
+            const w = window as unknown as { __readingSeen: boolean };
+            w.__readingSeen = false;
+            new MutationObserver(() => { if (document.querySelector("[data-testid=reading-progress]")) w.__readingSeen = true; })
+                .observe(document.body, { childList: true, subtree: true });
+        });
+        await send(page, plantedDoc.question);
+        await waitIdle(page);
+        // while the document was read in, a progress bar with Cancel was shown
+        expect(await page.evaluate(() => (window as unknown as { __readingSeen: boolean }).__readingSeen)).toBe(true);
+        expect(await page.locator("[data-testid=message-document]").count()).toBe(1);
+        const chats = await api.call("chats.list");
+        const chat = await api.call("chats.get", { chatId: chats[0].id });
+        const answer = chat.messages[chat.messages.length - 1];
+        expect(answer.status).toBe("done");
+        // the whole document was read in, once, and a snapshot was taken after it
+        expect(answer.metrics.promptTokens).toBeGreaterThan(plantedDoc.tokens * 0.9);
+        expect(answer.snapshotBytes).toBeGreaterThan(0);
+        // the planted value, and nothing else
+        expect(answer.content).toMatch(exactly(plantedDoc.answer));
+        expect(await (await lastAssistant(page)).locator(".assistant-body").textContent()).toMatch(exactly(plantedDoc.answer));
+        // the snapshot's size (measured) beside the dense model's state at the same point (computed), far smaller
+        expect(await page.textContent("[data-testid=meter-snapshot]")).toMatch(/[\d.]+ [KM]iB/);
+        expect(await page.textContent("[data-testid=snapshot-ratio]")).toMatch(/\d+× smaller than the dense model's state/);
+        expect(await page.getAttribute("[data-testid=meter-saved]", "data-saves")).toBe("yes");
+        await screenshot(page, "document-answer");
+        api.close();
+    }, 300_000);
+
+    pairIt("Regenerate and a follow-up resume from the snapshot taken after the document was read: it is not read again, and the answers stay right", async () => {
+        const api = await apiClient(served);
+        const chatId = (await api.call("chats.list"))[0].id;
+        const lastAnswer = async () => (await api.call("chats.get", { chatId })).messages.at(-1);
+        const first = await lastAnswer();
+        // the first answer read the document and the question once
+        const firstRead: number = first.metrics.promptTokens;
+        expect(firstRead).toBeGreaterThan(plantedDoc.tokens * 0.9);
+
+        // Regenerate: the same prompt, so the new answer starts from the snapshot: (almost) nothing is read
+        await page.click("[data-testid=regenerate]");
+        const regen = await waitFor(async () => {
+            const m = await lastAnswer();
+            return m.role === "assistant" && m.id !== first.id && m.status !== "streaming" ? m : undefined;
+        }, 180_000, "regenerated answer");
+        await waitIdle(page);
+        expect(regen.status).toBe("done");
+        expect(regen.metrics.promptTokens).toBeLessThan(8);
+        // ... and the document is still in the context it answered from: greedy, so the same answer
+        expect(regen.metrics.tokensInContext).toBeGreaterThan(firstRead);
+        expect(regen.snapshotBytes).toBeGreaterThan(0);
+        expect(regen.content).toMatch(exactly(plantedDoc.answer));
+
+        // a follow-up question about another planted fact: only what follows the first prompt
+        // (the answer, the new question) is read, and the document is still there to answer from
+        await send(page, plantedDoc.followUp.question);
+        await waitIdle(page);
+        const follow = await lastAnswer();
+        expect(follow.status).toBe("done");
+        const promptLength = follow.metrics.tokensInContext - follow.metrics.generatedTokens;
+        expect(promptLength).toBeGreaterThan(firstRead);
+        expect(follow.metrics.promptTokens).toBeGreaterThan(0);
+        expect(follow.metrics.promptTokens).toBeLessThanOrEqual(promptLength - firstRead + 4);
+        expect(follow.content).toMatch(exactly(plantedDoc.followUp.answer));
+
+        // the meters show the snapshot (measured) beside the dense model's state at the same point (computed)
+        expect(await page.textContent("[data-testid=meter-snapshot]")).toMatch(/[\d.]+ [KM]iB/);
+        const snapshot = Number(await page.getAttribute("[data-testid=snapshot-ours]", "data-value"));
+        const denseState = Number(await page.getAttribute("[data-testid=snapshot-dense]", "data-value"));
+        expect(snapshot).toBeGreaterThan(0);
+        expect(denseState).toBeGreaterThan(snapshot);
+        expect(await page.textContent("[data-testid=snapshot-ratio]")).toMatch(/× smaller than the dense model's state/);
+        expect(await page.locator("[data-testid=message-snapshot]").last().textContent()).toMatch(/snapshot [\d.]+ [KM]iB · dense [\d.]+ [KM]iB/);
+        await screenshot(page, "document-followup");
+        api.close();
+    }, 400_000);
+
+    pairIt("Compare: dense and RecurFormer both answer the document question, with live charts and the memory saved", async () => {
+        await page.click("[data-testid=nav-compare]");
+        await dropFiles(page, [{ name: plantedDoc.file, content: plantedText(), type: "text/plain" }]);
+        await page.waitForSelector(`label.check:has-text("${plantedDoc.file}")`, { timeout: 60_000 });
+        expect(await page.isChecked(`label.check:has-text("${plantedDoc.file}") input`)).toBe(true);
+        await page.click("[data-testid=mode-sequential]");
+        await page.fill("[data-testid=compare-prompt]", plantedDoc.question);
+        await page.click("[data-testid=compare-run]");
+        const points: number[] = [];
+        for (let i = 0; i < 100 && points.filter((p, j) => j > 0 && p > points[j - 1]!).length < 3; i++) {
+            points.push(Number(await page.getAttribute("[data-testid=chart-cache]", "data-points")));
+            await page.waitForTimeout(200);
+        }
+        // the charts grew while the document was read
+        expect(points.filter((p, j) => j > 0 && p > points[j - 1]!).length).toBeGreaterThanOrEqual(3);
+        await page.waitForSelector("[data-testid=compare-column-recurformer][data-status=done]", { timeout: 240_000 });
+        expect(await page.getAttribute("[data-testid=compare-column-dense]", "data-status")).toBe("done");
+        // both answers on screen, both right
+        expect(await page.textContent("[data-testid=compare-answer-dense]")).toMatch(exactly(plantedDoc.answer));
+        expect(await page.textContent("[data-testid=compare-answer-recurformer]")).toMatch(exactly(plantedDoc.answer));
+        // memory saved at the document's length: keep 1/8 less the fixed recurrent state, computed
+        const memory = await page.textContent("[data-testid=summary-memory]");
+        expect(memory).toMatch(/Memory saved\s*[\d.]+%\s*at [\d,]+ tokens/);
+        const saved = Number(/([\d.]+)%/.exec(memory!)![1]);
+        expect(saved).toBeGreaterThan(80);
+        expect(saved).toBeLessThan(87.5);
+        expect(Number(await page.getAttribute("[data-testid=chart-speed]", "data-points"))).toBeGreaterThan(2);
+        const rfSnapshot = page.locator("[data-testid=compare-snapshot-recurformer]");
+        expect(Number(await rfSnapshot.getAttribute("data-dense"))).toBeGreaterThan(10 * Number(await rfSnapshot.getAttribute("data-value")));
+        await screenshot(page, "default-compare");
+        await page.click("[data-testid=nav-chat]");
+    }, 360_000);
 });

@@ -6,7 +6,7 @@ import { useApp } from "../../renderer/src/stores/app";
 import { queueToken, selectIsGenerating, useChats } from "../../renderer/src/stores/chats";
 import { compareCsv, savedAtCommonTokens, useCompare } from "../../renderer/src/stores/compare";
 import { contextFor, fitFor, useDocuments } from "../../renderer/src/stores/documents";
-import { chooseBaseline, meterFigures, snapshotFigures, timeAgo, timesSmallerText } from "../../renderer/src/stores/metrics";
+import { cacheVersusDense, chooseBaseline, livePhaseLabel, meterFigures, snapshotFigures, timeAgo, timesSmallerText } from "../../renderer/src/stores/metrics";
 import { headSummary, modelPairs } from "../../renderer/src/stores/models";
 import { alignSeries } from "../../renderer/src/views/CompareView";
 import { readingProgress } from "../../renderer/src/components/Composer";
@@ -55,6 +55,22 @@ describe("chats store", () => {
         expect(selectIsGenerating("c1")(useChats.getState())).toBe(true);
     });
 
+    it("never doubles an answer when the chat's update arrives before its queued tokens are applied", async () => {
+        // a fast model: the last tokens and the finished chat (which holds them) come within one frame
+        useChats.getState().applyChat(chat("c2", [{ id: "a", role: "assistant", content: "", createdAt: 0, status: "streaming" }]));
+        queueToken("c2", "a", "18");
+        queueToken("c2", "a", "76");
+        queueToken("other", "b", "x");
+        useChats.getState().applyChat(chat("c2", [{ id: "a", role: "assistant", content: "1876", createdAt: 0, status: "done" }]));
+        await new Promise((r) => setTimeout(r, 30));
+        expect(useChats.getState().chats.c2!.messages[0]!.content).toBe("1876");
+        // tokens sent after the update still land
+        useChats.getState().applyChat(chat("c2", [{ id: "a", role: "assistant", content: "1876", createdAt: 0, status: "streaming" }]));
+        queueToken("c2", "a", ".");
+        await new Promise((r) => setTimeout(r, 30));
+        expect(useChats.getState().chats.c2!.messages[0]!.content).toBe("1876.");
+    });
+
     it("reuses an empty chat instead of creating another", async () => {
         handlers["chats.create"] = () => chat("new");
         useChats.getState().applyChat(chat("empty"));
@@ -101,6 +117,24 @@ describe("metrics selectors", () => {
         expect(meterFigures(undefined)).toBeUndefined();
     });
 
+    it("says more, not a negative less, when the fixed recurrent state outweighs the KV saved (short contexts)", () => {
+        expect(cacheVersusDense(0.859)).toEqual({ percent: "85.9%", words: "less", saves: true });
+        expect(cacheVersusDense(0)).toMatchObject({ percent: "0.0%", words: "less", saves: true });
+        // the default pair at 28 tokens: 1.05 MiB computed against the dense 448 KiB
+        const short = meterFigures(metrics({ tokensInContext: 28, cacheBytesComputed: 1_102_848, denseCacheBytesComputed: 458_752 }))!;
+        expect(cacheVersusDense(short.savedFraction)).toEqual({ percent: "140.4%", words: "more", saves: false });
+        expect(cacheVersusDense(undefined)).toBeUndefined();
+        expect(cacheVersusDense(Number.NaN)).toBeUndefined();
+    });
+
+    it("labels the live pill reading until the first answer token, even before the first metrics", () => {
+        expect(livePhaseLabel(true, undefined)).toBe("reading");
+        expect(livePhaseLabel(true, "prefill")).toBe("reading");
+        expect(livePhaseLabel(true, "decode")).toBe("decoding");
+        expect(livePhaseLabel(false, "decode")).toBe("idle");
+        expect(livePhaseLabel(false, undefined)).toBe("idle");
+    });
+
     it("shows reading progress only while a message with documents is read in", () => {
         const withDoc = chat("c", [{ id: "u", role: "user", content: "q", createdAt: 0, documents: [{ id: "d", name: "a", chars: 9, tokens: 4000 }] }]);
         expect(readingProgress(withDoc, "prefill", 1000)).toEqual({ read: 1000, expected: 4000, fraction: 0.25 });
@@ -133,6 +167,10 @@ describe("metrics selectors", () => {
         expect(chooseBaseline("dense", 12000, list)).toMatchObject({ figure: { tokensInContext: 16000 } });
         expect(chooseBaseline("dense", 5000, list, metrics({ modelId: "dense", decodeTokensPerSecond: 9 }))).toMatchObject({ source: "live", figure: { decodeTokensPerSecond: 9 } });
         expect(chooseBaseline("other", 5000, list)).toBeUndefined();
+        // nothing measured within a factor of two of the context length: no baseline, not a far one
+        expect(chooseBaseline("dense", 28, [b(4014, 1)])).toBeUndefined();
+        expect(chooseBaseline("dense", 2007, [b(4014, 1)])).toMatchObject({ figure: { tokensInContext: 4014 } });
+        expect(chooseBaseline("dense", 1900, [b(4014, 1)])).toBeUndefined();
         expect(timeAgo(0, 5 * 60_000)).toBe("5 min ago");
     });
 });

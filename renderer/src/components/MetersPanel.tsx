@@ -4,9 +4,9 @@
  * and the snapshot size. Every figure says whether it is computed or measured.
  */
 import type { Chat, Metrics } from "../../../main/shared/api";
-import { formatBytes, formatMs, formatPercent, formatRate, formatTokens } from "../lib/format";
+import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { useCompare } from "../stores/compare";
-import { chooseBaseline, meterFigures, snapshotFigures, timeAgo, timesSmallerText, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
+import { cacheVersusDense, chooseBaseline, livePhaseLabel, meterFigures, snapshotFigures, timeAgo, timesSmallerText, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
 import { headSummary, modelLabel, useModels } from "../stores/models";
 import { Icon } from "./Icon";
 
@@ -27,6 +27,8 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
     const isDense = model?.kind === "dense";
     const baseline = !isDense && f ? chooseBaseline(dense?.id, f.tokensInContext, baselines, compareDense) : undefined;
     const heads = model ? headSummary(model) : undefined;
+    const versus = cacheVersusDense(f?.savedFraction);
+    const pill = livePhaseLabel(streaming, f?.phase);
 
     const maxBar = Math.max(f?.denseCacheBytesComputed ?? 0, f?.cacheBytesComputed ?? 0, f?.stateBytesMeasured ?? 0, 1);
 
@@ -37,7 +39,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                     <div className="meters-title">Live meters</div>
                     <div className="meters-sub">{model ? modelLabel(model) : "no model"}</div>
                 </div>
-                <span className={`live-pill ${streaming ? "on" : ""}`}>{streaming ? (f?.phase === "prefill" ? "reading" : "decoding") : "idle"}</span>
+                <span className={`live-pill ${streaming ? "on" : ""}`}>{pill}</span>
             </div>
 
             <section className="meter-card">
@@ -57,9 +59,10 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                     {!isDense && <CacheBar label={`Dense source${dense ? "" : " (from provenance)"}`} tag="computed" value={f?.denseCacheBytesComputed} max={maxBar} kind="dense" testId="bar-dense" />}
                     <CacheBar label="llama.cpp state size" tag="measured" value={f?.stateBytesMeasured} max={maxBar} kind="measured" testId="bar-measured" />
                 </div>
-                {f?.savedFraction != null && !isDense && (
-                    <div className="saved" data-testid="meter-saved">
-                        <span className="saved-value">{formatPercent(f.savedFraction)}</span> less cache than dense at {formatTokens(f.tokensInContext)} tokens
+                {f && versus && !isDense && (
+                    <div className={`saved ${versus.saves ? "" : "worse"}`} data-testid="meter-saved" data-saves={versus.saves ? "yes" : "no"}>
+                        <span className="saved-value">{versus.percent}</span> {versus.words} cache than dense at {formatTokens(f.tokensInContext)} tokens
+                        {!versus.saves && <>: the fixed recurrent state outweighs the KV saved this early</>}
                     </div>
                 )}
                 {f?.kvBufferBytesMeasured != null && (
@@ -119,7 +122,7 @@ function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snap
                 <CacheBar label="Dense state here" tag="computed" value={snapshot.denseBytesComputed} max={max} kind="dense" testId="snapshot-dense" />
             </div>
             {times && (
-                <div className="saved" data-testid="snapshot-ratio">
+                <div className={`saved ${snapshot.timesSmaller != null && snapshot.timesSmaller < 0.95 ? "worse" : ""}`} data-testid="snapshot-ratio">
                     <span className="saved-value">{times}</span> than the dense model's state at {formatTokens(snapshot.tokensInContext)} tokens
                 </div>
             )}
@@ -128,7 +131,7 @@ function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snap
             )}
             <div className="meter-note">
                 Taken right after a document (the prompt) is read and after each answer, so follow-ups and Regenerate resume from it and never read the document again.
-                RecurFormer's is far smaller than the dense model's state: it holds only the fixed-size recurrent state, since the KV of the kept heads is trimmed back like a dense model's cache.
+                RecurFormer's holds only the fixed-size recurrent state, since the KV of the kept heads is trimmed back like a dense model's cache: it does not grow with the context, while the dense model's state grows with every token.
             </div>
         </section>
     );
@@ -162,7 +165,7 @@ function BaselineNote({ isDense, baseline, hasDense }: { isDense: boolean; basel
     let text: string;
     if (isDense) text = "This is a dense model: its figures become the baseline for its RecurFormer conversions.";
     else if (!hasDense) text = "The dense source model is not in the model list, so its speed cannot be measured; cache figures are computed from provenance.";
-    else if (!baseline) text = "No dense measurement yet: run Compare to measure the dense model at this context length.";
+    else if (!baseline) text = "No dense measurement at this context length (within a factor of two) yet: run Compare to measure the dense model here.";
     else if (baseline.source === "live") text = "Dense figures: measured now, in the running comparison.";
     else text = `Dense figures: last measured ${timeAgo(baseline.measuredAt!)} at ${formatTokens(baseline.figure.tokensInContext)} tokens (${new Date(baseline.measuredAt!).toLocaleString()}).`;
     return <div className="meter-note" data-testid="baseline-note">{text} All rates <b>measured</b>.</div>;

@@ -32,7 +32,12 @@ export const useChats = create<ChatsState>((set, get) => ({
     summaries: [],
     chats: {},
     setSummaries: (summaries) => set({ summaries }),
-    applyChat: (chat) => set({ chats: { ...get().chats, [chat.id]: chat } }),
+    applyChat: (chat) => {
+        // the chat as the core holds it already has every token sent before it (one ordered
+        // stream): tokens of it still queued for the next frame would be appended twice
+        dropQueuedTokens(chat.id);
+        set({ chats: { ...get().chats, [chat.id]: chat } });
+    },
     applyTokens(batch) {
         const chats = { ...get().chats };
         for (const { chatId, messageId, text } of batch) {
@@ -127,6 +132,9 @@ export const selectIsGenerating = (chatId: string | undefined) => (s: ChatsState
 /** Token batching: queue now, apply once per frame. */
 const queue: { chatId: string; messageId: string; text: string }[] = [];
 let scheduled = false;
+function dropQueuedTokens(chatId: string): void {
+    for (let i = queue.length - 1; i >= 0; i--) if (queue[i]!.chatId === chatId) queue.splice(i, 1);
+}
 export function queueToken(chatId: string, messageId: string, text: string): void {
     queue.push({ chatId, messageId, text });
     if (scheduled) return;

@@ -6,6 +6,7 @@
 import { create } from "zustand";
 import type { BaselineFigure, Metrics } from "../../../main/shared/api";
 import { call } from "../api/client";
+import { formatPercent } from "../lib/format";
 
 interface Live { messageId: string; metrics: Metrics; at: number }
 
@@ -101,6 +102,23 @@ export function snapshotFigures(m: Metrics | undefined, isDense: boolean, stored
     };
 }
 
+/**
+ * The cache against the dense model's, in words that stay true both ways. At short contexts a
+ * RecurFormer model's fixed recurrent state outweighs the KV it saves (the default pair: below
+ * about 70 tokens), and that reads "140.6% more", never "-140.6% less".
+ */
+export function cacheVersusDense(savedFraction: number | undefined): { percent: string; words: "less" | "more"; saves: boolean } | undefined {
+    if (savedFraction == null || !Number.isFinite(savedFraction)) return undefined;
+    const saves = savedFraction >= 0;
+    return { percent: formatPercent(Math.abs(savedFraction)), words: saves ? "less" : "more", saves };
+}
+
+/** The meters' live pill: "reading" until the first answer token (also before the first metrics arrive), then "decoding". */
+export function livePhaseLabel(streaming: boolean, phase: Metrics["phase"] | undefined): "idle" | "reading" | "decoding" {
+    if (!streaming) return "idle";
+    return phase === "decode" ? "decoding" : "reading";
+}
+
 /** "52× smaller", "1.8× smaller", or how it compares when it is not smaller */
 export function timesSmallerText(times: number | undefined): string | undefined {
     if (times == null || !Number.isFinite(times)) return undefined;
@@ -115,7 +133,13 @@ export interface BaselineChoice {
     measuredAt?: number;
 }
 
-/** The dense figure to show beside ours: a running comparison's, else the nearest earlier one (by context length). */
+/** how far (in log2 of the context length) an earlier dense measurement may be and still serve as the baseline */
+export const MAX_BASELINE_LOG2_DISTANCE = 1;
+
+/**
+ * The dense figure to show beside ours: a running comparison's, else the nearest earlier one (by
+ * context length), if one was measured within a factor of two of this context length.
+ */
 export function chooseBaseline(
     denseModelId: string | undefined,
     tokensInContext: number,
@@ -126,12 +150,15 @@ export function chooseBaseline(
         return { figure: { ...liveDense }, source: "live" };
     }
     if (!denseModelId) return undefined;
+    // only a measurement within a factor of two of this context length: first-token time and
+    // prefill rate depend on the prompt length (a 4k-token dense TTFT beside a 28-token one read "107×")
     let best: BaselineFigure | undefined;
     let bestScore = Infinity;
     for (const b of baselines) {
         if (b.denseModelId !== denseModelId || (!b.decodeTokensPerSecond && !b.prefillTokensPerSecond)) continue;
         // distance in log2 of context length; newer wins ties
         const score = Math.abs(Math.log2(Math.max(1, b.tokensInContext)) - Math.log2(Math.max(1, tokensInContext)));
+        if (score > MAX_BASELINE_LOG2_DISTANCE + 1e-9) continue;
         if (score < bestScore - 1e-9 || (Math.abs(score - bestScore) < 1e-9 && best && b.measuredAt > best.measuredAt)) {
             best = b;
             bestScore = score;

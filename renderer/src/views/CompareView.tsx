@@ -10,10 +10,10 @@ import { Icon } from "../components/Icon";
 import { Markdown } from "../components/Markdown";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";
 import { downloadBlob, downloadText } from "../lib/download";
-import { formatBytes, formatMs, formatPercent, formatRate, formatTokens } from "../lib/format";
+import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
 import { compareCsv, savedAtCommonTokens, selectRunning, useCompare, type SideState } from "../stores/compare";
-import { snapshotFigures, timesSmallerText } from "../stores/metrics";
+import { cacheVersusDense, snapshotFigures, timesSmallerText } from "../stores/metrics";
 import { useDocuments } from "../stores/documents";
 import { modelLabel, modelPairs, useModels } from "../stores/models";
 
@@ -39,6 +39,7 @@ export function CompareView() {
     const dense = models.find((m) => m.id === (denseId ?? pairs[0]?.dense.id ?? denseModels[0]?.id));
     const rf = models.find((m) => m.id === (rfId ?? pairs[0]?.recurformer.id ?? rfModels[0]?.id));
     const saved = savedAtCommonTokens(sides);
+    const versus = cacheVersusDense(saved?.saved);
 
     const cacheData = useMemo(() => alignSeries(sides, [
         ["dense", (s) => s.cacheBytesComputed],
@@ -148,7 +149,13 @@ export function CompareView() {
             </div>
 
             <div className="compare-summary" data-testid="compare-summary">
-                <SummaryTile label="Memory saved" value={saved ? formatPercent(saved.saved) : "—"} note={saved ? `at ${formatTokens(saved.tokens)} tokens · computed` : "computed from both shapes"} accent />
+                <SummaryTile
+                    label={versus && !versus.saves ? "Memory vs dense" : "Memory saved"}
+                    value={!versus ? "—" : versus.saves ? versus.percent : `${versus.percent} more`}
+                    note={saved ? `at ${formatTokens(saved.tokens)} tokens${versus && !versus.saves ? ": the fixed recurrent state outweighs the KV saved this early" : ""} · computed` : "computed from both shapes"}
+                    accent={!versus || versus.saves}
+                    testId="summary-memory"
+                />
                 <SummaryTile label="Decode speed" value={ratioText(sides.recurformer.last?.decodeTokensPerSecond, sides.dense.last?.decodeTokensPerSecond)} note="RecurFormer ÷ dense · measured" />
                 <SummaryTile label="Prefill speed" value={ratioText(sides.recurformer.last?.prefillTokensPerSecond, sides.dense.last?.prefillTokensPerSecond)} note="RecurFormer ÷ dense · measured" />
                 <SummaryTile label="First token" value={ratioText(sides.dense.last?.timeToFirstTokenMs, sides.recurformer.last?.timeToFirstTokenMs)} note="dense time ÷ RecurFormer time · measured" />
@@ -177,9 +184,9 @@ function ratioText(a?: number, b?: number): string {
     return a && b ? `${(a / b).toFixed(2)}×` : "—";
 }
 
-function SummaryTile({ label, value, note, accent }: { label: string; value: string; note: string; accent?: boolean }) {
+function SummaryTile({ label, value, note, accent, testId }: { label: string; value: string; note: string; accent?: boolean; testId?: string }) {
     return (
-        <div className={`summary-tile ${accent ? "accent" : ""}`}>
+        <div className={`summary-tile ${accent ? "accent" : ""}`} data-testid={testId}>
             <div className="summary-label">{label}</div>
             <div className="summary-value mono">{value}</div>
             <div className="summary-note">{note}</div>
@@ -297,10 +304,11 @@ function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts
             : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${snap.timesSmaller ? `   ${timesSmallerText(snap.timesSmaller)}` : ""}`, 40, y + 54);
     });
     const saved = savedAtCommonTokens(sides);
-    if (saved) {
-        ctx.fillStyle = "#3fb950";
+    const versus = cacheVersusDense(saved?.saved);
+    if (saved && versus) {
+        ctx.fillStyle = versus.saves ? "#3fb950" : "#d29922";
         ctx.font = "600 20px 'Inter Variable', sans-serif";
-        ctx.fillText(`Memory saved: ${formatPercent(saved.saved)} at ${formatTokens(saved.tokens)} tokens (computed)`, 40, 282 + shift);
+        ctx.fillText(`${versus.saves ? `Memory saved: ${versus.percent}` : `Memory: ${versus.percent} more than dense`} at ${formatTokens(saved.tokens)} tokens (computed)`, 40, 282 + shift);
     }
     const chartW = W / 2 - 60;
     const draw = (u: uPlot | undefined, x: number, title: string, legend: [string, string, "solid" | "dashed" | "dot"][]) => {

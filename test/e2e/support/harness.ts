@@ -1,6 +1,7 @@
 /**
  * End-to-end harness: starts `npm run serve`'s program (dist/main/serve/serve.js) with its own
- * user data folder and model folder, and Debian's Chromium through playwright-core.
+ * user data folder (and model folder, or none: the default pair), and Debian's Chromium through
+ * playwright-core.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -35,25 +36,48 @@ export function missingPrerequisites(): string[] {
     return missing;
 }
 
-/** The dense/RecurFormer pair the tests use: the trained default pair if it ships, else the bench-shape fixtures. */
-export function testModels(): { dir: string; trained: boolean; files: string[] } | undefined {
-    const ggufs = (dir: string) => { try { return fs.readdirSync(dir).filter((n) => n.endsWith(".gguf")); } catch { return []; } };
-    const shipped = ggufs(defaultModelsDir);
-    if (shipped.length >= 2) return { dir: defaultModelsDir, trained: true, files: shipped };
+/**
+ * The bench-shape dense/RecurFormer fixtures (random weights: long, noisy answers, which the
+ * streaming, stop and crash tests need), linked into a folder of their own.
+ */
+export function fixturePair(): { dir: string; files: string[] } | undefined {
     const pair = ["bench-dense.gguf", "bench-recurformer.gguf"];
-    if (pair.every((f) => fs.existsSync(path.join(fixturesDir, f)))) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-e2e-models-"));
-        for (const f of pair) fs.symlinkSync(path.join(fixturesDir, f), path.join(dir, f));
-        return { dir, trained: false, files: pair };
+    if (!pair.every((f) => fs.existsSync(path.join(fixturesDir, f)))) return undefined;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-e2e-models-"));
+    for (const f of pair) fs.symlinkSync(path.join(fixturesDir, f), path.join(dir, f));
+    return { dir, files: pair };
+}
+
+/** The trained default pair, committed in assets/models: what a user gets with no setup. */
+export const DEFAULT_PAIR = { dense: "dense.gguf", recurformer: "recurformer.gguf" } as const;
+
+/** Why the default pair cannot be used (missing, or not a GGUF file: a Git LFS pointer, say); undefined when it can. */
+export function defaultPairProblem(dir = defaultModelsDir): string | undefined {
+    for (const name of Object.values(DEFAULT_PAIR)) {
+        const file = path.join(dir, name);
+        const shown = path.relative(root, file);
+        if (!fs.existsSync(file)) return `${shown} is missing: the trained default pair is committed with the app (restore it from git)`;
+        const magic = Buffer.alloc(4);
+        const fd = fs.openSync(file, "r");
+        try { fs.readSync(fd, magic, 0, 4, 0); } finally { fs.closeSync(fd); }
+        if (magic.toString("latin1") !== "GGUF") return `${shown} is not a GGUF file (a Git LFS pointer? fetch the real file)`;
     }
     return undefined;
 }
 
-export async function startServe(options: { modelsDir: string; env?: Record<string, string> }): Promise<Served> {
+/**
+ * Starts serve mode with a fresh user data folder. `modelsDir` undefined: RECURFORMER_MODELS_DIR is
+ * left unset (removed if the caller's environment has it), so the app finds its models as it does
+ * for a user: the default pair in assets/models.
+ */
+export async function startServe(options: { modelsDir?: string; env?: Record<string, string> }): Promise<Served> {
     const userData = fs.mkdtempSync(path.join(os.tmpdir(), "rf-e2e-data-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, RECURFORMER_USER_DATA: userData, ...options.env };
+    if (options.modelsDir) env.RECURFORMER_MODELS_DIR = options.modelsDir;
+    else delete env.RECURFORMER_MODELS_DIR;
     const child = spawn(process.execPath, [path.join(root, "dist", "main", "serve", "serve.js")], {
         cwd: root,
-        env: { ...process.env, RECURFORMER_USER_DATA: userData, RECURFORMER_MODELS_DIR: options.modelsDir, ...options.env },
+        env,
         stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";
