@@ -1,3 +1,6 @@
+import {open, unlink} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import path from "node:path";
 import {LlamaChatSession, appendUserMessageToChatHistory, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
 import {rawPromptTokens} from "./promptTokens.js";
 import type {ChatMessage, GenerationResult, Metrics, StopReason} from "./protocol.js";
@@ -22,6 +25,38 @@ export interface ChatRunOptions {
 /** The size of the newest snapshot (sequence checkpoint) of each sequence, measured when it was taken. */
 const snapshotSizes = new WeakMap<LlamaContextSequence, number>();
 
+let stateFiles = 0;
+
+/**
+ * llama_state_seq_get_size of one sequence, measured: node-llama-cpp 3.x exposes no per-sequence
+ * size, only `context.stateSize` (llama_state_get_size: every sequence of the context together),
+ * but `sequence.saveStateToFile` runs llama_state_seq_save_file, which writes magic, version and
+ * the token count (3 × uint32), the tokens (uint32 each) and then exactly the bytes
+ * llama_state_seq_get_size counts (llama.cpp asserts that layout). The file's size less that
+ * header is this sequence's state; the token count in the header is where it was measured. It
+ * waits for the sequence's evaluation lock and the context's lock, so it never races a decode of
+ * this or another sequence. Undefined when the sequence is gone (its model was unloaded).
+ */
+export async function measureSequenceState(sequence: LlamaContextSequence): Promise<{bytes: number; tokens: number} | undefined> {
+    const file = path.join(tmpdir(), `recurformer-seq-state-${process.pid}-${++stateFiles}.bin`);
+    try {
+        const {fileSize} = await sequence.saveStateToFile(file);
+        const handle = await open(file, "r");
+        try {
+            const header = Buffer.alloc(12);
+            await handle.read(header, 0, 12, 0);
+            const tokens = header.readUInt32LE(8);
+            return {bytes: fileSize - 12 - 4 * tokens, tokens};
+        } finally {
+            await handle.close();
+        }
+    } catch {
+        return undefined;
+    } finally {
+        await unlink(file).catch(() => undefined);
+    }
+}
+
 /**
  * One generation on one sequence of a loaded model: a chat turn (through the model's chat
  * template) or a raw greedy completion. It streams text, stops on request, takes sequence
@@ -29,8 +64,9 @@ const snapshotSizes = new WeakMap<LlamaContextSequence, number>();
  * (before its last token, which node-llama-cpp always evaluates with the first answer token) and
  * after the answer. Recurrent / hybrid models cannot erase part of their state, so without them
  * a regenerate or a follow-up would read the whole chat (and its documents) again. It measures as it goes:
- * prefill and decode tokens/s, time to first token, cache bytes (computed) and llama.cpp's
- * state size (measured, read only between evaluations).
+ * prefill and decode tokens/s, time to first token, cache bytes (computed) and this sequence's
+ * llama.cpp state size (measured between its evaluations: between prompt batches, after the prompt
+ * and at the end; reported with the token count it was measured at).
  */
 export class ChatRun {
     private readonly model: LoadedModel;
@@ -49,7 +85,10 @@ export class ChatRun {
     private generatedTokens = 0;
     private lastMetricsAt = 0;
     private phase: Metrics["phase"] = "prefill";
-    private lastStateBytes?: number;
+    /** this sequence's llama_state_seq_get_size, and the tokens it held then */
+    private lastState?: {bytes: number; tokens: number};
+    private lastMeasuredAt = -Infinity;
+    private lastMeasureMs = 0;
     /** where this run's own prefill started in the sequence (tokens kept from earlier turns), while it reads */
     private prefillFrom?: number;
     /** tokens this run's own prefill read (undefined: node-llama-cpp read the prompt itself) */
@@ -84,12 +123,13 @@ export class ChatRun {
         const head = tokens.slice(0, -1);
         for (let i = 0; i < head.length; i += batch) {
             if (this.options.signal?.aborted)
-                return this.finish("", "stopped");
+                return await this.finish("", "stopped");
             await this.sequence.evaluateWithoutGeneratingNewTokens(head.slice(i, i + batch));
+            await this.measureIfDue();
             this.tick("prefill");
         }
         if (this.options.signal?.aborted)
-            return this.finish("", "stopped");
+            return await this.finish("", "stopped");
 
         const generated: Token[] = [];
         let pending: Token[] = [];
@@ -98,7 +138,7 @@ export class ChatRun {
         const room = contextSize - tokens.length;
         const limit = Math.min(this.maxTokens, room);
         if (limit <= 0)
-            return this.finish("", "contextFull");
+            return await this.finish("", "contextFull");
 
         const emit = (flush: boolean) => {
             if (pending.length === 0)
@@ -138,7 +178,7 @@ export class ChatRun {
         } finally {
             emit(true);
         }
-        return this.finish(text, stopReason);
+        return await this.finish(text, stopReason);
     }
 
     /** A chat turn: messages end with the user's; earlier ones are the history. */
@@ -167,16 +207,17 @@ export class ChatRun {
             this.begin();
 
             // read the prompt (history + new message) first: its timing is prefill, and the snapshot goes right after it
-            const timer = setInterval(() => this.tick("prefill", false, false), this.intervalMs);
+            const timer = setInterval(() => this.tick("prefill"), this.intervalMs);
             try {
                 await this.prefill(this.renderPrompt(session, history, last.content));
             } finally {
                 clearInterval(timer);
             }
             if (this.options.signal?.aborted)
-                return this.finish("", "stopped");
+                return await this.finish("", "stopped");
             this.prefillEndedAt = performance.now();
             await this.snapshot();
+            await this.measure();
             this.tick("prefill", true);
 
             let text = "";
@@ -202,7 +243,7 @@ export class ChatRun {
                 : result.stopReason === "maxTokens"
                     ? "maxTokens"
                     : "eos";
-            return this.finish(result.responseText ?? text, stopReason);
+            return await this.finish(result.responseText ?? text, stopReason);
         } finally {
             session.dispose({disposeSequence: false});
         }
@@ -244,6 +285,7 @@ export class ChatRun {
                 if (this.options.signal?.aborted)
                     return;
                 await this.sequence.evaluateWithoutGeneratingNewTokens(rest.slice(i, i + batch));
+                await this.measureIfDue();
                 this.tick("prefill");
             }
         } finally {
@@ -283,25 +325,44 @@ export class ChatRun {
         this.lastTokenAt = now;
     }
 
+    /** Measures this sequence's state now (between its evaluations only: it waits for them). */
+    private async measure(): Promise<void> {
+        const started = performance.now();
+        const measured = await measureSequenceState(this.sequence);
+        this.lastMeasuredAt = performance.now();
+        this.lastMeasureMs = this.lastMeasuredAt - started;
+        if (measured != null)
+            this.lastState = measured;
+    }
+
     /**
-     * Emits metrics when the throttle allows (or always, at a phase end). `betweenEvaluations`:
-     * no evaluation of this sequence is in flight, so llama.cpp's state size can be read safely.
+     * Measures between prompt batches when the next metrics event is due, unless measuring took
+     * long enough (a large state written out) that it would cost more than a tenth of the time.
      */
-    private tick(phase: Metrics["phase"], force = false, betweenEvaluations = true): void {
+    private async measureIfDue(): Promise<void> {
+        const now = performance.now();
+        if (now - this.lastMetricsAt < this.intervalMs || now - this.lastMeasuredAt < 10 * this.lastMeasureMs)
+            return;
+        await this.measure();
+    }
+
+    /** Emits metrics when the throttle allows (or always, at a phase end). */
+    private tick(phase: Metrics["phase"], force = false): void {
         const now = performance.now();
         if (!force && now - this.lastMetricsAt < this.intervalMs)
             return;
         this.lastMetricsAt = now;
-        this.options.onMetrics?.(this.metrics(phase, betweenEvaluations));
+        this.options.onMetrics?.(this.metrics(phase));
     }
 
-    private finish(text: string, stopReason: StopReason): GenerationResult {
-        const metrics = this.metrics("done", true);
+    private async finish(text: string, stopReason: StopReason): Promise<GenerationResult> {
+        await this.measure();
+        const metrics = this.metrics("done");
         this.options.onMetrics?.(metrics);
         return {text, stopReason, promptTokens: this.promptTokens, generatedTokens: this.generatedTokens, metrics};
     }
 
-    private metrics(phase: Metrics["phase"], safeToMeasure: boolean): Metrics {
+    private metrics(phase: Metrics["phase"]): Metrics {
         const sequence = this.sequence;
         const meter = this.model.meter;
         const readSoFar = sequence.tokenMeter.usedInputTokens - this.inputTokensAtStart;
@@ -310,8 +371,6 @@ export class ChatRun {
         const tokens = this.prefillFrom != null
             ? Math.min(sequence.contextSize, Math.max(sequence.nextTokenIndex, this.prefillFrom + readSoFar))
             : sequence.nextTokenIndex;
-        if (safeToMeasure && this.model.isOnlyBusy(this.slot))
-            this.lastStateBytes = this.model.context.stateSize;
 
         const now = performance.now();
         const prefillEnd = this.prefillEndedAt ?? now;
@@ -330,7 +389,7 @@ export class ChatRun {
             contextSize: sequence.contextSize,
             cacheBytesComputed: meter.bytesAt(tokens),
             ...(dense != null ? {denseCacheBytesComputed: dense} : {}),
-            ...(this.lastStateBytes != null ? {stateBytesMeasured: this.lastStateBytes} : {}),
+            ...(this.lastState != null ? {stateBytesMeasured: this.lastState.bytes, stateBytesMeasuredAtTokens: this.lastState.tokens} : {}),
             ...(this.model.buffers.kvBufferBytesMeasured != null ? {kvBufferBytesMeasured: this.model.buffers.kvBufferBytesMeasured} : {}),
             checkpointBytesMeasured: sequence.checkpointsMemoryUsage,
             ...(snapshotBytes != null && sequence.needsCheckpoints ? {snapshotBytesMeasured: snapshotBytes} : {}),

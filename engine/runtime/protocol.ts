@@ -186,9 +186,14 @@ export interface Metrics {
     cacheBytesComputed: number;
     /** the dense source model's figure at the same token count, computed */
     denseCacheBytesComputed?: number;
-    /** llama.cpp's own serialized state size (`llama_state_get_size`: KV cells in use with their
-     * positions, the recurrent state and the last logits), measured between evaluations */
+    /** llama.cpp's own serialized state size of THIS chat's sequence only
+     * (`llama_state_seq_get_size`: its KV cells with their positions and its recurrent state; other
+     * sequences of the same context are not counted), measured between this sequence's evaluations:
+     * between prompt batches, after the prompt and at the end, not during decoding. So it can lag
+     * `tokensInContext`: plot it at `stateBytesMeasuredAtTokens`. */
     stateBytesMeasured?: number;
+    /** the tokens this sequence held when `stateBytesMeasured` was measured (≤ `tokensInContext`) */
+    stateBytesMeasuredAtTokens?: number;
     /** KV buffer llama.cpp allocated for the whole context (from its log), measured */
     kvBufferBytesMeasured?: number;
     /** memory held by this sequence's checkpoints (node-llama-cpp), measured */

@@ -84,6 +84,11 @@ describe("engine process", {timeout: 120_000}, () => {
         // llama_state_get_size: the same bytes plus per-cell positions / sequence ids (12 bytes), the last logits and headers
         expect(last.stateBytesMeasured!).toBeGreaterThanOrEqual(last.cacheBytesComputed);
         expect(last.stateBytesMeasured!).toBeLessThanOrEqual(last.cacheBytesComputed + 16 * n + 4 * shape.vocabularySize + 4096);
+        expect(last.stateBytesMeasuredAtTokens).toBe(n);
+        // measured between evaluations only, and each figure says at which token count it was measured
+        for (const m of events)
+            if (m.stateBytesMeasured != null)
+                expect(m.stateBytesMeasuredAtTokens!).toBeLessThanOrEqual(m.tokensInContext);
         expect(last.prefillTokensPerSecond!).toBeGreaterThan(0);
         expect(last.decodeTokensPerSecond!).toBeGreaterThan(0);
         expect(last.timeToFirstTokenMs!).toBeGreaterThan(0);
@@ -124,6 +129,37 @@ describe("engine process", {timeout: 120_000}, () => {
         expect(follow.promptTokens).toBeLessThan(follow.metrics.tokensInContext - follow.generatedTokens);
         const denseChat = await engine.chat({modelId: "dense", chatId: "c2", messages: [{role: "user", content: "Hello"}], maxTokens: 8});
         expect(denseChat.metrics.checkpointBytesMeasured ?? 0).toBe(0);
+    });
+
+    it("measures each chat's own sequence state, not the whole context's, with two chats on one model", async () => {
+        const loaded = await engine.load("rf-two", {modelPath: rf, contextSize: 1024, threads: 2, sequences: 2});
+        try {
+            const kv = loaded.shape.kvBytesPerToken;
+            const own = (m: Metrics) => {
+                const n = m.tokensInContext;
+                // llama_state_seq_get_size: this sequence's cells and recurrent state, 12 bytes of position /
+                // sequence ids per cell and a few headers; no logits and no other sequence's cells
+                expect(m.stateBytesMeasuredAtTokens).toBe(n);
+                expect(m.stateBytesMeasured!).toBeGreaterThanOrEqual(m.cacheBytesComputed);
+                expect(m.stateBytesMeasured!).toBeLessThanOrEqual(m.cacheBytesComputed + 16 * n + 4096);
+            };
+            const long = await engine.chat({modelId: "rf-two", chatId: "long", maxTokens: 8,
+                messages: [{role: "user", content: `${prompt.repeat(10)} Where does the river run?`}]});
+            const short = await engine.chat({modelId: "rf-two", chatId: "short", maxTokens: 8,
+                messages: [{role: "user", content: "Hello"}]});
+            const a = long.metrics;
+            const b = short.metrics;
+            // the long chat's cells alone are more than the slack above: the whole context's figure would fail
+            expect(a.tokensInContext * kv).toBeGreaterThan(16 * b.tokensInContext + 4096 + 16 * a.tokensInContext);
+            own(b);
+            own(a);
+            // the long chat again, after the short one filled the other sequence: still only its own
+            const again = await engine.chat({modelId: "rf-two", chatId: "long", maxTokens: 4,
+                messages: [{role: "user", content: `${prompt.repeat(10)} Where does the river run?`}]});
+            own(again.metrics);
+        } finally {
+            await engine.unload("rf-two");
+        }
     });
 
     it("answers with named errors the parent can tell apart", async () => {
