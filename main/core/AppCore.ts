@@ -597,6 +597,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             decodeTokensPerSecond: metrics.decodeTokensPerSecond,
             timeToFirstTokenMs: metrics.timeToFirstTokenMs,
             stateBytesMeasured: metrics.stateBytesMeasured,
+            stateBytesMeasuredAtTokens: metrics.stateBytesMeasuredAtTokens,
             measuredAt: Date.now(),
             from,
         };

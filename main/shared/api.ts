@@ -119,6 +119,8 @@ export interface BaselineFigure {
     decodeTokensPerSecond?: number;
     timeToFirstTokenMs?: number;
     stateBytesMeasured?: number;
+    /** the tokens the sequence held when `stateBytesMeasured` was measured (it can lag `tokensInContext`) */
+    stateBytesMeasuredAtTokens?: number;
     measuredAt: number;
     /** "comparison" when from a side-by-side run, "chat" when from a chat with the dense model */
     from: "comparison" | "chat";
@@ -132,6 +134,8 @@ export interface CompareSample {
     tokensInContext: number;
     cacheBytesComputed: number;
     stateBytesMeasured?: number;
+    /** the tokens in context when `stateBytesMeasured` was measured (lags `tokensInContext`; absent from older engines) */
+    stateBytesMeasuredAtTokens?: number;
     tokensPerSecond?: number;
     phase: Metrics["phase"];
 }

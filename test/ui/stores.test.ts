@@ -4,9 +4,9 @@ import type { ApiMethod, BaselineFigure, Chat, DocumentInfo, Metrics, ModelInfo,
 import { setApi } from "../../renderer/src/api/client";
 import { useApp } from "../../renderer/src/stores/app";
 import { queueToken, selectIsGenerating, useChats } from "../../renderer/src/stores/chats";
-import { compareCsv, savedAtCommonTokens, useCompare } from "../../renderer/src/stores/compare";
+import { compareCsv, measuredStatePoints, savedAtCommonTokens, useCompare } from "../../renderer/src/stores/compare";
 import { contextFor, fitFor, useDocuments } from "../../renderer/src/stores/documents";
-import { cacheVersusDense, chooseBaseline, livePhaseLabel, meterFigures, snapshotFigures, timeAgo, timesSmallerText } from "../../renderer/src/stores/metrics";
+import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, timesSmallerText } from "../../renderer/src/stores/metrics";
 import { headSummary, modelPairs } from "../../renderer/src/stores/models";
 import { alignSeries } from "../../renderer/src/views/CompareView";
 import { readingProgress } from "../../renderer/src/components/Composer";
@@ -193,6 +193,41 @@ describe("compare store", () => {
         expect(csv.trim().split("\n").filter((l) => /^(dense|recurformer),/.test(l))).toHaveLength(2);
         const aligned = alignSeries(sides, [["dense", (x) => x.cacheBytesComputed], ["recurformer", (x) => x.cacheBytesComputed]]);
         expect(aligned).toEqual([[10], [100], [30]]);
+    });
+
+    it("plots the measured state at the token count it was measured at, once per measurement", () => {
+        const s = useCompare.getState();
+        s.onStarted({ runId: "r2", prompt: "p", mode: "sequential", denseModelId: "dense", recurformerModelId: "rf", threadsEach: 2, documentIds: [], startedAt: 0 });
+        // prefill: measured between batches; then decoding: not re-measured, so it lags tokensInContext
+        s.onMetrics("r2", "recurformer", metrics({ phase: "prefill", tokensInContext: 512, cacheBytesComputed: 50, stateBytesMeasured: 700, stateBytesMeasuredAtTokens: 512 }));
+        s.onMetrics("r2", "recurformer", metrics({ phase: "decode", tokensInContext: 1000, cacheBytesComputed: 80, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
+        s.onMetrics("r2", "recurformer", metrics({ phase: "decode", tokensInContext: 1010, cacheBytesComputed: 81, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
+        s.onMetrics("r2", "recurformer", metrics({ phase: "decode", tokensInContext: 1020, cacheBytesComputed: 82, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
+        s.onMetrics("r2", "recurformer", metrics({ phase: "done", tokensInContext: 1030, cacheBytesComputed: 83, stateBytesMeasured: 1100, stateBytesMeasuredAtTokens: 1030 }));
+        // an older engine without the measured-at count: at its tokens in context
+        s.onMetrics("r2", "dense", metrics({ modelId: "dense", tokensInContext: 1000, cacheBytesComputed: 400, stateBytesMeasured: 1500 }));
+        const { sides, run } = useCompare.getState();
+        expect(sides.recurformer.samples.map((x) => x.stateBytesMeasuredAtTokens)).toEqual([512, 900, 900, 900, 1030]);
+        expect(measuredStatePoints(sides.recurformer.samples)).toEqual([{ x: 512, y: 700 }, { x: 900, y: 900 }, { x: 1030, y: 1100 }]);
+        expect(measuredStatePoints(sides.dense.samples)).toEqual([{ x: 1000, y: 1500 }]);
+        const [x, rfComputed, rfMeasured, denseMeasured] = alignSeries(sides, [
+            ["recurformer", (v) => v.cacheBytesComputed],
+            { side: "recurformer", points: measuredStatePoints },
+            { side: "dense", points: measuredStatePoints },
+        ]);
+        expect(x).toEqual([512, 900, 1000, 1010, 1020, 1030]);
+        // computed at tokens in context; measured at 900 (not at 1000/1010/1020), one point per measurement
+        expect(rfComputed).toEqual([50, null, 80, 81, 82, 83]);
+        expect(rfMeasured).toEqual([700, 900, null, null, null, 1100]);
+        expect(denseMeasured).toEqual([null, null, 1500, null, null, null]);
+        // the CSV keeps the measured-at count, in a column after the old ones
+        const csv = compareCsv(run, sides);
+        expect(csv).toContain("state_bytes_measured,tokens_per_second,state_bytes_measured_at_tokens");
+        expect(csv.split("\n").filter((l) => l.startsWith("recurformer,")).map((l) => l.split(",").at(-1))).toEqual(["512", "900", "900", "900", "1030"]);
+        // the meters say where a lagging measurement was taken
+        expect(measuredStateNote(meterFigures(metrics({ tokensInContext: 1020, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 })))).toBe("this chat, at 900 tokens");
+        expect(measuredStateNote(meterFigures(metrics({ tokensInContext: 1030, stateBytesMeasured: 1100, stateBytesMeasuredAtTokens: 1030 })))).toBeUndefined();
+        expect(measuredStateNote(meterFigures(metrics({ tokensInContext: 1030, stateBytesMeasured: 1100 })))).toBeUndefined();
     });
 });
 

@@ -6,7 +6,7 @@
 import type { Chat, Metrics } from "../../../main/shared/api";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { useCompare } from "../stores/compare";
-import { cacheVersusDense, chooseBaseline, livePhaseLabel, meterFigures, snapshotFigures, timeAgo, timesSmallerText, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
+import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, timesSmallerText, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
 import { headSummary, modelLabel, useModels } from "../stores/models";
 import { Icon } from "./Icon";
 
@@ -29,6 +29,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
     const heads = model ? headSummary(model) : undefined;
     const versus = cacheVersusDense(f?.savedFraction);
     const pill = livePhaseLabel(streaming, f?.phase);
+    const measuredNote = measuredStateNote(f);
 
     const maxBar = Math.max(f?.denseCacheBytesComputed ?? 0, f?.cacheBytesComputed ?? 0, f?.stateBytesMeasured ?? 0, 1);
 
@@ -57,7 +58,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 <div className="cache-bars">
                     <CacheBar label={isDense ? "Dense (this model)" : "RecurFormer"} tag="computed" value={f?.cacheBytesComputed} max={maxBar} kind="ours" testId="bar-ours" />
                     {!isDense && <CacheBar label={`Dense source${dense ? "" : " (from provenance)"}`} tag="computed" value={f?.denseCacheBytesComputed} max={maxBar} kind="dense" testId="bar-dense" />}
-                    <CacheBar label="llama.cpp state size" tag="measured" value={f?.stateBytesMeasured} max={maxBar} kind="measured" testId="bar-measured" />
+                    <CacheBar label={measuredNote ? `llama.cpp state size · ${measuredNote}` : "llama.cpp state size"} tag="measured" value={f?.stateBytesMeasured} max={maxBar} kind="measured" testId="bar-measured" at={f?.stateBytesMeasuredAtTokens} />
                 </div>
                 {f && versus && !isDense && (
                     <div className={`saved ${versus.saves ? "" : "worse"}`} data-testid="meter-saved" data-saves={versus.saves ? "yes" : "no"}>
@@ -137,9 +138,9 @@ function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snap
     );
 }
 
-function CacheBar({ label, tag, value, max, kind, testId }: { label: string; tag: "computed" | "measured"; value?: number; max: number; kind: string; testId: string }) {
+function CacheBar({ label, tag, value, max, kind, testId, at }: { label: string; tag: "computed" | "measured"; value?: number; max: number; kind: string; testId: string; at?: number }) {
     return (
-        <div className={`cache-bar ${kind}`} data-testid={testId} data-value={value ?? ""}>
+        <div className={`cache-bar ${kind}`} data-testid={testId} data-value={value ?? ""} data-at={at ?? undefined}>
             <div className="cache-bar-top">
                 <span>{label} <em className={`tag ${tag}`}>{tag}</em></span>
                 <span className="mono">{formatBytes(value)}</span>

@@ -62,6 +62,7 @@ export const useCompare = create<CompareState>((set, get) => {
                 tokensInContext: m.tokensInContext,
                 cacheBytesComputed: m.cacheBytesComputed,
                 stateBytesMeasured: m.stateBytesMeasured,
+                stateBytesMeasuredAtTokens: m.stateBytesMeasuredAtTokens,
                 tokensPerSecond: m.phase === "prefill" ? m.prefillTokensPerSecond : m.decodeTokensPerSecond,
                 phase: m.phase,
             }],
@@ -86,12 +87,35 @@ export function savedAtCommonTokens(sides: Record<CompareSide, SideState>): { to
     return { tokens, saved: 1 - r.cacheBytesComputed / dense };
 }
 
+/** Where a measured state size belongs on a tokens axis: the token count it was measured at (it lags
+ * `tokensInContext`, since llama.cpp's state is not re-measured while decoding), else, from an engine
+ * that does not report it, the sample's tokens in context. */
+export function measuredAtTokens(s: Pick<CompareSample, "tokensInContext" | "stateBytesMeasuredAtTokens">): number {
+    return s.stateBytesMeasuredAtTokens ?? s.tokensInContext;
+}
+
+export interface SeriesPoint { x: number; y: number }
+
+/** The measured state sizes of one side's samples, each at the token count it was measured at; a
+ * sample that repeats the previous measurement (same measured-at count) adds no point. */
+export function measuredStatePoints(samples: readonly CompareSample[]): SeriesPoint[] {
+    const points: SeriesPoint[] = [];
+    for (const s of samples) {
+        const y = s.stateBytesMeasured;
+        if (y == null || !Number.isFinite(y)) continue;
+        const x = measuredAtTokens(s);
+        if (points.length > 0 && points[points.length - 1]!.x === x) continue;
+        points.push({ x, y });
+    }
+    return points;
+}
+
 /** CSV of every sample of both sides. */
 export function compareCsv(run: CompareRunInfo | undefined, sides: Record<CompareSide, SideState>): string {
-    const header = "side,time_ms,phase,tokens_in_context,cache_bytes_computed,state_bytes_measured,tokens_per_second";
+    const header = "side,time_ms,phase,tokens_in_context,cache_bytes_computed,state_bytes_measured,tokens_per_second,state_bytes_measured_at_tokens";
     const start = run?.startedAt ?? 0;
     const rows = (["dense", "recurformer"] as const).flatMap((side) =>
-        sides[side].samples.map((s) => [side, s.t - start, s.phase, s.tokensInContext, s.cacheBytesComputed, s.stateBytesMeasured ?? "", s.tokensPerSecond?.toFixed(2) ?? ""].join(",")),
+        sides[side].samples.map((s) => [side, s.t - start, s.phase, s.tokensInContext, s.cacheBytesComputed, s.stateBytesMeasured ?? "", s.tokensPerSecond?.toFixed(2) ?? "", s.stateBytesMeasuredAtTokens ?? ""].join(",")),
     );
     const meta = run ? [`# prompt: ${JSON.stringify(run.prompt.slice(0, 200))}`, `# mode: ${run.mode}, threads each: ${run.threadsEach}`, `# dense: ${run.denseModelId}, recurformer: ${run.recurformerModelId}`] : [];
     return [...meta, header, ...rows].join("\n") + "\n";

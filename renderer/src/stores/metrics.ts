@@ -6,7 +6,7 @@
 import { create } from "zustand";
 import type { BaselineFigure, Metrics } from "../../../main/shared/api";
 import { call } from "../api/client";
-import { formatPercent } from "../lib/format";
+import { formatPercent, formatTokens } from "../lib/format";
 
 interface Live { messageId: string; metrics: Metrics; at: number }
 
@@ -40,6 +40,8 @@ export interface MeterFigures {
     /** 1 - ours/dense, computed */
     savedFraction?: number;
     stateBytesMeasured?: number;
+    /** the tokens in context when `stateBytesMeasured` was measured: it lags `tokensInContext` (not re-measured while decoding) */
+    stateBytesMeasuredAtTokens?: number;
     kvBufferBytesMeasured?: number;
     checkpointBytesMeasured?: number;
     snapshotBytesMeasured?: number;
@@ -61,6 +63,7 @@ export function meterFigures(m: Metrics | undefined): MeterFigures | undefined {
         denseCacheBytesComputed: dense,
         savedFraction: dense && dense > 0 ? 1 - m.cacheBytesComputed / dense : undefined,
         stateBytesMeasured: m.stateBytesMeasured,
+        stateBytesMeasuredAtTokens: m.stateBytesMeasured != null ? (m.stateBytesMeasuredAtTokens ?? m.tokensInContext) : undefined,
         kvBufferBytesMeasured: m.kvBufferBytesMeasured,
         checkpointBytesMeasured: m.checkpointBytesMeasured,
         snapshotBytesMeasured: m.snapshotBytesMeasured,
@@ -70,6 +73,16 @@ export function meterFigures(m: Metrics | undefined): MeterFigures | undefined {
         promptTokens: m.promptTokens,
         phase: m.phase,
     };
+}
+
+/**
+ * What the measured state size is of: this chat's sequence, at the token count it was measured at.
+ * It is not re-measured while decoding, so it can lag the tokens in context: then say where it was
+ * measured ("this chat, at 1,024 tokens"); undefined when it is current or there is none.
+ */
+export function measuredStateNote(f: Pick<MeterFigures, "tokensInContext" | "stateBytesMeasured" | "stateBytesMeasuredAtTokens"> | undefined): string | undefined {
+    if (f?.stateBytesMeasured == null || f.stateBytesMeasuredAtTokens == null || f.stateBytesMeasuredAtTokens === f.tokensInContext) return undefined;
+    return `this chat, at ${formatTokens(f.stateBytesMeasuredAtTokens)} tokens`;
 }
 
 /**

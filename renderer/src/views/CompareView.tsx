@@ -5,15 +5,15 @@
  */
 import { useMemo, useRef, useState } from "react";
 import type uPlot from "uplot";
-import type { CompareSide, ModelInfo } from "../../../main/shared/api";
+import type { CompareSample, CompareSide, ModelInfo } from "../../../main/shared/api";
 import { Icon } from "../components/Icon";
 import { Markdown } from "../components/Markdown";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";
 import { downloadBlob, downloadText } from "../lib/download";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
-import { compareCsv, savedAtCommonTokens, selectRunning, useCompare, type SideState } from "../stores/compare";
-import { cacheVersusDense, snapshotFigures, timesSmallerText } from "../stores/metrics";
+import { compareCsv, measuredStatePoints, savedAtCommonTokens, selectRunning, useCompare, type SeriesPoint, type SideState } from "../stores/compare";
+import { cacheVersusDense, measuredStateNote, meterFigures, snapshotFigures, timesSmallerText } from "../stores/metrics";
 import { useDocuments } from "../stores/documents";
 import { modelLabel, modelPairs, useModels } from "../stores/models";
 
@@ -44,8 +44,9 @@ export function CompareView() {
     const cacheData = useMemo(() => alignSeries(sides, [
         ["dense", (s) => s.cacheBytesComputed],
         ["recurformer", (s) => s.cacheBytesComputed],
-        ["dense", (s) => s.stateBytesMeasured],
-        ["recurformer", (s) => s.stateBytesMeasured],
+        // measured state: at the token count it was measured at (it lags while decoding), once per measurement
+        { side: "dense", points: measuredStatePoints },
+        { side: "recurformer", points: measuredStatePoints },
     ]), [sides]);
     const speedData = useMemo(() => alignSeries(sides, [
         ["dense", (s) => (s.phase === "decode" || s.phase === "done" ? s.tokensPerSecond : undefined)],
@@ -196,6 +197,7 @@ function SummaryTile({ label, value, note, accent, testId }: { label: string; va
 
 function CompareColumn({ side, state, model }: { side: CompareSide; state: SideState; model?: ModelInfo }) {
     const m = state.last;
+    const stateNote = measuredStateNote(meterFigures(m));
     return (
         <section className={`compare-column ${side}`} data-testid={`compare-column-${side}`} data-status={state.status} data-samples={state.samples.length}>
             <div className="column-head">
@@ -205,7 +207,7 @@ function CompareColumn({ side, state, model }: { side: CompareSide; state: SideS
             </div>
             <div className="column-stats">
                 <Stat label="cache" value={formatBytes(m?.cacheBytesComputed)} tag="computed" />
-                <Stat label="state" value={formatBytes(m?.stateBytesMeasured)} tag="measured" />
+                <Stat label="state" value={`${formatBytes(m?.stateBytesMeasured)}${stateNote ? ` (${stateNote})` : ""}`} tag="measured" />
                 <Stat label="prefill" value={`${formatRate(m?.prefillTokensPerSecond)} t/s`} tag="measured" />
                 <Stat label="decode" value={`${formatRate(m?.decodeTokensPerSecond)} t/s`} tag="measured" />
                 <Stat label="first token" value={formatMs(m?.timeToFirstTokenMs)} tag="measured" />
@@ -251,20 +253,29 @@ function Stat({ label, value, tag }: { label: string; value: string; tag: string
     );
 }
 
-type Pick = [CompareSide, (s: SideState["samples"][number]) => number | undefined];
+/** a series read off each sample at its tokens in context, or one that places its own points (the measured state, at its measured-at count) */
+export type SeriesPick =
+    | [CompareSide, (s: CompareSample) => number | undefined]
+    | { side: CompareSide; points: (samples: readonly CompareSample[]) => SeriesPoint[] };
 
-/** uPlot wants one x array for all series: merge both sides' token counts, null where a series has no sample. */
-export function alignSeries(sides: Record<CompareSide, SideState>, picks: Pick[]): uPlot.AlignedData {
+/** uPlot wants one x array for all series: merge both sides' token counts (and every series' own x), null where a series has no point. */
+export function alignSeries(sides: Record<CompareSide, SideState>, picks: SeriesPick[]): uPlot.AlignedData {
+    const series = picks.map((p): SeriesPoint[] => {
+        if (!Array.isArray(p)) return p.points(sides[p.side].samples);
+        const [side, pick] = p;
+        return sides[side].samples.flatMap((s) => {
+            const v = pick(s);
+            return v != null && Number.isFinite(v) ? [{ x: s.tokensInContext, y: v }] : [];
+        });
+    });
     const xs = new Set<number>();
     for (const side of ["dense", "recurformer"] as const) for (const s of sides[side].samples) xs.add(s.tokensInContext);
+    for (const points of series) for (const p of points) xs.add(p.x);
     const x = [...xs].sort((a, b) => a - b);
     const index = new Map(x.map((v, i) => [v, i]));
-    const ys = picks.map(([side, pick]) => {
+    const ys = series.map((points) => {
         const y: (number | null)[] = new Array(x.length).fill(null);
-        for (const s of sides[side].samples) {
-            const v = pick(s);
-            if (v != null && Number.isFinite(v)) y[index.get(s.tokensInContext)!] = v;
-        }
+        for (const p of points) y[index.get(p.x)!] = p.y;
         return y;
     });
     return [x, ...ys] as uPlot.AlignedData;
@@ -296,7 +307,7 @@ function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts
         ctx.fillStyle = "#e6edf3";
         ctx.font = "17px 'JetBrains Mono Variable', monospace";
         const m = s.last;
-        ctx.fillText(`cache ${formatBytes(m?.cacheBytesComputed)} (computed)   state ${formatBytes(m?.stateBytesMeasured)} (measured)   prefill ${formatRate(m?.prefillTokensPerSecond)} t/s   decode ${formatRate(m?.decodeTokensPerSecond)} t/s   TTFT ${formatMs(m?.timeToFirstTokenMs)}   at ${formatTokens(m?.tokensInContext)} tokens`, 40, y + 30);
+        ctx.fillText(`cache ${formatBytes(m?.cacheBytesComputed)} (computed)   state ${formatBytes(m?.stateBytesMeasured)} (measured${measuredStateNote(meterFigures(m)) ? `, ${measuredStateNote(meterFigures(m))}` : ""})   prefill ${formatRate(m?.prefillTokensPerSecond)} t/s   decode ${formatRate(m?.decodeTokensPerSecond)} t/s   TTFT ${formatMs(m?.timeToFirstTokenMs)}   at ${formatTokens(m?.tokensInContext)} tokens`, 40, y + 30);
         const snap = snapshotFigures(m, i === 0);
         ctx.fillStyle = "#a4adbb";
         ctx.fillText(i === 0
