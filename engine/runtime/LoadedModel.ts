@@ -163,11 +163,6 @@ export class LoadedModel {
         slot.lastUsed = Date.now();
     }
 
-    /** Whether only this slot is evaluating (so llama_state_get_size can be read safely between its evaluations). */
-    public isOnlyBusy(slot: SequenceSlot): boolean {
-        return this.slots.every((other) => other === slot || !other.busy);
-    }
-
     public describe(): LoadResult {
         const computed = this.meter.contextBuffers({
             cells: this.buffers.kvCells ?? this.context.contextSize,
