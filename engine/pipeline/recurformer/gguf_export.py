@@ -112,20 +112,12 @@ def add_vocab(w, vocab: GgufVocab, chat_template: Optional[str]) -> None:
     w.add_token_types(vocab.token_types)
     if vocab.merges:
         w.add_token_merges(vocab.merges)
-    if vocab.bos_id is not None:
-        w.add_bos_token_id(vocab.bos_id)
-    if vocab.eos_id is not None:
-        w.add_eos_token_id(vocab.eos_id)
-    if vocab.unk_id is not None:
-        w.add_unk_token_id(vocab.unk_id)
-    if vocab.pad_id is not None:
-        w.add_pad_token_id(vocab.pad_id)
-    if vocab.eot_id is not None:
-        w.add_eot_token_id(vocab.eot_id)
-    if vocab.add_bos is not None:
-        w.add_add_bos_token(vocab.add_bos)
-    if vocab.add_eos is not None:
-        w.add_add_eos_token(vocab.add_eos)
+    optional = ((vocab.bos_id, w.add_bos_token_id), (vocab.eos_id, w.add_eos_token_id), (vocab.unk_id, w.add_unk_token_id),
+                (vocab.pad_id, w.add_pad_token_id), (vocab.eot_id, w.add_eot_token_id),
+                (vocab.add_bos, w.add_add_bos_token), (vocab.add_eos, w.add_add_eos_token))
+    for value, add in optional:
+        if value is not None:
+            add(value)
     if chat_template:
         w.add_chat_template(chat_template)
 
