@@ -6,80 +6,13 @@
  * `result` or `error` with the same id, and may send `event`s (tokens, metrics) tagged with that
  * id before it. The engine also sends one `ready` message (id 0) when it has started.
  *
- * Every number is labelled: `...Computed` comes from the GGUF shape (exact arithmetic),
- * `...Measured` from llama.cpp itself (a buffer size it logged, or `llama_state_get_size`).
- *
- * This module holds types only (no runtime code), so the renderer may import it too.
+ * The figures it carries (shape, cache type, metrics) are defined in api/modelFigures.ts.
+ * This module holds types only (no runtime code).
  */
 
-/** KV cache element types this engine can size exactly. */
-export type CacheType = "f16" | "q8_0";
+import type {CacheType, Metrics, ModelShape, SsmShape} from "../../api/modelFigures.js";
 
-/** The shape of a model, read from its GGUF metadata (and checked against its tensors). */
-export interface ModelShape {
-    /** `general.architecture`, e.g. `llama`, `qwen2`, `recurformer`, `falcon-h1` */
-    architecture: string;
-    /** `general.name` (or the file name when absent) */
-    name: string;
-    /** transformer blocks */
-    layers: number;
-    /** model width */
-    embeddingLength: number;
-    /** trained context length */
-    contextLength: number;
-    /** attention head dim (key length; value length is the same for every model this app runs) */
-    headDim: number;
-    /** value head dim (usually = headDim) */
-    valueHeadDim: number;
-    /** query heads per layer (kept heads for RecurFormer) */
-    headsPerLayer: number[];
-    /** KV heads per layer (kept heads for RecurFormer); 0 for a layer without attention */
-    kvHeadsPerLayer: number[];
-    /** for RecurFormer: the dense source's query / KV heads per layer */
-    sourceHeads?: number;
-    sourceKvHeads?: number;
-    /** Mamba-2 (SSM) sizes, when the model has a recurrent branch */
-    ssm?: SsmShape;
-    /** per layer: whether it has a Mamba-2 branch (carries a recurrent state) */
-    recurrentLayers: boolean[];
-    /** KV-cache bytes per token at f16 (the default cache type) */
-    kvBytesPerToken: number;
-    /** KV-cache bytes per token per cache type; absent where llama.cpp cannot use that type for this shape */
-    kvBytesPerTokenByType: Partial<Record<CacheType, number>>;
-    /** fixed recurrent state bytes per sequence (conv + SSM, F32), 0 for dense */
-    recurrentStateBytes: number;
-    /** the dense source model's KV bytes per token at f16, computed from provenance (RecurFormer) or = kvBytesPerToken (dense) */
-    denseKvBytesPerToken?: number;
-    /** the dense source's KV bytes per token per cache type */
-    denseKvBytesPerTokenByType?: Partial<Record<CacheType, number>>;
-    /** RecurFormer provenance: the source model's name and architecture */
-    sourceName?: string;
-    sourceArchitecture?: string;
-    /** RecurFormer provenance: replaced KV groups per layer */
-    replacedKvGroupsPerLayer?: number[];
-    /** RecurFormer provenance: recency window w */
-    recencyWindow?: number;
-    /** vocabulary size (rows of token_embd) */
-    vocabularySize: number;
-    /** parameters: sum of all tensor element counts */
-    parameterCount: number;
-    /** the file's size on disk */
-    fileBytes: number;
-}
-
-/** Mamba-2 sizes (`ssm.*` keys). */
-export interface SsmShape {
-    /** conv kernel K */
-    convKernel: number;
-    /** d_inner */
-    innerSize: number;
-    /** d_state N */
-    stateSize: number;
-    /** SSM heads H (`ssm.time_step_rank`) */
-    heads: number;
-    /** B/C groups G */
-    groups: number;
-}
+export type {CacheType, Metrics, ModelShape, SsmShape};
 
 export interface LoadOptions {
     /** path of the GGUF file */
@@ -175,40 +108,6 @@ export interface InspectReport {
         kvAgrees: boolean;
         recurrentAgrees: boolean;
     };
-}
-
-/** Live numbers while a chat or completion runs. */
-export interface Metrics {
-    modelId: string;
-    tokensInContext: number;
-    contextSize: number;
-    /** computed from the shape: n x KV bytes per token + recurrent state */
-    cacheBytesComputed: number;
-    /** the dense source model's figure at the same token count, computed */
-    denseCacheBytesComputed?: number;
-    /** llama.cpp's own serialized state size of THIS chat's sequence only
-     * (`llama_state_seq_get_size`: its KV cells with their positions and its recurrent state; other
-     * sequences of the same context are not counted), measured between this sequence's evaluations:
-     * between prompt batches, after the prompt and at the end, not during decoding. So it can lag
-     * `tokensInContext`: plot it at `stateBytesMeasuredAtTokens`. */
-    stateBytesMeasured?: number;
-    /** the tokens this sequence held when `stateBytesMeasured` was measured (≤ `tokensInContext`) */
-    stateBytesMeasuredAtTokens?: number;
-    /** KV buffer llama.cpp allocated for the whole context (from its log), measured */
-    kvBufferBytesMeasured?: number;
-    /** memory held by this sequence's checkpoints (node-llama-cpp), measured */
-    checkpointBytesMeasured?: number;
-    /** size of one snapshot: the newest sequence checkpoint, taken after the prompt was read and
-     * after the answer so follow-ups and regenerate resume from it (recurrent / hybrid models only), measured */
-    snapshotBytesMeasured?: number;
-    /** prompt tokens read in this run */
-    promptTokens?: number;
-    /** tokens generated so far in this run */
-    generatedTokens?: number;
-    prefillTokensPerSecond?: number;
-    decodeTokensPerSecond?: number;
-    timeToFirstTokenMs?: number;
-    phase: "prefill" | "decode" | "done";
 }
 
 export type ChatRole = "system" | "user" | "assistant";

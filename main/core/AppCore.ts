@@ -13,9 +13,9 @@ import path from "node:path";
 import type {
     AppEvent, AppInfo, BaselineFigure, Chat, ChatMessageRecord, CompareRunInfo, CompareSide, DocumentInfo,
     DocumentRef, MessageStatus, Metrics, ModelInfo, ModelSettings, ParamsOf, ApiMethod, ResultOf, TokenCount,
-} from "../shared/api.js";
-import { validateParams } from "../shared/validate.js";
-import { estimateTokens } from "../shared/limits.js";
+} from "../../api/appApi.js";
+import { validateParams } from "../../api/validate.js";
+import { estimateTokens } from "../../api/limits.js";
 import type { ChatMessage, GenerationResult, InspectReport, LoadResult } from "../../engine/runtime/protocol.js";
 import { documentQuestionText, type AttachedDocument } from "../../engine/runtime/documentQuestion.js";
 import { ChatStore, chatToMarkdown, newId } from "./ChatStore.js";

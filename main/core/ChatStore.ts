@@ -6,7 +6,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import crypto from "node:crypto";
-import type { Chat, ChatMessageRecord, ChatSummary } from "../shared/api.js";
+import type { Chat, ChatMessageRecord, ChatSummary } from "../../api/appApi.js";
 import { WriteQueue, readJson } from "./atomicFile.js";
 
 export class ChatNotFoundError extends Error {

@@ -10,7 +10,7 @@
 import { EventEmitter } from "node:events";
 import type { Event as EngineEvent, Reply, Request } from "../../engine/runtime/protocol.js";
 
-import type { EngineStatus } from "../shared/api.js";
+import type { EngineStatus } from "../../api/appApi.js";
 
 /** A started engine process, whatever starts it. */
 export interface EngineHost {

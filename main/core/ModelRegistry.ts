@@ -8,7 +8,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import crypto from "node:crypto";
-import type { ModelInfo, ModelOrigin, ModelSettings, ModelShape } from "../shared/api.js";
+import type { ModelInfo, ModelOrigin, ModelSettings, ModelShape } from "../../api/appApi.js";
 import { readJson, writeFileAtomic } from "./atomicFile.js";
 
 export class ModelNotFoundError extends Error {

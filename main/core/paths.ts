@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_MAX_DOCUMENT_BYTES } from "../shared/limits.js";
+import { DEFAULT_MAX_DOCUMENT_BYTES } from "../../api/limits.js";
 
 export const APP_NAME = "RecurFormer Desktop";
 

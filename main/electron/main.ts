@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { AppCore } from "../core/AppCore.js";
 import { resolveEngineEntry } from "../core/engineEntry.js";
 import { APP_NAME, appVersion, maxDocumentBytes, modelDirs, userDataDir } from "../core/paths.js";
-import type { AppEvent } from "../shared/api.js";
-import { isApiMethod } from "../shared/validate.js";
+import type { AppEvent } from "../../api/appApi.js";
+import { isApiMethod } from "../../api/validate.js";
 import { utilityProcessHost } from "./utilityHost.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

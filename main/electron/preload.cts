@@ -4,7 +4,7 @@
  * and does nothing else. The main process validates every payload.
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from "electron";
-import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../shared/api.js";
+import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../../api/appApi.js";
 
 type Envelope = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
 

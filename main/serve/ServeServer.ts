@@ -18,9 +18,9 @@ import http from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { AppEvent } from "../shared/api.js";
-import { isApiMethod } from "../shared/validate.js";
-import { tooLargeMessage } from "../shared/limits.js";
+import type { AppEvent } from "../../api/appApi.js";
+import { isApiMethod } from "../../api/validate.js";
+import { tooLargeMessage } from "../../api/limits.js";
 import type { AppCore } from "../core/AppCore.js";
 import { newId } from "../core/ChatStore.js";
 

@@ -1,5 +1,5 @@
 /** Routes every app event from the core to the store that owns it. */
-import type { AppEvent } from "../../main/shared/api";
+import type { AppEvent } from "../../api/appApi";
 import { getApi, onConnection } from "./api/client";
 import { useApp } from "./stores/app";
 import { queueToken, useChats } from "./stores/chats";

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppCore } from "../../main/core/AppCore";
-import type { AppEvent, Chat } from "../../main/shared/api";
+import type { AppEvent, Chat } from "../../api/appApi";
 import { fakeEngine } from "./support/fakeEngine";
 
 let dir: string;

@@ -1,6 +1,6 @@
 /** The renderer's stores and their selectors, with a fake transport in place of the preload/WebSocket. */
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ApiMethod, BaselineFigure, Chat, DocumentInfo, Metrics, ModelInfo, RecurformerApi } from "../../main/shared/api";
+import type { ApiMethod, BaselineFigure, Chat, DocumentInfo, Metrics, ModelInfo, RecurformerApi } from "../../api/appApi";
 import { setApi } from "../../renderer/src/api/client";
 import { useApp } from "../../renderer/src/stores/app";
 import { queueToken, selectIsGenerating, useChats } from "../../renderer/src/stores/chats";

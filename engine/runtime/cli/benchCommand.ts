@@ -5,7 +5,8 @@ import type {BenchRow} from "../protocol.js";
 import {benchDefaults} from "../BenchRun.js";
 import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
-import {formatBytes, formatTable, parsePositiveInt} from "./format.js";
+import {formatBytes} from "../../../api/format.js";
+import {formatTable, parsePositiveInt} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 /** A model's figures relative to the first model (A) at one context size, measured in the same run. */

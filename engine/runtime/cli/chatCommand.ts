@@ -2,7 +2,8 @@ import readline from "node:readline/promises";
 import type {ChatMessage, Metrics} from "../protocol.js";
 import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
-import {formatBytes, parsePositiveInt} from "./format.js";
+import {formatBytes} from "../../../api/format.js";
+import {parsePositiveInt} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 /** `recurformer chat [--model MODEL.gguf] [--context N] [--max-tokens N] [--system TEXT] [--temperature T]` */

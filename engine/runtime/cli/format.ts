@@ -1,19 +1,5 @@
 import {UsageError} from "./UsageError.js";
 
-/** Bytes as a short human figure (binary units), e.g. "12.50 MiB". */
-export function formatBytes(bytes: number | undefined): string {
-    if (bytes == null || !Number.isFinite(bytes))
-        return "-";
-    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let value = bytes;
-    let unit = 0;
-    while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
-
 /** A plain-text table with right-aligned numeric columns. */
 export function formatTable(header: string[], rows: string[][]): string {
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));

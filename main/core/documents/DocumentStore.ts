@@ -6,8 +6,8 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { DocumentInfo, TokenCount } from "../../shared/api.js";
-import { tooLargeMessage } from "../../shared/limits.js";
+import type { DocumentInfo, TokenCount } from "../../../api/appApi.js";
+import { tooLargeMessage } from "../../../api/limits.js";
 import { writeFileAtomic } from "../atomicFile.js";
 import { DocumentCancelledError, DocumentReadError, extractText, mimeFor } from "./extractText.js";
 

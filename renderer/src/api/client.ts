@@ -2,7 +2,7 @@
  * The renderer's one handle on the app: the preload's `window.recurformer` in Electron, or the
  * WebSocket bridge in a browser. Stores call `call()`; nothing else talks to the outside.
  */
-import type { ApiMethod, ParamsOf, RecurformerApi, ResultOf } from "../../../main/shared/api";
+import type { ApiMethod, ParamsOf, RecurformerApi, ResultOf } from "../../../api/appApi";
 import { createWsBridge, type ConnectionState } from "./wsBridge";
 
 declare global {

@@ -3,7 +3,7 @@
  * served this page. The access token travels as the HttpOnly cookie the server set, so no
  * script (and no injected one) can read it.
  */
-import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../../../main/shared/api";
+import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../../../api/appApi";
 
 interface Waiting { resolve(value: unknown): void; reject(error: Error): void }
 

@@ -4,8 +4,8 @@
  * with Cancel replaces the hint line.
  */
 import { useRef, useState } from "react";
-import type { Chat, ModelInfo } from "../../../main/shared/api";
-import { ANSWER_RESERVE_TOKENS } from "../../../main/shared/limits";
+import type { Chat, ModelInfo } from "../../../api/appApi";
+import { ANSWER_RESERVE_TOKENS } from "../../../api/limits";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useChats } from "../stores/chats";
 import { contextFor, fitFor, useDocuments, type PendingDocument } from "../stores/documents";

@@ -3,7 +3,7 @@
  * llama.cpp measured), speed (prefill, decode, first token) each beside the dense baseline,
  * and the snapshot size. Every figure says whether it is computed or measured.
  */
-import type { Chat, Metrics } from "../../../main/shared/api";
+import type { Chat, Metrics } from "../../../api/appApi";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { useCompare } from "../stores/compare";
 import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, timesSmallerText, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";

@@ -1,5 +1,5 @@
 /** Number formatting for the meters: always a unit, never more digits than the measurement has. */
-export { formatBytes, formatTokens } from "../../../main/shared/cacheMath";
+export { formatBytes, formatTokens } from "../../../api/format";
 
 export function formatRate(tokensPerSecond: number | undefined): string {
     if (tokensPerSecond == null || !Number.isFinite(tokensPerSecond)) return "—";

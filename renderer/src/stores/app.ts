@@ -1,6 +1,6 @@
 /** App-wide UI state: which view is open, the engine's state, the connection, notices. */
 import { create } from "zustand";
-import type { AppInfo, EngineStatus } from "../../../main/shared/api";
+import type { AppInfo, EngineStatus } from "../../../api/appApi";
 import { call } from "../api/client";
 
 export type View = "chat" | "compare" | "projection" | "models";

@@ -4,7 +4,7 @@
  * never makes React re-render per token.
  */
 import { create } from "zustand";
-import type { Chat, ChatSummary } from "../../../main/shared/api";
+import type { Chat, ChatSummary } from "../../../api/appApi";
 import { call } from "../api/client";
 import { reportError } from "./app";
 

@@ -3,7 +3,7 @@
  * Holds each side's answer and the samples the charts plot; export to CSV is derived here.
  */
 import { create } from "zustand";
-import type { CompareMode, CompareRunInfo, CompareSample, CompareSide, MessageStatus, Metrics } from "../../../main/shared/api";
+import type { CompareMode, CompareRunInfo, CompareSample, CompareSide, MessageStatus, Metrics } from "../../../api/appApi";
 import { call } from "../api/client";
 import { reportError } from "./app";
 

@@ -3,8 +3,8 @@
  * measured per model, fit-checked, optionally cut. Fit is derived, never stored.
  */
 import { create } from "zustand";
-import type { DocumentInfo, ModelInfo } from "../../../main/shared/api";
-import { ANSWER_RESERVE_TOKENS, tooLargeMessage } from "../../../main/shared/limits";
+import type { DocumentInfo, ModelInfo } from "../../../api/appApi";
+import { ANSWER_RESERVE_TOKENS, tooLargeMessage } from "../../../api/limits";
 import { call, getApi } from "../api/client";
 import { uploadFile } from "../api/wsBridge";
 import { useApp } from "./app";

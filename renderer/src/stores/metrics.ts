@@ -4,7 +4,7 @@
  * nothing is stored twice.
  */
 import { create } from "zustand";
-import type { BaselineFigure, Metrics } from "../../../main/shared/api";
+import type { BaselineFigure, Metrics } from "../../../api/appApi";
 import { call } from "../api/client";
 import { formatPercent, formatTokens } from "../lib/format";
 

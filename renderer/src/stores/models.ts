@@ -1,6 +1,6 @@
 /** Models: the list from the core, and the actions on it. Derived figures live in selectors. */
 import { create } from "zustand";
-import type { ModelInfo, ModelSettings } from "../../../main/shared/api";
+import type { ModelInfo, ModelSettings } from "../../../api/appApi";
 import { call } from "../api/client";
 import { reportError, useApp } from "./app";
 

@@ -1,6 +1,6 @@
 /** Chat: the conversation, the composer with its documents, and the live meters beside them. */
 import { useEffect, useRef, useState } from "react";
-import type { ChatMessageRecord } from "../../../main/shared/api";
+import type { ChatMessageRecord } from "../../../api/appApi";
 import { Composer } from "../components/Composer";
 import { Icon } from "../components/Icon";
 import { Markdown } from "../components/Markdown";

@@ -5,7 +5,7 @@
  */
 import { useMemo, useRef, useState } from "react";
 import type uPlot from "uplot";
-import type { CompareSample, CompareSide, ModelInfo } from "../../../main/shared/api";
+import type { CompareSample, CompareSide, ModelInfo } from "../../../api/appApi";
 import { Icon } from "../components/Icon";
 import { Markdown } from "../components/Markdown";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";

@@ -3,7 +3,7 @@
  * model it came from), load / unload, and its settings (context, threads, GPU layers, KV type).
  */
 import { useState } from "react";
-import type { ModelInfo, ModelSettings } from "../../../main/shared/api";
+import type { ModelInfo, ModelSettings } from "../../../api/appApi";
 import { Icon } from "../components/Icon";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";

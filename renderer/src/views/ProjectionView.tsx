@@ -5,10 +5,10 @@
  */
 import { useMemo, useState } from "react";
 import type uPlot from "uplot";
-import type { ModelInfo } from "../../../main/shared/api";
+import type { ModelInfo } from "../../../api/appApi";
 import {
     PAPER_REDUCTIONS, REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache, type AttentionShape,
-} from "../../../main/shared/cacheMath";
+} from "../../../api/cacheMath";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";
 import { formatBytes, formatPercent, formatTokens } from "../lib/format";
 import { modelLabel, useModels } from "../stores/models";

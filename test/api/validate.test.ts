@@ -1,7 +1,7 @@
 /** Every API payload is checked before it reaches the core. */
 import { describe, expect, it } from "vitest";
-import { API_METHODS } from "../../main/shared/api";
-import { isApiMethod, validateParams } from "../../main/shared/validate";
+import { API_METHODS } from "../../api/appApi";
+import { isApiMethod, validateParams } from "../../api/validate";
 
 describe("API payload validation", () => {
     it("knows every method in the API list", () => {

@@ -1,5 +1,5 @@
 /**
- * Cache bytes, computed exactly from a model's shape (DESIGN.md, "Cache"):
+ * Cache bytes, computed exactly from a model's shape:
  *
  *   bytes(n) = n x sum over layers (kept KV heads x head dim x (bytes(K) + bytes(V)))
  *            + recurrent state bytes (per sequence, fixed)
@@ -12,10 +12,12 @@
  * Pure functions, used by the cache projection view and its tests.
  */
 
-export type CacheType = "f16" | "q8_0" | "f32";
+import type { CacheType } from "./modelFigures.js";
+
+export type { CacheType };
 
 /** bytes per element of a cache type (q8_0: 34 bytes per block of 32) */
-export const CACHE_TYPE_BYTES: Record<CacheType, number> = { f16: 2, q8_0: 34 / 32, f32: 4 };
+export const CACHE_TYPE_BYTES: Record<CacheType, number> = { f16: 2, q8_0: 34 / 32 };
 
 /** An attention model's shape, as far as its cache is concerned. */
 export interface AttentionShape {
@@ -127,24 +129,4 @@ export function projectShape(shape: AttentionShape, points = projectionPoints())
 export function ourReduction(shape: AttentionShape, tokens: number, keptEighths = 1): number {
     const rf = recurformerCache(shape, keptEighths);
     return reduction(cacheBytesAt(tokens, rf.kvBytesPerToken, rf.recurrentStateBytes), cacheBytesAt(tokens, denseKvBytesPerToken(shape)));
-}
-
-/** Human-readable bytes: 1.2 GiB, 340 MiB, 12 KiB. */
-export function formatBytes(bytes: number | undefined): string {
-    if (bytes == null || !Number.isFinite(bytes)) return "—";
-    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let value = bytes;
-    let unit = 0;
-    while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    const digits = unit === 0 ? 0 : value >= 100 ? 0 : value >= 10 ? 1 : 2;
-    return `${value.toFixed(digits)} ${units[unit]}`;
-}
-
-export function formatTokens(n: number | undefined): string {
-    if (n == null || !Number.isFinite(n)) return "—";
-    if (n >= 1024 && n % 1024 === 0) return `${n / 1024}k`;
-    return n.toLocaleString("en-US");
 }

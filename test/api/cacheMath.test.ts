@@ -1,8 +1,9 @@
 /** Cache arithmetic: the real shapes, the recurrent state formula, and the projection series. */
 import { describe, expect, it } from "vitest";
 import {
-    REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, formatBytes, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache,
-} from "../../main/shared/cacheMath";
+    REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache,
+} from "../../api/cacheMath";
+import { formatBytes } from "../../api/format";
 
 const shape = (name: string) => REAL_SHAPES.find((s) => s.name === name)!;
 

@@ -3,7 +3,7 @@
  * Each method in `ApiMethods` has one schema; `validateParams` throws `InvalidRequestError`
  * naming the field that is wrong. No dependencies, so the renderer can use it too.
  */
-import type { ApiMethod, ParamsOf } from "./api.js";
+import type { ApiMethod, ParamsOf } from "./appApi.js";
 
 export class InvalidRequestError extends Error {
     override name = "InvalidRequestError";

@@ -5,7 +5,7 @@
  * serve mode's WebSocket, and direct calls in tests. Pure types plus the method list, no
  * Node or DOM imports, so that main, preload and renderer all import it.
  */
-import type { Metrics, ModelShape } from "../../engine/runtime/protocol.js";
+import type { CacheType, Metrics, ModelShape } from "./modelFigures.js";
 
 export type { Metrics, ModelShape };
 
@@ -18,7 +18,7 @@ export interface ModelSettings {
     /** layers offloaded to a GPU (ignored where none exists) */
     gpuLayers: number;
     /** KV cache element type */
-    cacheType: "f16" | "q8_0";
+    cacheType: CacheType;
 }
 
 export type ModelKind = "recurformer" | "dense";

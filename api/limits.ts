@@ -1,5 +1,5 @@
 /** Limits and the messages that explain them; shared so that the browser and the core say the same. */
-import { formatBytes } from "./cacheMath.js";
+import { formatBytes } from "./format.js";
 
 /** Default largest document file (bytes); RECURFORMER_MAX_DOCUMENT_MB changes it. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
