@@ -171,6 +171,8 @@ export interface AppInfo {
     maxDocumentBytes: number;
     cpuThreads: number;
     gpu: boolean;
+    /** files set aside or left unread at start (damaged content), one sentence each, for the UI to show */
+    notices: string[];
 }
 
 export type DocumentSource =
@@ -225,6 +227,8 @@ export type AppEvent =
     | { type: "chats.changed"; chats: ChatSummary[] }
     | { type: "chat.updated"; chat: Chat }
     | { type: "chat.token"; chatId: string; messageId: string; text: string }
+    /** an answer ended: its status and figures; its text arrived as `chat.token`s and is not sent again */
+    | { type: "chat.answered"; chatId: string; messageId: string; status: MessageStatus; error?: string; metrics?: Metrics; snapshotBytes?: number }
     | { type: "chat.metrics"; chatId: string; messageId: string; metrics: Metrics }
     | { type: "document.progress"; documentId: string; name: string; phase: "reading" | "extracting" | "counting" | "done" | "error" | "cancelled"; fraction: number; message?: string }
     | { type: "compare.started"; run: CompareRunInfo }

@@ -7,13 +7,19 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import crypto from "node:crypto";
 import type { Chat, ChatMessageRecord, ChatSummary } from "../../api/appApi.js";
-import { WriteQueue, readJson } from "./atomicFile.js";
+import { WriteQueue, readJsonOrSetAside, setAsideMessage } from "./atomicFile.js";
 
 export class ChatNotFoundError extends Error {
     override name = "ChatNotFoundError";
     constructor(chatId: string) {
         super(`No chat with id ${chatId}; it may have been deleted.`);
     }
+}
+
+function isChat(value: unknown): boolean {
+    const chat = value as Chat | null;
+    return typeof chat === "object" && chat !== null && typeof chat.id === "string" && /^[A-Za-z0-9_.-]+$/.test(chat.id) && Array.isArray(chat.messages)
+        && chat.messages.every((m) => typeof m === "object" && m !== null && typeof m.content === "string");
 }
 
 export function newId(prefix: string): string {
@@ -24,29 +30,37 @@ export class ChatStore {
     private readonly chats = new Map<string, Chat>();
     private readonly writes = new WriteQueue();
     private readonly pendingSaves = new Map<string, NodeJS.Timeout>();
+    /** what `open` set aside or could not read, for the UI */
+    readonly notices: string[] = [];
 
     constructor(private readonly dir: string, private readonly streamSaveMs = 1000) {}
 
-    /** Reads every chat file; a damaged file is set aside (renamed *.damaged) rather than lost. */
+    /**
+     * Reads every chat file. A file with bad content is set aside (renamed `*.damaged`, never over an
+     * older damaged copy) rather than lost; one that cannot be read (EACCES, EMFILE…) is left where it
+     * is, untouched. Both are told in `notices`.
+     */
     async open(): Promise<void> {
         await fs.mkdir(this.dir, { recursive: true });
         for (const name of await fs.readdir(this.dir)) {
             if (!name.endsWith(".json") || name.startsWith(".")) continue;
             const file = path.join(this.dir, name);
+            let chat: Chat | null;
             try {
-                const chat = await readJson<Chat | null>(file, null);
-                if (!chat || typeof chat.id !== "string" || !Array.isArray(chat.messages)) throw new Error("not a chat");
-                // an answer that was streaming when the app stopped is no longer streaming
-                for (const message of chat.messages) {
-                    if (message.status === "streaming") {
-                        message.status = "interrupted";
-                        message.error ??= "The app stopped while this answer was being written.";
-                    }
-                }
-                this.chats.set(chat.id, chat);
-            } catch {
-                await fs.rename(file, `${file}.damaged`).catch(() => undefined);
+                chat = await readJsonOrSetAside<Chat | null>(file, null, isChat, (n) => this.notices.push(setAsideMessage(n, "A chat")));
+            } catch (error) {
+                this.notices.push(`The chat file ${name} could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); it was left as it is and is not shown.`);
+                continue;
             }
+            if (!chat) continue;
+            // an answer that was streaming when the app stopped is no longer streaming
+            for (const message of chat.messages) {
+                if (message.status === "streaming") {
+                    message.status = "interrupted";
+                    message.error ??= "The app stopped while this answer was being written.";
+                }
+            }
+            this.chats.set(chat.id, chat);
         }
     }
 

@@ -9,7 +9,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import crypto from "node:crypto";
 import type { ModelInfo, ModelOrigin, ModelSettings, ModelShape } from "../../api/appApi.js";
-import { readJson, writeFileAtomic } from "./atomicFile.js";
+import { readJsonOrSetAside, setAsideMessage, writeFileAtomic } from "./atomicFile.js";
 
 export class ModelNotFoundError extends Error {
     override name = "ModelNotFoundError";
@@ -26,6 +26,15 @@ interface Persisted {
 
 export const DEFAULT_CONTEXT = 8192;
 
+function isPersisted(value: unknown): boolean {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+    const p = value as Partial<Record<keyof Persisted, unknown>>;
+    const strings = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((s) => typeof s === "string"));
+    const settings = p.settings === undefined || (typeof p.settings === "object" && p.settings !== null && !Array.isArray(p.settings)
+        && Object.values(p.settings).every((s) => typeof s === "object" && s !== null && !Array.isArray(s)));
+    return strings(p.userModels) && strings(p.removed) && settings;
+}
+
 export function modelIdFor(file: string): string {
     const base = path.basename(file, ".gguf").replace(/[^A-Za-z0-9_-]+/g, "-").slice(0, 40);
     return `${base}-${crypto.createHash("sha1").update(path.resolve(file)).digest("hex").slice(0, 8)}`;
@@ -34,11 +43,15 @@ export function modelIdFor(file: string): string {
 export class ModelRegistry {
     private readonly models = new Map<string, ModelInfo>();
     private persisted: Persisted = { userModels: [], removed: [], settings: {} };
+    /** what `open` set aside, for the UI */
+    readonly notices: string[] = [];
 
     constructor(private readonly stateFile: string, readonly modelDirs: string[], private readonly defaults: () => Omit<ModelSettings, "contextSize">) {}
 
     async open(): Promise<void> {
-        this.persisted = { ...this.persisted, ...(await readJson<Partial<Persisted>>(this.stateFile, {})) };
+        // bad content is set aside and told; an unreadable file (EACCES…) stops the start, so that nothing writes over it
+        const saved = await readJsonOrSetAside<Partial<Persisted>>(this.stateFile, {}, isPersisted, (n) => this.notices.push(setAsideMessage(n, "The model list")));
+        this.persisted = { ...this.persisted, ...saved };
         for (const dir of this.modelDirs) {
             let names: string[] = [];
             try { names = await fs.readdir(dir); } catch { continue; }

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatStore, chatToMarkdown } from "../../main/core/ChatStore";
-import { WriteQueue, readJson, writeFileAtomic } from "../../main/core/atomicFile";
+import { WriteQueue, writeFileAtomic } from "../../main/core/atomicFile";
 
 let dir: string;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-store-")); });
@@ -15,7 +15,7 @@ describe("crash-safe persistence", () => {
         const file = path.join(dir, "a.json");
         await writeFileAtomic(file, JSON.stringify({ v: 1 }));
         await writeFileAtomic(file, JSON.stringify({ v: 2 }));
-        expect(await readJson(file, null)).toEqual({ v: 2 });
+        expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual({ v: 2 });
         expect(fs.readdirSync(dir)).toEqual(["a.json"]);
     });
 

@@ -45,6 +45,8 @@ export const useApp = create<AppState>((set, get) => ({
     async init() {
         const [info, engine] = await Promise.all([call("app.info"), call("engine.status")]);
         set({ info, engine });
+        // damaged files set aside at start stay on screen until dismissed
+        for (const text of info.notices ?? []) get().notify({ kind: "error", title: "Found at start", text }, 0);
     },
 }));
 
