@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Builds the RecurFormer-patched llama.cpp that the engine loads, offline:
 //   1. clone the llama.cpp source bundled inside the node-llama-cpp package (no network),
-//   2. copy recurformer.cpp into src/models/ and apply registration.patch,
+//   2. copy recurformer.cpp into src/models/ and apply every engine/llama/*.patch in name order,
 //   3. build it with node-llama-cpp's own build command (CPU here; CUDA/Metal/Vulkan where found),
-//   4. write a stamp, so an unchanged patch and llama.cpp version are not rebuilt.
-// Usage: node engine/llama/build.mjs [--force]     env: RECURFORMER_GPU=auto|false|cuda|vulkan|metal
+//      as the portable flavour: no -march=native, one CPU library per instruction-set level, the
+//      best one picked at run time (flavours.json),
+//   4. write a stamp per flavour, so an unchanged patch, llama.cpp version and flavour are not rebuilt.
+// Usage: node engine/llama/build.mjs [--force] [--flavour portable|native] [--prune]
+//   --flavour native: tuned to this CPU, for the bench comparison only (never packaged)
+//   --prune: delete every local build but the portable one (run before packaging)
+// env: RECURFORMER_GPU=auto|false|cuda|vulkan|metal
 import {spawnSync} from "node:child_process";
 import {createHash} from "node:crypto";
 import fs from "node:fs";
@@ -17,11 +22,11 @@ const root = path.resolve(here, "..", "..");
 const nlcDir = path.join(root, "node_modules", "node-llama-cpp");
 const llamaDir = path.join(nlcDir, "llama");
 const srcDir = path.join(llamaDir, "llama.cpp");
-const stampFile = path.join(llamaDir, "recurformer-build.json");
-const patchFile = path.join(here, "registration.patch");
+const localBuildsDir = path.join(llamaDir, "localBuilds");
 const modelFile = path.join(here, "recurformer.cpp");
-/** llama.cpp files the registration patch edits (node-llama-cpp's own patches touch none of them) */
-const patchedFiles = ["src/llama-arch.h", "src/llama-arch.cpp", "src/llama-model.cpp", "src/models/models.h"];
+const flavours = JSON.parse(fs.readFileSync(path.join(here, "flavours.json"), "utf8"));
+/** our patches, applied in name order (registration, then the portable-build and GPU ones) */
+const patchFiles = fs.readdirSync(here).filter((f) => f.endsWith(".patch")).sort().map((f) => path.join(here, f));
 
 class BuildError extends Error {}
 
@@ -49,20 +54,63 @@ function chooseGpu() {
     return "false";
 }
 
-function stampOf(gpu) {
-    const info = JSON.parse(fs.readFileSync(path.join(llamaDir, "llama.cpp.info.json"), "utf8"));
-    const nlcVersion = JSON.parse(fs.readFileSync(path.join(nlcDir, "package.json"), "utf8")).version;
-    const hash = createHash("sha256")
-        .update(fs.readFileSync(modelFile))
-        .update(fs.readFileSync(patchFile))
-        .digest("hex");
-    return {llamaCpp: info.tag, nodeLlamaCpp: nlcVersion, patch: hash, gpu, platform: `${process.platform}-${process.arch}`};
+/** The CMake options of a flavour on this platform (node-llama-cpp takes them as NODE_LLAMA_CPP_CMAKE_OPTION_*). */
+function cmakeOptionsOf(flavour) {
+    const spec = flavours[flavour];
+    if (!spec) throw new BuildError(`unknown flavour '${flavour}' (flavours.json has: ${Object.keys(flavours).filter((k) => k !== "//").join(", ")})`);
+    const options = {...spec.common};
+    const variants = spec.cpuVariants?.[process.arch === "x64" ? "x64" : `${process.arch}-${process.platform}`];
+    if (spec.common.GGML_CPU_ALL_VARIANTS === "ON" && !variants) {
+        // no chosen set for this CPU family: one library for its baseline ISA, still never -march=native
+        delete options.GGML_CPU_ALL_VARIANTS;
+    } else if (variants) {
+        options.GGML_CPU_VARIANTS = variants;
+    }
+    return options;
 }
 
-function builtBinaryExists() {
-    const dir = path.join(llamaDir, "localBuilds");
-    if (!fs.existsSync(dir)) return false;
-    return fs.readdirSync(dir, {recursive: true}).some((f) => String(f).endsWith("llama-addon.node"));
+function stampOf(gpu, flavour) {
+    const info = JSON.parse(fs.readFileSync(path.join(llamaDir, "llama.cpp.info.json"), "utf8"));
+    const nlcVersion = JSON.parse(fs.readFileSync(path.join(nlcDir, "package.json"), "utf8")).version;
+    const hash = createHash("sha256").update(fs.readFileSync(modelFile));
+    for (const file of patchFiles) hash.update(fs.readFileSync(file));
+    return {
+        llamaCpp: info.tag, nodeLlamaCpp: nlcVersion, patch: hash.digest("hex"), gpu,
+        platform: `${process.platform}-${process.arch}`, flavour, cmakeOptions: cmakeOptionsOf(flavour)
+    };
+}
+
+/** The stamp of a flavour's build: what it was built from and with which CMake options (the runtime reads it). */
+function stampFileOf(flavour) {
+    return path.join(llamaDir, `recurformer-build-${flavour}.json`);
+}
+
+/** The build folders node-llama-cpp made (one per set of CMake options), each holding llama-addon.node. */
+function buildFolders() {
+    if (!fs.existsSync(localBuildsDir)) return [];
+    return fs.readdirSync(localBuildsDir).filter((name) =>
+        fs.readdirSync(path.join(localBuildsDir, name), {recursive: true}).some((f) => String(f).endsWith("llama-addon.node")));
+}
+
+/** Records which folder a build went to: the one that did not exist before, else the newest. */
+function folderOfBuild(before) {
+    const after = buildFolders();
+    const fresh = after.filter((f) => !before.includes(f));
+    const pick = (fresh.length > 0 ? fresh : after)
+        .map((f) => ({f, t: fs.statSync(path.join(localBuildsDir, f)).mtimeMs}))
+        .sort((a, b) => b.t - a.t)[0];
+    return pick?.f;
+}
+
+function prune() {
+    const keep = fs.existsSync(stampFileOf("portable")) ? JSON.parse(fs.readFileSync(stampFileOf("portable"), "utf8")).folder : undefined;
+    if (!keep) throw new BuildError("no portable build to keep: run `npm run build:engine` first");
+    for (const folder of fs.readdirSync(localBuildsDir)) {
+        if (folder === keep) continue;
+        fs.rmSync(path.join(localBuildsDir, folder), {recursive: true, force: true});
+        log(`pruned ${folder}`);
+    }
+    fs.rmSync(stampFileOf("native"), {force: true});
 }
 
 function ensureSource() {
@@ -73,46 +121,73 @@ function ensureSource() {
         throw new BuildError(`node-llama-cpp did not produce the llama.cpp source in ${srcDir}`);
 }
 
-/** Resets the files we patch, then applies recurformer.cpp and registration.patch; names the hunk that fails. */
-function applyPatch() {
-    git(["checkout", "--", ...patchedFiles]);
+/** The llama.cpp files a patch edits, from its `diff --git a/X b/X` lines. */
+function filesOfPatch(file) {
+    return [...fs.readFileSync(file, "utf8").matchAll(/^diff --git a\/(\S+) b\//gm)].map((m) => m[1]);
+}
+
+/** Resets the files our patches edit, then applies recurformer.cpp and every patch; names the hunk that fails. */
+function applyPatches() {
+    git(["checkout", "--", ...patchFiles.flatMap(filesOfPatch)]);
     fs.copyFileSync(modelFile, path.join(srcDir, "src", "models", "recurformer.cpp"));
-    const check = git(["apply", "--check", "--verbose", patchFile]);
-    if (check.status !== 0) {
-        const failed = (check.stderr.match(/error: patch failed: ([^\n]+)/g) ?? []).join("\n  ");
-        throw new BuildError(
-            `engine/llama/registration.patch no longer applies to this llama.cpp:\n  ${failed || check.stderr.trim()}\n` +
-            "Update the hunks named above against the new source (see engine/llama/README.md), then run `npm run build:engine`.");
+    for (const file of patchFiles) {
+        const name = path.basename(file);
+        const check = git(["apply", "--check", "--verbose", file]);
+        if (check.status !== 0) {
+            const failed = (check.stderr.match(/error: patch failed: ([^\n]+)/g) ?? []).join("\n  ");
+            throw new BuildError(
+                `engine/llama/${name} no longer applies to this llama.cpp:\n  ${failed || check.stderr.trim()}\n` +
+                "Update the hunks named above against the new source (see engine/llama/README.md), then run `npm run build:engine`.");
+        }
+        const applied = git(["apply", file]);
+        if (applied.status !== 0) throw new BuildError(`git apply ${name} failed: ${applied.stderr}`);
+        log(`applied ${name} (${filesOfPatch(file).length} files)`);
     }
-    const applied = git(["apply", patchFile]);
-    if (applied.status !== 0) throw new BuildError(`git apply failed: ${applied.stderr}`);
-    log(`applied registration.patch (${patchedFiles.length} files) and src/models/recurformer.cpp`);
+    log("copied src/models/recurformer.cpp");
+}
+
+function argValue(name, fallback) {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
 function main() {
     const force = process.argv.includes("--force");
+    const flavour = argValue("--flavour", "portable");
     if (!fs.existsSync(nlcDir))
         throw new BuildError("node-llama-cpp is not installed: run `npm install` first.");
+    if (process.argv.includes("--prune")) return prune();
 
     ensureSource();
     const gpu = chooseGpu();
-    const stamp = stampOf(gpu);
-    const previous = fs.existsSync(stampFile) ? fs.readFileSync(stampFile, "utf8") : "";
-    if (!force && previous === JSON.stringify(stamp) && builtBinaryExists()) {
-        log(`up to date (llama.cpp ${stamp.llamaCpp}, patch ${stamp.patch.slice(0, 12)}, gpu ${gpu}); nothing to build`);
+    const stamp = stampOf(gpu, flavour);
+    const stampFile = stampFileOf(flavour);
+    const previous = fs.existsSync(stampFile) ? JSON.parse(fs.readFileSync(stampFile, "utf8")) : undefined;
+    const {folder: previousFolder, builtSeconds: _s, ...previousStamp} = previous ?? {};
+    if (!force && JSON.stringify(previousStamp) === JSON.stringify(stamp) && buildFolders().includes(previousFolder)) {
+        log(`up to date (llama.cpp ${stamp.llamaCpp}, patch ${stamp.patch.slice(0, 12)}, gpu ${gpu}, ${flavour} build); nothing to build`);
         return;
     }
 
-    applyPatch();
-    log(`building llama.cpp ${stamp.llamaCpp} with the recurformer architecture (gpu: ${gpu}, ${os.cpus().length} cores); this takes a few minutes`);
+    applyPatches();
+    const options = Object.entries(stamp.cmakeOptions);
+    log(`building llama.cpp ${stamp.llamaCpp} with the recurformer architecture (gpu: ${gpu}, ${flavour}: ` +
+        `${options.map(([k, v]) => `${k}=${v}`).join(" ")}; ${os.cpus().length} cores); this takes a few minutes`);
     const started = Date.now();
+    const before = buildFolders();
+    fs.rmSync(stampFile, {force: true});
     run("npx", ["--no", "node-llama-cpp", "source", "build", "--gpu", gpu, "--noUsageExample"], {
-        env: {...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: "true"}
+        env: {
+            ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: "true",
+            ...Object.fromEntries(options.map(([k, v]) => [`NODE_LLAMA_CPP_CMAKE_OPTION_${k}`, v]))
+        }
     });
-    if (!builtBinaryExists())
+    const folder = folderOfBuild(before);
+    if (!folder)
         throw new BuildError("the build finished but no llama-addon.node was found under node_modules/node-llama-cpp/llama/localBuilds");
-    fs.writeFileSync(stampFile, JSON.stringify(stamp));
-    log(`built in ${Math.round((Date.now() - started) / 1000)} s`);
+    const builtSeconds = Math.round((Date.now() - started) / 1000);
+    fs.writeFileSync(stampFile, JSON.stringify({...stamp, folder, builtSeconds}, null, 1));
+    log(`built in ${builtSeconds} s into localBuilds/${folder}`);
 }
 
 try {

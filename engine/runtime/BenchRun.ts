@@ -97,6 +97,7 @@ export class BenchRun {
             const computed = meter.contextBuffers({cells: buffers.kvCells ?? context.contextSize, streams: buffers.kvStreams ?? 1});
             return {
                 modelPath,
+                backend: this.backend.info(),
                 architecture: shape.shape.architecture,
                 contextSize,
                 promptTokens,

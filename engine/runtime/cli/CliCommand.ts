@@ -7,7 +7,8 @@ export interface CliContext {
     values: Record<string, string | boolean | undefined>;
     positionals: string[];
     /** starts the engine process this command talks to (shut down by the CLI afterwards) */
-    startEngine: () => Promise<EngineClient>;
+    /** starts an engine process (env: extra environment for it, e.g. another build flavour); the CLI shuts every one down */
+    startEngine: (env?: NodeJS.ProcessEnv) => Promise<EngineClient>;
     stdout: NodeJS.WritableStream;
     stderr: NodeJS.WritableStream;
 }

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type {BenchRow} from "../protocol.js";
+import type {EngineClient} from "../client/EngineClient.js";
 import {benchDefaults} from "../BenchRun.js";
 import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
@@ -9,11 +10,14 @@ import {formatBytes} from "../../../api/format.js";
 import {formatTable, parsePositiveInt} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
-/** A model's figures relative to the first model (A) at one context size, measured in the same run. */
+/** A model's figures relative to the first model (A), or an engine build's relative to the first build, at one context size, same run. */
 export interface BenchRatio {
     contextSize: number;
     model: string;
     baseline: string;
+    /** when builds are compared: the build measured and the one it is compared with */
+    engine?: string;
+    baselineEngine?: string;
     prefill: number;
     decode: number;
     /** computed cache bytes, model / baseline */
@@ -23,12 +27,16 @@ export interface BenchRatio {
 }
 
 /**
- * `recurformer bench [--models A.gguf,B.gguf[,C.gguf]] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--repeat N] [--json FILE]`
+ * `recurformer bench [--models A.gguf,B.gguf[,C.gguf]] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--repeat N] [--engines E1,E2] [--json FILE]`
  *
  * Fair by construction: one engine, the same threads, batch size, prompt length and warm-up for
  * every model; the models run one after another at each context size (A, B, C at 1k, then at 4k, ...),
  * so slow drift of the machine hits all of them alike. Without --models: the default pair, dense (A)
  * then RecurFormer (B).
+ *
+ * --engines compares engine builds instead: each is `FLAVOUR[:CPU_VARIANT]` (portable, native,
+ * portable:x64; see engine/llama/flavours.json), one engine process each, all running every model at
+ * every context size in turn; ratios are each build's against the first, model by model.
  */
 export const benchCommand: CliCommand = {
     options: {
@@ -38,7 +46,8 @@ export const benchCommand: CliCommand = {
         decode: {type: "string"},
         batch: {type: "string"},
         repeat: {type: "string"},
-        json: {type: "string"}
+        json: {type: "string"},
+        engines: {type: "string"}
     },
     async run({values, positionals, startEngine, stdout, stderr}: CliContext): Promise<void> {
         if (positionals.length > 0)
@@ -55,25 +64,32 @@ export const benchCommand: CliCommand = {
         const batchSize = parsePositiveInt("batch", values.batch as string | undefined, benchDefaults.batchSize);
         const repeats = parsePositiveInt("repeat", values.repeat as string | undefined, benchDefaults.repeats);
 
-        const engine = await startEngine();
+        const engineSpecs = values.engines == null ? [undefined] : (values.engines as string).split(",").map((e) => parseEngineSpec(e.trim()));
+        const engines: {label?: string, client: EngineClient}[] = [];
+        for (const spec of engineSpecs)
+            engines.push({label: spec?.label, client: await startEngine(spec?.env)});
         const rows: BenchRow[] = [];
         const started = new Date();
         for (const contextSize of contexts)
-            for (const model of models) {
-                const [row] = await engine.bench(
-                    {modelPath: path.resolve(model), contexts: [contextSize], threads, decodeTokens, batchSize, repeats},
-                    {onProgress: (message) => stderr.write(`  ${message}\n`)}
-                );
-                rows.push(row!);
-            }
+            for (const model of models)
+                for (const {label, client} of engines) {
+                    const [row] = await client.bench(
+                        {modelPath: path.resolve(model), contexts: [contextSize], threads, decodeTokens, batchSize, repeats},
+                        {onProgress: (message) => stderr.write(`  ${label != null ? `[${label}] ` : ""}${message}\n`)}
+                    );
+                    rows.push(label != null ? {...row!, engine: label} : row!);
+                }
 
-        const ratios = benchRatios(rows, models.map((m) => path.resolve(m)));
+        const ratios = engines.length > 1
+            ? engineRatios(rows, engines.map((e) => e.label!))
+            : benchRatios(rows, models.map((m) => path.resolve(m)));
         stdout.write(formatBench(rows, ratios) + "\n");
         if (values.json != null) {
             const report = {
                 date: started.toISOString(),
                 machine: {cpu: os.cpus()[0]?.model, cores: os.cpus().length, platform: `${process.platform}-${process.arch}`},
-                options: {models: models.map((m) => path.resolve(m)), contexts, threads, decodeTokens, batchSize, repeats},
+                options: {models: models.map((m) => path.resolve(m)), contexts, threads, decodeTokens, batchSize, repeats,
+                    engines: engines.map((e) => e.label ?? "default")},
                 rows,
                 ratios
             };
@@ -82,6 +98,28 @@ export const benchCommand: CliCommand = {
         }
     }
 };
+
+/** `FLAVOUR[:CPU_VARIANT]` -> the engine process's environment. */
+export function parseEngineSpec(spec: string): {label: string, env: NodeJS.ProcessEnv} {
+    const match = /^(portable|native)(?::([\w.-]+))?$/.exec(spec);
+    if (match == null)
+        throw new UsageError(`--engines takes FLAVOUR[:CPU_VARIANT] items such as portable, native, portable:x64 (got '${spec}')`);
+    return {label: spec, env: {RECURFORMER_ENGINE_FLAVOUR: match[1], RECURFORMER_CPU_VARIANT: match[2] ?? "best"}};
+}
+
+/** Each engine build's figures against the first build's, for the same model and context size. */
+export function engineRatios(rows: BenchRow[], engines: string[]): BenchRatio[] {
+    const [baseline, ...others] = engines;
+    return rows.filter((r) => others.includes(r.engine!)).flatMap((row) => {
+        const base = rows.find((r) => r.engine === baseline && r.modelPath === row.modelPath && r.contextSize === row.contextSize);
+        return base == null ? [] : [{
+            contextSize: row.contextSize, model: row.modelPath, baseline: row.modelPath, engine: row.engine, baselineEngine: baseline,
+            prefill: row.prefillTokensPerSecond / base.prefillTokensPerSecond,
+            decode: row.decodeTokensPerSecond / base.decodeTokensPerSecond,
+            cache: row.cacheBytesComputed / base.cacheBytesComputed
+        }];
+    });
+}
 
 export function benchRatios(rows: BenchRow[], models: string[]): BenchRatio[] {
     const [baseline, ...others] = models;
@@ -111,7 +149,7 @@ export function formatBench(rows: BenchRow[], ratios: BenchRatio[]): string {
     const table = formatTable(
         ["model", "arch", "context", "prompt", "prefill tok/s", "decode tok/s", "cache (computed)", "KV+RS buffers (measured)", "state (measured)"],
         rows.map((r) => [
-            name(r.modelPath), r.architecture, String(r.contextSize), String(r.promptTokens),
+            name(r.modelPath) + (r.engine != null ? ` [${r.engine}]` : ""), r.architecture, String(r.contextSize), String(r.promptTokens),
             r.prefillTokensPerSecond.toFixed(1), r.decodeTokensPerSecond.toFixed(2),
             formatBytes(r.cacheBytesComputed),
             formatBytes((r.buffers.kvBufferBytesMeasured ?? 0) + (r.buffers.recurrentBufferBytesMeasured ?? 0)),
@@ -120,9 +158,18 @@ export function formatBench(rows: BenchRow[], ratios: BenchRatio[]): string {
     );
     const threads = rows[0]?.threads;
     const passes = rows[0]?.samples.length ?? 1;
-    const lines = [table, "", `threads ${threads}, batch ${rows[0]?.batchSize}, ${rows[0]?.decodeTokens} decoded tokens after a prompt that fills the context; ` +
+    const builds = [...new Set(rows.map((r) => r.backend != null
+        ? `${r.engine != null ? `[${r.engine}] ` : ""}${r.backend.flavour ?? "?"} build, CPU variant ${r.backend.cpuVariant ?? "?"}${r.backend.gpu ? `, GPU ${r.backend.gpu}` : ""}`
+        : undefined).filter((b) => b != null))];
+    const lines = [table, "", ...(builds.length > 0 ? [`engine: ${builds.join("; ")}`] : []), `threads ${threads}, batch ${rows[0]?.batchSize}, ${rows[0]?.decodeTokens} decoded tokens after a prompt that fills the context; ` +
         `models run one after another at each context size${passes > 1 ? `; fastest of ${passes} passes` : ""}.`];
-    if (ratios.length > 0) {
+    if (ratios.length > 0 && ratios[0]!.engine != null) {
+        lines.push("", `ratios against the ${ratios[0]!.baselineEngine} build, same model, same run:`);
+        lines.push(formatTable(
+            ["context", "model", "build", "prefill", "decode"],
+            ratios.map((r) => [String(r.contextSize), name(r.model), r.engine!, `${r.prefill.toFixed(3)}x`, `${r.decode.toFixed(3)}x`])
+        ));
+    } else if (ratios.length > 0) {
         lines.push("", `ratios against ${name(ratios[0]!.baseline)} (A), same run:`);
         lines.push(formatTable(
             ["context", "model", "prefill", "decode", "cache (computed)", "buffers (measured)"],

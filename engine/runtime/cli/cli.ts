@@ -1,5 +1,6 @@
 import {parseArgs, type ParseArgsConfig} from "node:util";
 import {EngineClient} from "../client/EngineClient.js";
+import {ForkTransport} from "../client/ForkTransport.js";
 import {EngineError} from "../errors/EngineError.js";
 import {UsageError} from "./UsageError.js";
 import {inspectCommand} from "./inspectCommand.js";
@@ -24,11 +25,15 @@ export const usage = `recurformer — RecurFormer Desktop's engine on the comman
   recurformer chat [--model MODEL.gguf] [--context N] [--max-tokens N] [--system TEXT] [--temperature T]
       a terminal chat; /reset starts over, /exit (or Ctrl+D) leaves, Ctrl+C stops an answer.
   recurformer bench [--models A.gguf,B.gguf[,C.gguf]] [--contexts 1024,4096,16384] [--threads 2]
-                    [--decode 32] [--batch 512] [--repeat N] [--json FILE]
+                    [--decode 32] [--batch 512] [--repeat N] [--engines E1,E2] [--json FILE]
       prefill and decode tokens/s and cache bytes per model and context, with B/A (C/A) ratios
       measured in the same run. Without --models: the default pair, dense (A) and RecurFormer (B).
+      --engines portable,native (or portable,portable:x64) runs every model on each engine build
+      and gives each build's ratios against the first (engine/llama/README.md, "Portable build").
 
   Every command: --cpu (no GPU backend), --verbose (echo the engine's log to stderr).
+  RECURFORMER_CPU_VARIANT=x64 (or haswell, ...) makes the engine load that CPU variant of its build
+  instead of the best one this CPU runs (the variant in use is in every load result).
   Without --model, every command uses the default RecurFormer model, assets/models/recurformer.gguf
   (dense: assets/models/dense.gguf); RECURFORMER_MODELS_DIR names other model folders, as for the app.`;
 
@@ -60,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
 
-    let engine: EngineClient | undefined;
+    const engines: EngineClient[] = [];
     try {
         let parsed;
         try {
@@ -79,10 +84,12 @@ export async function main(argv: string[]): Promise<number> {
         await command.run({
             values: parsed.values as CliContext["values"],
             positionals: parsed.positionals,
-            startEngine: async () => {
-                engine = await EngineClient.start({
-                    onLog: verbose ? (line) => process.stderr.write(line + "\n") : undefined
+            startEngine: async (env?: NodeJS.ProcessEnv) => {
+                const engine = await EngineClient.start({
+                    onLog: verbose ? (line) => process.stderr.write(line + "\n") : undefined,
+                    ...(env != null ? {transport: () => new ForkTransport({env: {...process.env, ...env}})} : {})
                 });
+                engines.push(engine);
                 return engine;
             },
             stdout: process.stdout,
@@ -100,7 +107,6 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`recurformer: ${message}\n`);
         return 1;
     } finally {
-        if (engine?.running)
-            await engine.shutdown().catch(() => undefined);
+        await Promise.all(engines.filter((e) => e.running).map((e) => e.shutdown().catch(() => undefined)));
     }
 }

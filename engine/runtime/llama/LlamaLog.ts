@@ -72,6 +72,15 @@ export class LlamaLog {
         return lines.slice(-n).map((line) => `${line.level}: ${line.text}`);
     }
 
+    /** The CPU variant ggml loaded, from "load_backend: loaded CPU backend from .../libggml-cpu-haswell.so". */
+    public static cpuVariantLoaded(lines: LlamaLogLine[]): string | undefined {
+        for (const line of lines) {
+            const match = /loaded CPU backend from .*ggml-cpu-([\w.-]+)\.(?:so|dll|dylib)\s*$/.exec(line.text);
+            if (match != null) return match[1];
+        }
+        return undefined;
+    }
+
     /**
      * The reason llama.cpp gave for a failed load, from lines like
      * "llama_model_load: error loading model: missing tensor 'blk.0.ffn_norm.weight'".
