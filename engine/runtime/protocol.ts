@@ -70,6 +70,10 @@ export interface BackendInfo {
     gpu: string | false;
     /** llama.cpp release of the build */
     llamaCppRelease: string;
+    /** "portable" (any CPU of its family; engine/llama/flavours.json) or "native" (the builder's CPU only) */
+    flavour?: string;
+    /** the CPU variant ggml loaded: "x64", "haswell", "skylakex", ..., or "native" */
+    cpuVariant?: string;
     /** whether this build knows the recurformer architecture */
     supportsRecurformer?: boolean;
 }
@@ -129,6 +133,10 @@ export interface GenerationResult {
 /** One row of a bench: one model at one context size. */
 export interface BenchRow {
     modelPath: string;
+    /** the engine build it ran on, when a bench compares builds ("portable", "native", "portable:x64") */
+    engine?: string;
+    /** the llama.cpp build and CPU variant that measured it */
+    backend?: BackendInfo;
     architecture: string;
     contextSize: number;
     promptTokens: number;
