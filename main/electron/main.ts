@@ -6,15 +6,14 @@
  * nodeIntegration, a strict Content-Security-Policy on every response, navigation and new
  * windows denied, permission requests denied, every IPC payload validated by the core.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from "electron";
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from "electron";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppCore } from "../core/AppCore.js";
-import { resolveEngineEntry } from "../core/engineEntry.js";
+import { UtilityProcessTransport } from "../../engine/runtime/client/UtilityProcessTransport.js";
 import { APP_NAME, appVersion, maxDocumentBytes, modelDirs, userDataDir } from "../core/paths.js";
 import type { AppEvent } from "../../api/appApi.js";
 import { isApiMethod } from "../../api/validate.js";
-import { utilityProcessHost } from "./utilityHost.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const appRoot = path.resolve(here, "..", "..", "..");
@@ -147,7 +146,7 @@ async function start(): Promise<void> {
     core = new AppCore({
         userDataDir: app.getPath("userData"),
         modelDirs: modelDirs(appRoot, resourcesRoot),
-        engine: () => utilityProcessHost(resolveEngineEntry(appRoot)),
+        engine: () => new UtilityProcessTransport(utilityProcess, { modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined }),
         engineHostKind: "utility-process",
         transport: "electron",
         version: appVersion(appRoot),

@@ -3,12 +3,13 @@
  * serves the built renderer on 127.0.0.1 and prints the URL with its access token.
  *
  * Environment: RECURFORMER_PORT (default: random), RECURFORMER_USER_DATA, RECURFORMER_MODELS_DIR,
- * RECURFORMER_MAX_DOCUMENT_MB, RECURFORMER_ENGINE_ENTRY (see main/core/paths.ts, engineEntry.ts).
+ * RECURFORMER_MAX_DOCUMENT_MB (see main/core/paths.ts), RECURFORMER_ENGINE_ENTRY (another engine script),
+ * RECURFORMER_ENGINE_LOG (echo the engine's log).
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppCore } from "../core/AppCore.js";
-import { childProcessHost, resolveEngineEntry } from "../core/engineEntry.js";
+import { ForkTransport } from "../../engine/runtime/client/ForkTransport.js";
 import { appVersion, maxDocumentBytes, modelDirs, userDataDir } from "../core/paths.js";
 import { ServeServer } from "./ServeServer.js";
 
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     const core = new AppCore({
         userDataDir: dataDir,
         modelDirs: modelDirs(appRoot),
-        engine: () => childProcessHost(resolveEngineEntry(appRoot)),
+        engine: () => new ForkTransport({ modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined }),
         engineHostKind: "child-process",
         transport: "browser",
         version: appVersion(appRoot),
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
         `  open:        ${url}\n` +
         `  listening:   127.0.0.1 only; requests without the token are refused\n` +
         `  user data:   ${dataDir}\n` +
-        `  models from: ${core.models.modelDirs.join(", ")}\n` +
+        `  models from: ${core.models.registry.modelDirs.join(", ")}\n` +
         `Press Ctrl+C to stop.\n`,
     );
     let closing = false;

@@ -24,6 +24,7 @@ export function routeEvent(event: AppEvent): void {
         case "chats.changed": useChats.getState().setSummaries(event.chats); break;
         case "chat.updated": useChats.getState().applyChat(event.chat); break;
         case "chat.token": queueToken(event.chatId, event.messageId, event.text); break;
+        case "chat.answered": useChats.getState().applyAnswered(event); break;
         case "chat.metrics": useMetrics.getState().push(event.chatId, event.messageId, event.metrics); break;
         case "document.progress": useDocuments.getState().onProgress(event.documentId, event.phase, event.fraction, event.message); break;
         case "compare.started": useCompare.getState().onStarted(event.run); break;

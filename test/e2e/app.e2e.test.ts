@@ -446,7 +446,7 @@ suite("RecurFormer Desktop without its engine", () => {
         try {
             await browser.page.goto(served.url);
             await browser.page.waitForSelector("[data-testid=engine-banner]", { timeout: 30_000 });
-            expect(await browser.page.textContent("[data-testid=engine-banner]")).toMatch(/RECURFORMER_ENGINE_ENTRY points at \/nonexistent\/engineMain\.js, which does not exist/);
+            expect(await browser.page.textContent("[data-testid=engine-banner]")).toMatch(/The engine process script is missing \(\/nonexistent\/engineMain\.js\)/);
             expect(await browser.page.getAttribute("[data-testid=engine-status]", "data-state")).toBe("missing");
             await browser.page.click("[data-testid=nav-projection]");
             await browser.page.waitForSelector("[data-testid=chart-projection]");

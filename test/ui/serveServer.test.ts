@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppCore } from "../../main/core/AppCore";
 import { ServeServer } from "../../main/serve/ServeServer";
-import { fakeEngine } from "./support/fakeEngine";
+import { ForkTransport } from "../../engine/runtime/client/ForkTransport";
 
 let dir: string;
 let core: AppCore;
@@ -40,8 +40,7 @@ beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-serve-"));
     fs.mkdirSync(path.join(dir, "renderer"));
     fs.writeFileSync(path.join(dir, "renderer", "index.html"), "<!doctype html><title>app</title>");
-    const engine = fakeEngine();
-    core = new AppCore({ userDataDir: path.join(dir, "data"), modelDirs: [], engine: engine.factory, engineHostKind: "fake", transport: "browser", version: "t", maxDocumentBytes: 1000, autoload: false });
+    core = new AppCore({ userDataDir: path.join(dir, "data"), modelDirs: [], engine: () => new ForkTransport(), engineHostKind: "child-process", transport: "browser", version: "t", maxDocumentBytes: 1000, autoload: false });
     await core.open();
     server = new ServeServer({ core, rendererDir: path.join(dir, "renderer"), uploadDir: path.join(dir, "uploads"), token: "secret-token-123" });
     const url = await server.listen();

@@ -242,16 +242,29 @@ export class EngineClient {
                 return;
             case "token":
                 this.armTimer(message.id, pending);
-                pending.handlers.onToken?.(message.text);
+                this.deliver(message.id, pending, () => pending.handlers.onToken?.(message.text));
                 return;
             case "metrics":
                 this.armTimer(message.id, pending);
-                pending.handlers.onMetrics?.(message.metrics);
+                this.deliver(message.id, pending, () => pending.handlers.onMetrics?.(message.metrics));
                 return;
             case "progress":
                 this.armTimer(message.id, pending);
-                pending.handlers.onProgress?.(message.message);
+                this.deliver(message.id, pending, () => pending.handlers.onProgress?.(message.message));
                 return;
+        }
+    }
+
+    /** Runs an event handler; one that throws ends its own request with that error (and stops it in the engine), never the process. */
+    private deliver(id: number, pending: Pending, handler: () => void): void {
+        try {
+            handler();
+        } catch (error) {
+            clearTimeout(pending.timer);
+            this.pending.delete(id);
+            pending.reject(error instanceof Error ? error : new Error(String(error)));
+            if (this.exitError == null)
+                this.transport.send({id: this.nextId++, type: "stop", target: id});
         }
     }
 

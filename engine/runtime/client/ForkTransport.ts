@@ -3,6 +3,7 @@ import fs from "node:fs";
 import {fileURLToPath} from "node:url";
 import type {Reply, Request} from "../protocol.js";
 import type {EngineTransport} from "./EngineTransport.js";
+import {EngineEntryMissingError} from "../errors/EngineEntryMissingError.js";
 
 export interface ForkTransportOptions {
     /** the engine's entry module (default: engine/engineMain.js beside this file; engineMain.ts through tsx when running from source) */
@@ -18,7 +19,7 @@ export class ForkTransport implements EngineTransport {
     private readonly child: ChildProcess;
 
     public constructor({modulePath, execArgv, env}: ForkTransportOptions = {}) {
-        const entry = modulePath ?? defaultEngineEntry();
+        const entry = existingEntry(modulePath ?? defaultEngineEntry());
         const fromSource = entry.endsWith(".ts");
         this.child = fork(entry, [], {
             stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -65,4 +66,11 @@ export function defaultEngineEntry(): string {
     if (fs.existsSync(js))
         return js;
     return fileURLToPath(new URL("../engine/engineMain.ts", import.meta.url));
+}
+
+/** `entry` when it exists; else `EngineEntryMissingError` (a fork of a missing file would only exit with code 1). */
+export function existingEntry(entry: string): string {
+    if (!fs.existsSync(entry))
+        throw new EngineEntryMissingError(entry);
+    return entry;
 }

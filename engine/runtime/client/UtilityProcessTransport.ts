@@ -1,6 +1,6 @@
 import type {Reply, Request} from "../protocol.js";
 import type {EngineTransport} from "./EngineTransport.js";
-import {defaultEngineEntry} from "./ForkTransport.js";
+import {defaultEngineEntry, existingEntry} from "./ForkTransport.js";
 
 /** The parts of Electron's `utilityProcess` this transport uses (so this module does not import electron). */
 export interface UtilityProcessModule {
@@ -33,7 +33,7 @@ export class UtilityProcessTransport implements EngineTransport {
     private killed = false;
 
     public constructor(utilityProcess: UtilityProcessModule, {modulePath, env}: UtilityProcessTransportOptions = {}) {
-        this.child = utilityProcess.fork(modulePath ?? defaultEngineEntry(), [], {
+        this.child = utilityProcess.fork(existingEntry(modulePath ?? defaultEngineEntry()), [], {
             stdio: "pipe",
             serviceName: "RecurFormer engine",
             ...(env != null ? {env} : {})

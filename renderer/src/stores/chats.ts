@@ -4,7 +4,7 @@
  * never makes React re-render per token.
  */
 import { create } from "zustand";
-import type { Chat, ChatSummary } from "../../../api/appApi";
+import type { Chat, ChatMessageRecord, ChatSummary } from "../../../api/appApi";
 import { call } from "../api/client";
 import { reportError } from "./app";
 
@@ -15,6 +15,8 @@ interface ChatsState {
     setSummaries(summaries: ChatSummary[]): void;
     applyChat(chat: Chat): void;
     applyTokens(batch: { chatId: string; messageId: string; text: string }[]): void;
+    /** an answer ended: its status and figures (its text came as tokens) */
+    applyAnswered(end: { chatId: string; messageId: string } & Pick<ChatMessageRecord, "status" | "error" | "metrics" | "snapshotBytes">): void;
     init(): Promise<void>;
     select(chatId: string): Promise<void>;
     create(modelId?: string): Promise<Chat | undefined>;
@@ -50,6 +52,14 @@ export const useChats = create<ChatsState>((set, get) => ({
             chats[chatId] = { ...chat, messages };
         }
         set({ chats });
+    },
+    applyAnswered({ chatId, messageId, status, error, metrics, snapshotBytes }) {
+        const chat = get().chats[chatId];
+        const index = chat ? chat.messages.findIndex((m) => m.id === messageId) : -1;
+        if (!chat || index < 0) return;
+        const messages = chat.messages.slice();
+        messages[index] = { ...messages[index]!, status, error, metrics, snapshotBytes };
+        set({ chats: { ...get().chats, [chatId]: { ...chat, messages } } });
     },
     async init() {
         const summaries = await call("chats.list");

@@ -1,0 +1,100 @@
+/**
+ * Comparison runs: one prompt through the dense model and its RecurFormer conversion, one after
+ * the other or side by side (each with half the CPU threads), streamed as `compare.*` events.
+ * The dense side's figures become a baseline.
+ */
+import type { AppEvent, CompareRunInfo, CompareSide, ModelInfo, ParamsOf } from "../../../api/appApi.js";
+import { documentQuestionText } from "../../../engine/runtime/documentQuestion.js";
+import { newId } from "../ChatStore.js";
+import type { EngineSupervisor } from "../EngineSupervisor.js";
+import { UserError } from "../UserError.js";
+import type { Baselines } from "./Baselines.js";
+import type { Documents } from "./Documents.js";
+import type { Models } from "./Models.js";
+import { streamGeneration } from "./streamGeneration.js";
+
+interface ComparisonRun {
+    info: CompareRunInfo;
+    controller: AbortController;
+    finished: boolean;
+}
+
+export class ComparisonRuns {
+    private readonly runs = new Map<string, ComparisonRun>();
+
+    constructor(
+        private readonly engine: EngineSupervisor,
+        private readonly models: Models,
+        private readonly documents: Documents,
+        private readonly baselines: Baselines,
+        private readonly emit: (event: AppEvent) => void,
+        private readonly cpuThreads: number,
+    ) {}
+
+    start(p: ParamsOf<"compare.start">): CompareRunInfo {
+        const dense = this.models.get(p.denseModelId);
+        const rf = this.models.get(p.recurformerModelId);
+        if (!dense.shape || !rf.shape) throw new UserError("Both models must be inspected without errors first.");
+        for (const run of this.runs.values()) if (!run.finished) throw new UserError("A comparison is already running; stop it first.");
+        const threadsEach = p.mode === "parallel" ? Math.max(1, Math.floor(this.cpuThreads / 2)) : this.cpuThreads;
+        const info: CompareRunInfo = {
+            runId: newId("cmp"),
+            prompt: p.prompt,
+            mode: p.mode,
+            denseModelId: dense.id,
+            recurformerModelId: rf.id,
+            threadsEach,
+            documentIds: p.documentIds ?? [],
+            startedAt: Date.now(),
+        };
+        const content = documentQuestionText(this.documents.attached(info.documentIds), p.prompt);
+        const run: ComparisonRun = { info, controller: new AbortController(), finished: false };
+        this.runs.set(info.runId, run);
+        this.emit({ type: "compare.started", run: info });
+        void this.runSides(run, dense, rf, content, p.maxTokens ?? 128);
+        return info;
+    }
+
+    stop(runId: string): { stopped: boolean } {
+        const run = this.runs.get(runId);
+        if (!run) return { stopped: false };
+        run.controller.abort();
+        return { stopped: true };
+    }
+
+    stopAll(): void {
+        for (const run of this.runs.values()) run.controller.abort();
+    }
+
+    private async runSides(run: ComparisonRun, dense: ModelInfo, rf: ModelInfo, content: string, maxTokens: number): Promise<void> {
+        if (run.info.mode === "parallel") await Promise.all([this.side(run, "dense", dense, content, maxTokens), this.side(run, "recurformer", rf, content, maxTokens)]);
+        else {
+            await this.side(run, "dense", dense, content, maxTokens);
+            await this.side(run, "recurformer", rf, content, maxTokens);
+        }
+        run.finished = true;
+        // give the models back their own thread settings for chats
+        for (const m of [dense, rf]) if (m.settings.threads !== run.info.threadsEach && m.status === "loaded") await this.models.load(m.id).catch(() => undefined);
+    }
+
+    private async side(run: ComparisonRun, side: CompareSide, model: ModelInfo, content: string, maxTokens: number): Promise<void> {
+        const { runId } = run.info;
+        const signal = run.controller.signal;
+        try {
+            const result = await streamGeneration(this.engine, this.models, {
+                modelId: model.id,
+                sequenceId: `compare-${side}`,
+                messages: [{ role: "user", content }],
+                maxTokens,
+                signal,
+                settings: { threads: run.info.threadsEach },
+                onToken: (text) => this.emit({ type: "compare.token", runId, side, text }),
+                onMetrics: (metrics) => this.emit({ type: "compare.metrics", runId, side, metrics }),
+            });
+            if (side === "dense" && result?.metrics) this.baselines.record(model.id, run.info.recurformerModelId, result.metrics, "comparison");
+            this.emit({ type: "compare.done", runId, side, status: !result || result.stopReason === "stopped" ? "stopped" : "done" });
+        } catch (error) {
+            this.emit({ type: "compare.done", runId, side, status: signal.aborted ? "stopped" : "error", error: (error as Error).message });
+        }
+    }
+}

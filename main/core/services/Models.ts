@@ -1,0 +1,194 @@
+/**
+ * The models the app knows (the registry on disk) and what the engine has loaded of them:
+ * inspect, add, remove, load with their settings, unload, token counts. When the engine goes
+ * away every loaded model is marked unloaded and remembered; when an engine comes back (after
+ * a crash or Engine → Restart, however many crashes came before) those models are loaded again.
+ */
+import type { AppEvent, ModelInfo, ModelSettings, TokenCount } from "../../../api/appApi.js";
+import { estimateTokens } from "../../../api/limits.js";
+import type { LoadResult } from "../../../engine/runtime/protocol.js";
+import type { EngineSupervisor } from "../EngineSupervisor.js";
+import type { ModelRegistry } from "../ModelRegistry.js";
+import { UserError } from "../UserError.js";
+
+/** parallel sequences per loaded model: two chats can answer at once; each holds its own KV cache for the full context */
+const SEQUENCES_PER_MODEL = 2;
+
+export class Models {
+    private readonly loadResults = new Map<string, LoadResult>();
+    private readonly loading = new Map<string, Promise<ModelInfo>>();
+    /** models that were loaded when the engine went away, to load again in the next one */
+    private readonly toReload = new Set<string>();
+
+    constructor(readonly registry: ModelRegistry, private readonly engine: EngineSupervisor, private readonly emit: (event: AppEvent) => void) {
+        engine.on("crashed", () => this.engineGone());
+        engine.on("restarted", () => void this.engineBack());
+    }
+
+    list(): ModelInfo[] {
+        return this.registry.list();
+    }
+
+    get(modelId: string): ModelInfo {
+        return this.registry.get(modelId);
+    }
+
+    /** whether any loaded model runs on a GPU */
+    onGpu(): boolean {
+        return [...this.loadResults.values()].some((r) => Boolean(r.backend?.gpu));
+    }
+
+    /** Inspects every model not inspected yet (after the engine first says it is ready). */
+    async inspectAll(): Promise<void> {
+        for (const model of this.list()) if (!model.shape) await this.inspect(model.id);
+    }
+
+    /** The model new chats use: a loaded RecurFormer model, else the default one, else any RecurFormer, else any usable model. */
+    defaultChatModel(): ModelInfo | undefined {
+        const usable = this.list().filter((m) => m.shape);
+        return usable.find((m) => m.kind === "recurformer" && m.status === "loaded")
+            ?? usable.find((m) => m.kind === "recurformer" && m.origin === "default")
+            ?? usable.find((m) => m.kind === "recurformer")
+            ?? usable[0];
+    }
+
+    async autoload(): Promise<void> {
+        const model = this.defaultChatModel();
+        if (model && model.status === "unloaded") await this.load(model.id).catch(() => undefined);
+    }
+
+    async add(file: string): Promise<ModelInfo> {
+        const model = await this.registry.addUserFile(file);
+        this.changed();
+        if (!model.shape) await this.inspect(model.id);
+        return this.get(model.id);
+    }
+
+    async remove(modelId: string): Promise<ModelInfo[]> {
+        if (this.get(modelId).status === "loaded") await this.unload(modelId);
+        await this.registry.remove(modelId);
+        this.changed();
+        return this.list();
+    }
+
+    /** Loads (or reloads, when its settings changed) a model; concurrent calls share one load. Errors keep their class. */
+    async load(modelId: string, override: Partial<ModelSettings> = {}): Promise<ModelInfo> {
+        await this.loading.get(modelId)?.catch(() => undefined);
+        const model = this.get(modelId);
+        if (!model.shape) {
+            if (model.status !== "error") await this.inspect(modelId);
+            if (!model.shape) throw new UserError(`${model.fileName} cannot be used: ${model.error}`);
+        }
+        const settings = { ...model.settings, ...override };
+        const current = this.loadResults.get(modelId);
+        if (model.status === "loaded" && current && sameSettings(current, settings)) return model;
+        const task = this.loadNow(model, settings);
+        this.loading.set(modelId, task);
+        try { return await task; } finally { if (this.loading.get(modelId) === task) this.loading.delete(modelId); }
+    }
+
+    async unload(modelId: string): Promise<ModelInfo> {
+        const model = this.get(modelId);
+        if (model.status === "loaded") await (await this.engine.engine()).unload(modelId).catch(() => undefined);
+        this.loadResults.delete(modelId);
+        this.registry.setStatus(modelId, model.shape ? "unloaded" : "error", model.error);
+        this.changed();
+        return model;
+    }
+
+    async setSettings(modelId: string, change: Partial<ModelSettings>): Promise<ModelInfo> {
+        const model = await this.registry.updateSettings(modelId, change);
+        this.changed();
+        if (model.status === "loaded") await this.load(modelId);
+        return this.get(modelId);
+    }
+
+    /**
+     * Token counts of `text` for every usable model: the engine's tokenizer for loaded models;
+     * a model that is not loaded takes its pair's count (a RecurFormer conversion keeps its
+     * source's tokenizer); otherwise an estimate, labelled as such.
+     */
+    async countTokens(text: string): Promise<Record<string, TokenCount>> {
+        const counts: Record<string, TokenCount> = {};
+        const usable = this.list().filter((m) => m.shape);
+        for (const model of usable) {
+            if (model.status !== "loaded") continue;
+            const tokens = await this.engine.engine().then((client) => client.tokenize(model.id, text)).catch(() => undefined);
+            if (tokens != null) counts[model.id] = { tokens, how: "counted" };
+        }
+        for (const model of usable) {
+            if (counts[model.id]) continue;
+            const pairIds = [model.pairedDenseId, ...(model.pairedRecurformerIds ?? [])].filter((id): id is string => Boolean(id));
+            const pair = pairIds.map((id) => counts[id]).find((c) => c?.how === "counted");
+            counts[model.id] = pair ? { ...pair } : { tokens: estimateTokens(text), how: "estimated" };
+        }
+        return counts;
+    }
+
+    changed(): void {
+        this.emit({ type: "models.changed", models: this.list() });
+    }
+
+    private async inspect(modelId: string): Promise<void> {
+        const model = this.get(modelId);
+        model.status = "inspecting";
+        this.changed();
+        try {
+            const report = await (await this.engine.engine()).inspect(model.path);
+            this.registry.setShape(modelId, report.shape);
+        } catch (error) {
+            this.registry.setError(modelId, (error as Error).message);
+        }
+        this.changed();
+    }
+
+    private async loadNow(model: ModelInfo, settings: ModelSettings): Promise<ModelInfo> {
+        const client = await this.engine.engine();
+        if (model.status === "loaded") {
+            await client.unload(model.id).catch(() => undefined);
+            this.loadResults.delete(model.id);
+        }
+        this.registry.setStatus(model.id, "loading");
+        this.changed();
+        try {
+            const result = await client.load(model.id, {
+                modelPath: model.path,
+                contextSize: settings.contextSize,
+                threads: settings.threads,
+                gpuLayers: settings.gpuLayers,
+                cacheType: settings.cacheType,
+                sequences: SEQUENCES_PER_MODEL,
+            });
+            this.loadResults.set(model.id, { ...result, threads: settings.threads, contextSize: settings.contextSize });
+            this.registry.setShape(model.id, result.shape);
+            this.registry.setStatus(model.id, "loaded");
+            return model;
+        } catch (error) {
+            this.registry.setStatus(model.id, "error", `Loading failed: ${(error as Error).message}`);
+            throw error;
+        } finally {
+            this.changed();
+        }
+    }
+
+    private engineGone(): void {
+        for (const m of this.list()) {
+            if (m.status !== "loaded" && m.status !== "loading") continue;
+            this.toReload.add(m.id);
+            this.registry.setStatus(m.id, "unloaded");
+        }
+        this.loadResults.clear();
+        this.changed();
+    }
+
+    private async engineBack(): Promise<void> {
+        await this.inspectAll();
+        const ids = [...this.toReload];
+        this.toReload.clear();
+        for (const id of ids) if (this.registry.find(id)) await this.load(id).catch(() => undefined);
+    }
+}
+
+function sameSettings(loaded: LoadResult, wanted: ModelSettings): boolean {
+    return loaded.contextSize === wanted.contextSize && loaded.threads === wanted.threads && loaded.cacheType === wanted.cacheType;
+}

@@ -1,0 +1,33 @@
+/**
+ * The one way the app streams a generation: make sure the model is loaded (with the run's
+ * settings), then ask the engine for a chat answer, passing tokens and metrics straight on.
+ * Stop is the AbortSignal; the engine's own metrics throttle is the only one.
+ */
+import type { ModelSettings } from "../../../api/appApi.js";
+import type { ChatMessage, GenerationResult, Metrics } from "../../../engine/runtime/protocol.js";
+import type { EngineSupervisor } from "../EngineSupervisor.js";
+import type { Models } from "./Models.js";
+
+export interface Generation {
+    modelId: string;
+    /** the engine's sequence key: a chat id, or a comparison side */
+    sequenceId: string;
+    messages: ChatMessage[];
+    maxTokens: number;
+    signal: AbortSignal;
+    /** settings this run needs that differ from the model's own (comparison threads) */
+    settings?: Partial<ModelSettings>;
+    onToken(text: string): void;
+    onMetrics(metrics: Metrics): void;
+}
+
+/** The result, or undefined when the signal stopped it before the engine began. */
+export async function streamGeneration(engine: EngineSupervisor, models: Models, run: Generation): Promise<GenerationResult | undefined> {
+    await models.load(run.modelId, run.settings);
+    if (run.signal.aborted) return undefined;
+    const client = await engine.engine();
+    return client.chat(
+        { modelId: run.modelId, chatId: run.sequenceId, messages: run.messages, maxTokens: run.maxTokens },
+        { signal: run.signal, onToken: run.onToken, onMetrics: run.onMetrics },
+    );
+}
