@@ -13,11 +13,13 @@ import {EngineTimeoutError} from "./EngineTimeoutError.js";
 import {EngineStoppedError} from "./EngineStoppedError.js";
 import {DefaultModelMissingError} from "./DefaultModelMissingError.js";
 import {UnsupportedCacheTypeError} from "./UnsupportedCacheTypeError.js";
+import {EngineEntryMissingError} from "./EngineEntryMissingError.js";
+import {CpuVariantError} from "./CpuVariantError.js";
 
 const namedErrors: Record<string, {prototype: EngineError}> = {
     EngineError, LocalBuildMissingError, InvalidGgufError, GgufShapeError, UnsupportedArchitectureError,
     ModelLoadError, ModelNotLoadedError, ModelBusyError, PromptTooLongError, EngineCrashedError,
-    EngineTimeoutError, EngineStoppedError, DefaultModelMissingError, UnsupportedCacheTypeError
+    EngineTimeoutError, EngineStoppedError, DefaultModelMissingError, UnsupportedCacheTypeError, CpuVariantError, EngineEntryMissingError
 };
 
 /** Turns any thrown value into what crosses the process boundary. */
