@@ -37,23 +37,25 @@ export function appRoot(): string {
 }
 
 /**
- * Folders the default models are looked for in, the same as the app's (`main/core/paths.ts`):
- * `$RECURFORMER_MODELS_DIR` (folders separated by the OS path delimiter) when set, else `<app>/assets/models`.
+ * The model folders, for the CLI and the app alike (the one place this lookup is written):
+ * `$RECURFORMER_MODELS_DIR` (folders separated by the OS path delimiter) when set, else
+ * `<assetsRoot>/assets/models`. `assetsRoot` is the app's root, or where a packaged app keeps its
+ * unpacked assets.
  */
-export function defaultModelDirs(): string[] {
+export function modelFolders(assetsRoot: string = appRoot()): string[] {
     const env = process.env.RECURFORMER_MODELS_DIR;
     if (env != null && env.length > 0) {
         const dirs = env.split(path.delimiter).filter((d) => d.length > 0).map((d) => path.resolve(d));
         if (dirs.length > 0)
             return dirs;
     }
-    return [path.join(appRoot(), path.dirname(defaultModelRelativePath))];
+    return [path.join(assetsRoot, path.dirname(defaultModelRelativePath))];
 }
 
 /** Where a default model is looked for, in order (`recurformer.gguf` / `dense.gguf` in each model folder). */
 export function defaultModelCandidates(kind: DefaultModelKind = "recurformer"): string[] {
     const fileName = path.basename(relativePaths[kind]);
-    return defaultModelDirs().map((dir) => path.join(dir, fileName));
+    return modelFolders().map((dir) => path.join(dir, fileName));
 }
 
 /** A default model's absolute path: the first candidate that exists, else the first candidate. */

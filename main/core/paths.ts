@@ -1,8 +1,8 @@
 /**
  * Folders the app uses, the same in Electron and serve mode so that both see the same chats:
  *   user data: RECURFORMER_USER_DATA, else <OS app-data folder>/RecurFormer Desktop
- *   models:    RECURFORMER_MODELS_DIR (folders separated by the OS path delimiter),
- *              else <app>/assets/models, plus <app>/test/fixtures/models while no default model ships.
+ *   models:    RECURFORMER_MODELS_DIR (folders separated by the OS path delimiter), else
+ *              <app>/assets/models: `modelFolders` in engine/runtime/defaultModel.ts, as for the CLI.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -19,19 +19,6 @@ export function appDataDir(): string {
 
 export function userDataDir(): string {
     return path.resolve(process.env.RECURFORMER_USER_DATA ?? path.join(appDataDir(), APP_NAME));
-}
-
-function hasGguf(dir: string): boolean {
-    try { return fs.readdirSync(dir).some((n) => n.toLowerCase().endsWith(".gguf")); } catch { return false; }
-}
-
-/** Model folders; `resourcesRoot` is where `assets/` lives (the app root, or the unpacked resources when packaged). */
-export function modelDirs(appRoot: string, resourcesRoot = appRoot): string[] {
-    const env = process.env.RECURFORMER_MODELS_DIR;
-    if (env) return env.split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
-    const bundled = path.join(resourcesRoot, "assets", "models");
-    const fixtures = path.join(appRoot, "test", "fixtures", "models");
-    return hasGguf(bundled) || !hasGguf(fixtures) ? [bundled] : [bundled, fixtures];
 }
 
 export function maxDocumentBytes(): number {

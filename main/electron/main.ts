@@ -10,8 +10,9 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, utilityProce
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppCore } from "../core/AppCore.js";
+import { modelFolders } from "../../engine/runtime/defaultModel.js";
 import { UtilityProcessTransport } from "../../engine/runtime/client/UtilityProcessTransport.js";
-import { APP_NAME, appVersion, maxDocumentBytes, modelDirs, userDataDir } from "../core/paths.js";
+import { APP_NAME, appVersion, maxDocumentBytes, userDataDir } from "../core/paths.js";
 import type { AppEvent } from "../../api/appApi.js";
 import { isApiMethod } from "../../api/validate.js";
 
@@ -145,7 +146,7 @@ async function start(): Promise<void> {
 
     core = new AppCore({
         userDataDir: app.getPath("userData"),
-        modelDirs: modelDirs(appRoot, resourcesRoot),
+        modelDirs: modelFolders(resourcesRoot),
         engine: () => new UtilityProcessTransport(utilityProcess, { modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined }),
         engineHostKind: "utility-process",
         transport: "electron",

@@ -9,8 +9,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppCore } from "../core/AppCore.js";
+import { modelFolders } from "../../engine/runtime/defaultModel.js";
 import { ForkTransport } from "../../engine/runtime/client/ForkTransport.js";
-import { appVersion, maxDocumentBytes, modelDirs, userDataDir } from "../core/paths.js";
+import { appVersion, maxDocumentBytes, userDataDir } from "../core/paths.js";
 import { ServeServer } from "./ServeServer.js";
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
     const dataDir = userDataDir();
     const core = new AppCore({
         userDataDir: dataDir,
-        modelDirs: modelDirs(appRoot),
+        modelDirs: modelFolders(appRoot),
         engine: () => new ForkTransport({ modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined }),
         engineHostKind: "child-process",
         transport: "browser",
