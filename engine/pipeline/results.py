@@ -331,7 +331,7 @@ def render_markdown(results: dict, rows: List[Row], dense: Optional[Row], comman
            "Exact match in percent (correct/samples); † marks a cell with fewer than "
            f"{SMALL_SAMPLE} samples, where one answer moves it by more than {100 // SMALL_SAMPLE} points. "
            "Cache: bytes of one sequence at that many tokens, computed from each GGUF's shape with F16 K/V "
-           "(KV of the kept heads + the fixed recurrent state; DESIGN.md \"Cache\"), and in brackets % of dense. "
+           "(KV of the kept heads + the fixed recurrent state; engine/llama/README.md \"Cache\"), and in brackets % of dense. "
            "Models are told apart by their shape (kept KV groups per layer), not their file names.", "",
            table(rows), ""]
 

@@ -9,7 +9,7 @@ export interface CacheMeterOptions {
 }
 
 /**
- * Cache bytes of one model at n tokens, computed from its shape (DESIGN.md "Cache"):
+ * Cache bytes of one model at n tokens, computed from its shape (engine/llama/README.md, "Cache"):
  * `n x KV bytes per token + recurrent state bytes`, and the dense model's figure at the same n
  * (`n x dense KV bytes per token`; a dense model has no recurrent state).
  */

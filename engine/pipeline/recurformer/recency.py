@@ -1,4 +1,4 @@
-"""Head analysis and selection (DESIGN.md items 1 and 2).
+"""Head analysis and selection.
 
 Recency score: run the dense model on calibration sequences; for query head h at position i, the
 recency mass is the attention probability on keys i-w+1..i (window w). A head's score is its mean

@@ -1,4 +1,4 @@
-"""The RecurFormer model (DESIGN.md, "RecurFormer, as this project defines it").
+"""The RecurFormer model (its layer as the patched llama.cpp runs it: engine/llama/README.md, "Layer").
 
 A dense source model in which, per layer, some whole KV groups (the "recency-aware" heads) were
 replaced by one Mamba-2 branch. Per layer:

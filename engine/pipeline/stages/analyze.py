@@ -1,5 +1,5 @@
-"""Head analysis: recency and sink scores of every KV group of a dense checkpoint on held-out text
-(DESIGN.md item 1), written as JSON and a heatmap PNG (layers x KV groups) with the groups that a
+"""Head analysis: recency and sink scores of every KV group of a dense checkpoint on held-out text,
+written as JSON and a heatmap PNG (layers x KV groups) with the groups that a
 given keep ratio would replace marked.
 
     python -m engine.pipeline.stages.analyze --model CKPT --data HELDOUT_DIR --out DIR \

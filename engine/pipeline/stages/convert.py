@@ -1,4 +1,4 @@
-"""RecurFormer surgery and continual training (DESIGN.md items 2 to 4).
+"""RecurFormer surgery and continual training.
 
     python -m engine.pipeline.stages.convert --dense CKPT --recency DIR/recency.json --keep 1 \
         --data DIR --out CKPT [--stage1-steps 600 --stage2-steps 600 --minutes 9]

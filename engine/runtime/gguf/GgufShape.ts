@@ -29,7 +29,7 @@ const limits = {
  * from it: KV bytes per token, recurrent state bytes per sequence, and the dense source's KV bytes
  * per token (RecurFormer provenance).
  *
- * Formulas (DESIGN.md "Cache", engine/llama/README.md "Cache"):
+ * Formulas (engine/llama/README.md, "Cache"):
  * - KV bytes per token = sum over layers of row(K type, kv_l x hd) + row(V type, kv_l x hd_v),
  *   where row() is ggml's row size (f16: 2 bytes per element, q8_0: 34 bytes per 32 elements).
  * - recurrent state per sequence = per Mamba layer (K-1)(d_inner + 2GN) x 4 + N x d_inner x 4 bytes.
