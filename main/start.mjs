@@ -42,7 +42,7 @@ if (found.missing) {
     process.exit(1);
 }
 
-if (!fs.existsSync(path.join(root, "dist", "main", "main.js")) || !fs.existsSync(path.join(root, "dist", "renderer", "index.html"))) {
+if (!fs.existsSync(path.join(root, "dist", "main", "electron", "main.js")) || !fs.existsSync(path.join(root, "dist", "renderer", "index.html"))) {
     process.stdout.write("Building the app first (npm run build)…\n");
     const built = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
     if (built.status !== 0) process.exit(built.status ?? 1);

@@ -1,7 +1,7 @@
 /// <reference path="./preload.cts" />
 // (the reference above makes tsc compile the CommonJS preload beside this file: tsconfig includes only *.ts)
 /**
- * The Electron main process: one window, a menu, the app core behind IPC, the engine in a
+ * Electron's entry point (package.json "main": dist/main/electron/main.js), the main process: one window, a menu, the app core behind IPC, the engine in a
  * `utilityProcess`. Security (Electron's checklist): contextIsolation and sandbox on, no
  * nodeIntegration, a strict Content-Security-Policy on every response, navigation and new
  * windows denied, permission requests denied, every IPC payload validated by the core.

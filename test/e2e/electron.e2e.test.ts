@@ -21,7 +21,7 @@ function electronBinary(): { path?: string; reason?: string } {
     const binary = path.join(pkgDir, "dist", fs.readFileSync(pathFile, "utf8").trim());
     if (!fs.existsSync(binary)) return { reason: `Electron's binary is missing at ${binary}` };
     if (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { reason: "no display (set DISPLAY or run the tests under xvfb-run)" };
-    if (!fs.existsSync(path.join(root, "dist", "main", "main.js"))) return { reason: "the app is not built (npm run build)" };
+    if (!fs.existsSync(path.join(root, "dist", "main", "electron", "main.js"))) return { reason: "the app is not built (npm run build)" };
     return { path: binary };
 }
 
