@@ -1,7 +1,8 @@
 /**
  * Serve mode: the same `RecurformerApi` as the preload, over a WebSocket to the server that
  * served this page. The access token travels as the HttpOnly cookie the server set, so no
- * script (and no injected one) can read it.
+ * script (and no injected one) can read it; that cookie is scoped to the app's path, so the
+ * socket and uploads use addresses relative to the page.
  */
 import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../../../api/appApi";
 
@@ -20,7 +21,8 @@ export function createWsBridge(onConnection: (state: ConnectionState) => void = 
     const connect = (): Promise<WebSocket> => {
         onConnection("connecting");
         opened = new Promise((resolve, reject) => {
-            const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
+            // relative to the page: the server's cookie is scoped to the app's own path, so the socket must be under it
+            const ws = new WebSocket(new URL("ws", location.href.replace(/^http/, "ws")));
             ws.onopen = () => {
                 retry = 0;
                 socket = ws;
@@ -77,7 +79,7 @@ export function createWsBridge(onConnection: (state: ConnectionState) => void = 
 
 /** Streams a dropped file to the server (serve mode); returns its upload id. */
 export async function uploadFile(file: File): Promise<string> {
-    const response = await fetch(`/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file, credentials: "same-origin" });
+    const response = await fetch(`upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file, credentials: "same-origin" });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw Object.assign(new Error(body?.error?.message ?? `Upload failed (${response.status}).`), { name: body?.error?.name ?? "UploadError" });
     return body.uploadId as string;
