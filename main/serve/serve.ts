@@ -12,12 +12,15 @@ import { AppCore } from "../core/AppCore.js";
 import { modelFolders } from "../../engine/runtime/defaultModel.js";
 import { ForkTransport } from "../../engine/runtime/client/ForkTransport.js";
 import { appVersion, maxDocumentBytes, userDataDir } from "../core/paths.js";
+import { claimUserData, UserDataLockedError } from "../core/userDataLock.js";
 import { ServeServer } from "./ServeServer.js";
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 async function main(): Promise<void> {
     const dataDir = userDataDir();
+    // one app per user-data folder: a second one stops here, before writing anything
+    const claim = await claimUserData(dataDir, "serve mode");
     const core = new AppCore({
         userDataDir: dataDir,
         modelDirs: modelFolders(appRoot),
@@ -38,9 +41,11 @@ async function main(): Promise<void> {
     process.stdout.write(
         `\nRecurFormer Desktop — serve mode\n` +
         `  open:        ${url}\n` +
-        `  listening:   127.0.0.1 only; requests without the token are refused\n` +
-        `  user data:   ${dataDir}\n` +
+        `  listening:   127.0.0.1 only (localhost works too); requests without the token are refused\n` +
+        `  user data:   ${dataDir}${claim.tookOver ? ` (its lock was left by pid ${claim.tookOver.pid}, which is gone: taken over)` : ""}\n` +
         `  models from: ${core.models.registry.modelDirs.join(", ")}\n` +
+        (claim.staleTemps.length ? `  cleaned:     ${claim.staleTemps.length} temporary file(s) left by an interrupted write\n` : "") +
+        core.info().notices.map((notice) => `  notice:      ${notice}\n`).join("") +
         `Press Ctrl+C to stop.\n`,
     );
     let closing = false;
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
         closing = true;
         await server.close().catch(() => undefined);
         await core.close().catch(() => undefined);
+        claim.release();
         process.exit(0);
     };
     process.on("SIGINT", () => void stop());
@@ -56,6 +62,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-    process.stderr.write(`serve: ${(error as Error).stack ?? error}\n`);
+    if (error instanceof UserDataLockedError) process.stderr.write(`serve: ${error.message}\n`);
+    else process.stderr.write(`serve: ${(error as Error).stack ?? error}\n`);
     process.exit(1);
 });
