@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from .gguf_export import (_attention_tensors, _common_keys, _ffn_tensors, _global_tensors, _mamba_tensors,
-                          _write, add_vocab, gguf, tiny_byte_vocab)
+                          GgufVocab, _check_vocab, _write, add_vocab, gguf, tiny_byte_vocab)
 from .recurformer import RecurFormerModel
 
 FALCON_H1_ROPE = "neox"     # llama.cpp: llama_model_rope_type(LLM_ARCH_FALCON_H1) = LLAMA_ROPE_TYPE_NEOX
@@ -29,8 +29,9 @@ def falcon_h1_tensor_name(name: str) -> str:
 
 
 def export_falcon_h1(model: RecurFormerModel, path, *, ftype: str = "f16", chat_template: Optional[str] = None,
-                     description: Optional[str] = "benchmark twin of a RecurFormer model") -> Dict[str, str]:
-    """Writes `model` as a `falcon-h1` GGUF. Returns {tensor: type}."""
+                     description: Optional[str] = "benchmark twin of a RecurFormer model",
+                     vocab: Optional[GgufVocab] = None) -> Dict[str, str]:
+    """Writes `model` as a `falcon-h1` GGUF (vocab: default tiny_byte_vocab, under 1,800 ids). Returns {tensor: type}."""
     rc = model.config
     src = rc.source
     heads = {len(rc.kept_query_heads(il)) for il in range(rc.n_layer)}
@@ -49,7 +50,9 @@ def export_falcon_h1(model: RecurFormerModel, path, *, ftype: str = "f16", chat_
     w.add_ssm_time_step_rank(branch.n_heads)
     w.add_ssm_group_count(branch.n_groups)
     w.add_vocab_size(src.vocab_size)
-    add_vocab(w, tiny_byte_vocab(src.vocab_size), chat_template)
+    vocab = vocab or tiny_byte_vocab(src.vocab_size)
+    _check_vocab(vocab, src.vocab_size)
+    add_vocab(w, vocab, chat_template)
 
     tensors = _global_tensors(model)
     for il, layer in enumerate(model.layers):
