@@ -1,7 +1,7 @@
 // Engine parity: every fixture GGUF (test/fixtures/models, from `npm run fixtures`) is loaded through
 // node-llama-cpp on the locally built, RecurFormer-patched llama.cpp, its token scripts are replayed
 // (prompts, single-token decoding, two sequences evaluated together, save/restore of a sequence state), and
-// the raw logits must match the PyTorch reference (engine/pipeline/recurformer/fixtures.py).
+// the raw logits must match the PyTorch reference (test/fixtures/fixtures.py).
 // The engine loads exactly as the app's does (LlamaBackend: the portable build, best CPU variant), and
 // once more with the lowest x86-64 variant forced (parity-x64.test.ts): both within the same bound.
 //

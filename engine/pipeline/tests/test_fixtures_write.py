@@ -1,6 +1,7 @@
-"""fixtures.py's file handling and its Falcon-H1 twin, on a tiny model (CPU, seconds): files appear under their
+"""test/fixtures/fixtures.py's file handling and its Falcon-H1 twin, on a tiny model (CPU, seconds): files appear under their
 final names only when complete, a failure leaves none, and the falcon-h1 twin holds exactly the RecurFormer's
 numbers (Q/K in falcon-h1's RoPE layout) and so gets the RecurFormer's expected logits."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -13,9 +14,14 @@ from unittest import mock
 
 import numpy as np
 
-from engine.pipeline.recurformer import fixtures as F
 from engine.pipeline.recurformer.falcon_h1_export import export_falcon_h1
 from engine.pipeline.recurformer.gguf_load import read_gguf
+
+# the fixture generator lives with the tests it feeds (test/fixtures/), outside any package
+_spec = importlib.util.spec_from_file_location("fixtures", Path(__file__).resolve().parents[3] / "test" / "fixtures" / "fixtures.py")
+F = importlib.util.module_from_spec(_spec)
+sys.modules["fixtures"] = F
+_spec.loader.exec_module(F)
 
 TINY = replace(F.TINY_GQA, n_layer=2, name="tiny")
 DENSE = F.DenseSpec("tiny-dense", TINY, seed=5)
