@@ -13,6 +13,7 @@ import type { EngineTransportFactory } from "../../engine/runtime/client/EngineT
 import { ChatStore } from "./ChatStore.js";
 import { DocumentStore } from "./documents/DocumentStore.js";
 import { EngineSupervisor, type SupervisorOptions } from "./EngineSupervisor.js";
+import { HandedOutFiles } from "./HandedOutFiles.js";
 import { ModelRegistry } from "./ModelRegistry.js";
 import { UserError } from "./UserError.js";
 import { Baselines } from "./services/Baselines.js";
@@ -48,6 +49,8 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     readonly models: Models;
     readonly chats: ChatRuns;
     readonly documents: Documents;
+    /** desktop app: paths main handed out (dropped files), the only ones documents.ingest reads */
+    readonly handedOut = new HandedOutFiles();
     readonly comparisons: ComparisonRuns;
     readonly baselines: Baselines;
     private readonly cpuThreads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -63,7 +66,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         const registry = new ModelRegistry(path.join(dir, "models.json"), options.modelDirs, () => ({ threads: 0, gpuLayers: 0, cacheType: "f16" }));
         this.models = new Models(registry, this.engine, emit);
         this.baselines = new Baselines(dir, emit);
-        this.documents = new Documents(new DocumentStore(path.join(dir, "documents"), options.maxDocumentBytes), this.models, options.transport, emit);
+        this.documents = new Documents(new DocumentStore(path.join(dir, "documents"), options.maxDocumentBytes), this.models, options.transport, emit, this.handedOut);
         this.chats = new ChatRuns(new ChatStore(path.join(dir, "chats")), this.engine, this.models, this.documents, this.baselines, emit, options.maxAnswerTokens ?? 512);
         this.comparisons = new ComparisonRuns(this.engine, this.models, this.documents, this.baselines, emit, this.cpuThreads);
         this.handlers = this.routes();

@@ -4,17 +4,22 @@
  * Electron's entry point (package.json "main": dist/main/electron/main.js), the main process: one window, a menu, the app core behind IPC, the engine in a
  * `utilityProcess`. Security (Electron's checklist): contextIsolation and sandbox on, no
  * nodeIntegration, a strict Content-Security-Policy on every response, navigation and new
- * windows denied, permission requests denied, every IPC payload validated by the core.
+ * windows denied, links open in the browser only after asking (http/https only), permission
+ * requests denied but clipboard writes from our page, every IPC payload validated by the core,
+ * document paths read only when main handed them out (dropped files). One app per user-data
+ * folder (main/core/userDataLock.ts), also against serve mode.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from "electron";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { AppCore } from "../core/AppCore.js";
 import { modelFolders } from "../../engine/runtime/defaultModel.js";
 import { UtilityProcessTransport } from "../../engine/runtime/client/UtilityProcessTransport.js";
 import { APP_NAME, appVersion, maxDocumentBytes, userDataDir } from "../core/paths.js";
 import type { AppEvent } from "../../api/appApi.js";
 import { isApiMethod } from "../../api/validate.js";
+import { claimUserData, UserDataLockedError, type UserDataClaim } from "../core/userDataLock.js";
+import { openExternalAfterAsking, permissionAllowed } from "./windowPolicy.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const appRoot = path.resolve(here, "..", "..", "..");
@@ -41,6 +46,7 @@ process.env.RECURFORMER_USER_DATA ??= userDataDir();
 app.setPath("userData", process.env.RECURFORMER_USER_DATA);
 
 let core: AppCore | undefined;
+let claim: UserDataClaim | undefined;
 let mainWindow: BrowserWindow | undefined;
 
 function createWindow(): BrowserWindow {
@@ -67,7 +73,17 @@ function createWindow(): BrowserWindow {
     win.webContents.on("will-navigate", (event) => event.preventDefault());
     win.webContents.on("will-redirect", (event) => event.preventDefault());
     win.webContents.setWindowOpenHandler(({ url }) => {
-        if (/^https:\/\//.test(url)) void shell.openExternal(url);
+        void openExternalAfterAsking(url, async (href) => {
+            const answer = await dialog.showMessageBox(win, {
+                type: "question",
+                buttons: ["Open in Browser", "Cancel"],
+                defaultId: 1,
+                cancelId: 1,
+                message: "Open this link in your web browser?",
+                detail: href,
+            });
+            return answer.response === 0;
+        }, (href) => shell.openExternal(href));
         return { action: "deny" };
     });
     void win.loadFile(rendererIndex);
@@ -138,11 +154,22 @@ async function start(): Promise<void> {
         if (mainWindow) { if (mainWindow.isMinimized()) mainWindow.restore(); mainWindow.focus(); }
     });
     await app.whenReady();
+    // one app per user-data folder (a serve mode may hold it): say who has it and stop before writing
+    try {
+        claim = await claimUserData(app.getPath("userData"), "desktop app");
+    } catch (error) {
+        if (!(error instanceof UserDataLockedError)) throw error;
+        dialog.showErrorBox(APP_NAME, error.message);
+        app.exit(1);
+        return;
+    }
 
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
         callback({ responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [CSP] } });
     });
-    session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+    const appPage = pathToFileURL(rendererIndex).href;
+    session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permissionAllowed(permission, details.requestingUrl, appPage)));
+    session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) => permissionAllowed(permission, details.requestingUrl ?? requestingOrigin, appPage));
 
     core = new AppCore({
         userDataDir: app.getPath("userData"),
@@ -159,6 +186,11 @@ async function start(): Promise<void> {
         },
     });
     core.on("event", send);
+
+    // the preload tells main the path of a file dropped on the window (webUtils.getPathForFile): the only paths documents.ingest reads
+    ipcMain.on("rf:dropped-path", (event, file: unknown) => {
+        if (trustedSender(event) && typeof file === "string" && path.isAbsolute(file)) core?.handedOut.grant(file);
+    });
 
     ipcMain.handle("rf:invoke", async (event, method: unknown, params: unknown) => {
         if (!trustedSender(event)) throw new Error("Refused: the request did not come from the app's window.");
@@ -192,7 +224,7 @@ app.on("before-quit", (event) => {
     if (quitting || !core) return;
     event.preventDefault();
     quitting = true;
-    void core.close().finally(() => app.quit());
+    void core.close().finally(() => { claim?.release(); app.quit(); });
 });
 app.on("window-all-closed", () => {
     if (process.platform !== "darwin") app.quit();

@@ -1,7 +1,8 @@
 /**
  * The renderer's only door: `window.recurformer`, a small typed API over two IPC channels.
  * Sandboxed preload (CommonJS, only `electron` may be required): it forwards calls and events
- * and does nothing else. The main process validates every payload.
+ * and does nothing else (but telling main which paths the user dropped). The main process
+ * validates every payload.
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from "electron";
 import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../../api/appApi.js";
@@ -28,7 +29,11 @@ const api: RecurformerApi & { onMenu(listener: (command: { view?: string; action
         return () => { ipcRenderer.removeListener("rf:menu", handler); };
     },
     pathForFile(file: File): string {
-        return webUtils.getPathForFile(file);
+        // only a File the user dropped or picked has a path (a script-made File gives ""); main reads only paths told here.
+        // `send` and the `invoke` that follows travel in order on one channel, so main knows the path before it is asked to read it.
+        const filePath = webUtils.getPathForFile(file);
+        if (filePath) ipcRenderer.send("rf:dropped-path", filePath);
+        return filePath;
     },
 };
 

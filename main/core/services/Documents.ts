@@ -7,6 +7,7 @@ import path from "node:path";
 import type { AppEvent, DocumentInfo, DocumentRef, DocumentSource } from "../../../api/appApi.js";
 import { newId } from "../ChatStore.js";
 import type { DocumentStore } from "../documents/DocumentStore.js";
+import type { HandedOutFiles } from "../HandedOutFiles.js";
 import { UserError } from "../UserError.js";
 import type { Models } from "./Models.js";
 
@@ -19,6 +20,8 @@ export class Documents {
         private readonly models: Models,
         private readonly transport: "electron" | "browser",
         private readonly emit: (event: AppEvent) => void,
+        /** paths main handed out (drop, dialog): the only ones a path-based ingest reads */
+        private readonly handedOut: HandedOutFiles,
     ) {}
 
     /** the largest document file read */
@@ -46,7 +49,7 @@ export class Documents {
             name = source.name || upload.name;
         } else {
             if (this.transport !== "electron") throw new UserError("In the browser, documents are uploaded; paths are accepted only from the desktop app.");
-            file = source.path;
+            file = this.handedOut.take(source.path);
             name = source.name ?? path.basename(source.path);
         }
         const documentId = source.kind === "upload" ? source.uploadId : newId("doc");

@@ -1,5 +1,6 @@
 /** Rendered Markdown (sanitized), with a working "Copy" on every code block. */
 import { memo, useMemo } from "react";
+import { copyText } from "../lib/copy";
 import { renderMarkdown } from "../lib/markdown";
 
 export const Markdown = memo(function Markdown({ source }: { source: string }) {
@@ -11,9 +12,10 @@ export const Markdown = memo(function Markdown({ source }: { source: string }) {
                 const button = (e.target as HTMLElement).closest("[data-copy]");
                 if (!button) return;
                 const code = button.closest(".code-block")?.querySelector("code")?.textContent ?? "";
-                void navigator.clipboard?.writeText(code);
-                button.textContent = "Copied";
-                setTimeout(() => { button.textContent = "Copy"; }, 1200);
+                void copyText(code).then((copied) => {
+                    button.textContent = copied ? "Copied" : "Not copied";
+                    setTimeout(() => { button.textContent = "Copy"; }, 1200);
+                });
             }}
             dangerouslySetInnerHTML={{ __html: html }}
         />

@@ -5,6 +5,7 @@ import { Composer } from "../components/Composer";
 import { Icon } from "../components/Icon";
 import { Markdown } from "../components/Markdown";
 import { MetersPanel } from "../components/MetersPanel";
+import { copyText } from "../lib/copy";
 import { downloadText } from "../lib/download";
 import { formatBytes, formatMs, formatRate } from "../lib/format";
 import { selectActiveChat, selectIsGenerating, useChats } from "../stores/chats";
@@ -172,7 +173,7 @@ function Message({ message, isLastAssistant, generating }: { message: ChatMessag
                     )}
                     {message.status === "stopped" && <span className="foot-flag">stopped</span>}
                     <span className="foot-actions">
-                        <button type="button" className="icon-button" title="Copy" aria-label="Copy answer" onClick={() => void navigator.clipboard?.writeText(message.content)}><Icon name="copy" size={13} /></button>
+                        <button type="button" className="icon-button" title="Copy" aria-label="Copy answer" onClick={() => void copyText(message.content)}><Icon name="copy" size={13} /></button>
                         {isLastAssistant && !generating && (
                             <button type="button" className="icon-button" title="Regenerate" aria-label="Regenerate" onClick={() => void regenerate()} data-testid="regenerate"><Icon name="refresh" size={13} /></button>
                         )}
