@@ -18,6 +18,7 @@ import { UtilityProcessTransport } from "../../engine/runtime/client/UtilityProc
 import { APP_NAME, appVersion, maxDocumentBytes, userDataDir } from "../core/paths.js";
 import type { AppEvent } from "../../api/appApi.js";
 import { isApiMethod } from "../../api/validate.js";
+import { toApiError } from "../../api/apiError.js";
 import { claimUserData, UserDataLockedError, type UserDataClaim } from "../core/userDataLock.js";
 import { openExternalAfterAsking, permissionAllowed } from "./windowPolicy.js";
 
@@ -198,9 +199,8 @@ async function start(): Promise<void> {
         try {
             return { ok: true, value: await core!.call(method, params) };
         } catch (error) {
-            const e = error as Error;
-            // errors cross IPC as data so that their name and message survive intact
-            return { ok: false, error: { name: e.name ?? "Error", message: e.message } };
+            // errors cross IPC as data so that their name, message and advice survive intact
+            return { ok: false, error: toApiError(error) };
         }
     });
 

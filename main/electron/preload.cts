@@ -7,7 +7,7 @@
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from "electron";
 import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../../api/appApi.js";
 
-type Envelope = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
+type Envelope = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string; advice?: string } };
 
 const api: RecurformerApi & { onMenu(listener: (command: { view?: string; action?: string }) => void): () => void } = {
     transport: "electron",
@@ -16,6 +16,7 @@ const api: RecurformerApi & { onMenu(listener: (command: { view?: string; action
         if (reply.ok) return reply.value as ResultOf<M>;
         const error = new Error(reply.error.message);
         error.name = reply.error.name;
+        if (reply.error.advice != null) Object.assign(error, { advice: reply.error.advice });
         throw error;
     },
     onEvent(listener: (event: AppEvent) => void) {

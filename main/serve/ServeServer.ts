@@ -22,6 +22,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { AppEvent } from "../../api/appApi.js";
+import { toApiError } from "../../api/apiError.js";
 import type { AppCore } from "../core/AppCore.js";
 import { UploadAbortedError, UploadFolder, UploadTooLargeError } from "./uploads.js";
 import { parseMessage } from "./wsMessage.js";
@@ -237,7 +238,7 @@ export class ServeServer {
             inFlight++;
             void this.options.core.call(message.method, message.params).then(
                 (result) => this.send(ws, { id: message.id, result: result ?? null }),
-                (error: Error) => this.send(ws, { id: message.id, error: { name: error?.name ?? "Error", message: error?.message ?? String(error) } }),
+                (error: unknown) => this.send(ws, { id: message.id, error: toApiError(error) }),
             ).finally(() => { inFlight--; });
         });
     }

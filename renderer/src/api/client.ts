@@ -3,6 +3,7 @@
  * WebSocket bridge in a browser. Stores call `call()`; nothing else talks to the outside.
  */
 import type { ApiMethod, ParamsOf, RecurformerApi, ResultOf } from "../../../api/appApi";
+import { reviveApiError } from "../../../api/apiError";
 import { createWsBridge, type ConnectionState } from "./wsBridge";
 
 declare global {
@@ -29,6 +30,12 @@ export function onConnection(listener: (state: ConnectionState) => void): () => 
     return () => connectionListeners.delete(listener);
 }
 
-export function call<M extends ApiMethod>(method: M, ...params: ParamsOf<M> extends undefined ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
-    return getApi().invoke(method, params[0] as ParamsOf<M>);
+/** One API call; a failure arrives as its own named error class (api/apiError.ts), message and advice intact. */
+export async function call<M extends ApiMethod>(method: M, ...params: ParamsOf<M> extends undefined ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
+    try {
+        return await getApi().invoke(method, params[0] as ParamsOf<M>);
+    } catch (error) {
+        const e = error as { name?: string; message?: string; advice?: string };
+        throw reviveApiError({ name: e?.name ?? "Error", message: e?.message ?? String(error), advice: e?.advice });
+    }
 }

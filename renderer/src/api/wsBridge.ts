@@ -5,6 +5,7 @@
  * socket and uploads use addresses relative to the page.
  */
 import type { ApiMethod, AppEvent, ParamsOf, RecurformerApi, ResultOf } from "../../../api/appApi";
+import { reviveApiError } from "../../../api/apiError";
 
 interface Waiting { resolve(value: unknown): void; reject(error: Error): void }
 
@@ -38,11 +39,8 @@ export function createWsBridge(onConnection: (state: ConnectionState) => void = 
                 const w = waiting.get(data.id);
                 if (!w) return;
                 waiting.delete(data.id);
-                if (data.error) {
-                    const error = new Error(data.error.message);
-                    error.name = data.error.name;
-                    w.reject(error);
-                } else w.resolve(data.result);
+                if (data.error) w.reject(reviveApiError(data.error));
+                else w.resolve(data.result);
             };
             ws.onclose = () => {
                 socket = undefined;
