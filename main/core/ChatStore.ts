@@ -22,6 +22,10 @@ function isChat(value: unknown): boolean {
         && chat.messages.every((m) => typeof m === "object" && m !== null && typeof m.content === "string");
 }
 
+function documentIdsOf(chat: Chat): string[] {
+    return chat.messages.flatMap((m) => m.documents?.map((d) => d.id) ?? []);
+}
+
 export function newId(prefix: string): string {
     return `${prefix}-${Date.now().toString(36)}-${crypto.randomBytes(4).toString("hex")}`;
 }
@@ -94,13 +98,17 @@ export class ChatStore {
         return chat;
     }
 
-    async delete(chatId: string): Promise<void> {
-        this.get(chatId);
+    /** Deletes the chat; returns the ids of documents that only it used (their saved text can go too). */
+    async delete(chatId: string): Promise<string[]> {
+        const chat = this.get(chatId);
         this.chats.delete(chatId);
+        const usedElsewhere = new Set([...this.chats.values()].flatMap(documentIdsOf));
+        const onlyHere = [...new Set(documentIdsOf(chat))].filter((id) => !usedElsewhere.has(id));
         clearTimeout(this.pendingSaves.get(chatId));
         this.pendingSaves.delete(chatId);
         await this.writes.flush();
         await fs.rm(this.file(chatId), { force: true });
+        return onlyHere;
     }
 
     /** Applies `change` and writes the chat now. */

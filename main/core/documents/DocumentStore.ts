@@ -119,6 +119,12 @@ export class DocumentStore {
         await writeFileAtomic(this.file(documentId), this.text(documentId));
     }
 
+    /** Forgets a document and deletes its saved text (its chat was deleted). */
+    async deleteSaved(documentId: string): Promise<void> {
+        this.discard(documentId);
+        await fs.rm(this.file(documentId), { force: true });
+    }
+
     /** Text of a document a chat used (memory first, then disk). */
     async load(documentId: string): Promise<string> {
         const entry = this.docs.get(documentId);

@@ -65,7 +65,8 @@ export class ChatRuns {
     async delete(chatId: string): Promise<ChatSummary[]> {
         this.store.get(chatId);
         await this.end(chatId, "delete");
-        await this.store.delete(chatId);
+        // the saved text of documents only this chat used goes with it
+        await this.documents.deleteSaved(await this.store.delete(chatId));
         this.emitList();
         return this.list();
     }

@@ -89,6 +89,11 @@ export class Documents {
         return refs;
     }
 
+    /** Deletes the saved text of documents no chat uses any more. */
+    async deleteSaved(documentIds: string[]): Promise<void> {
+        for (const id of documentIds) await this.store.deleteSaved(id);
+    }
+
     /** The text a chat used (memory first, then disk). */
     savedText(documentId: string): Promise<string> {
         return this.store.load(documentId);
