@@ -230,41 +230,30 @@ export class EngineClient {
         const pending = this.pending.get(message.id);
         if (pending == null)
             return;
-        switch (message.type) {
-            case "result":
-            case "error":
-                clearTimeout(pending.timer);
-                this.pending.delete(message.id);
-                if (message.type === "result")
-                    pending.resolve(message.value);
-                else
-                    pending.reject(reviveError(message.error));
-                return;
-            case "token":
-                this.armTimer(message.id, pending);
-                this.deliver(message.id, pending, () => pending.handlers.onToken?.(message.text));
-                return;
-            case "metrics":
-                this.armTimer(message.id, pending);
-                this.deliver(message.id, pending, () => pending.handlers.onMetrics?.(message.metrics));
-                return;
-            case "progress":
-                this.armTimer(message.id, pending);
-                this.deliver(message.id, pending, () => pending.handlers.onProgress?.(message.message));
-                return;
+        if (message.type === "result" || message.type === "error") {
+            clearTimeout(pending.timer);
+            this.pending.delete(message.id);
+            if (message.type === "result")
+                pending.resolve(message.value);
+            else
+                pending.reject(reviveError(message.error));
+            return;
         }
-    }
-
-    /** Runs an event handler; one that throws ends its own request with that error (and stops it in the engine), never the process. */
-    private deliver(id: number, pending: Pending, handler: () => void): void {
+        this.armTimer(message.id, pending);
+        // an event handler that throws ends its own request with that error (and stops it in the engine), never the process
         try {
-            handler();
+            if (message.type === "token")
+                pending.handlers.onToken?.(message.text);
+            else if (message.type === "metrics")
+                pending.handlers.onMetrics?.(message.metrics);
+            else
+                pending.handlers.onProgress?.(message.message);
         } catch (error) {
             clearTimeout(pending.timer);
-            this.pending.delete(id);
+            this.pending.delete(message.id);
             pending.reject(error instanceof Error ? error : new Error(String(error)));
             if (this.exitError == null)
-                this.transport.send({id: this.nextId++, type: "stop", target: id});
+                this.transport.send({id: this.nextId++, type: "stop", target: message.id});
         }
     }
 

@@ -26,7 +26,8 @@ export async function streamGeneration(engine: EngineSupervisor, models: Models,
     await models.load(run.modelId, run.settings);
     if (run.signal.aborted) return undefined;
     const client = await engine.engine();
-    return client.chat(
+    return client.request(
+        "chat",
         { modelId: run.modelId, chatId: run.sequenceId, messages: run.messages, maxTokens: run.maxTokens },
         { signal: run.signal, onToken: run.onToken, onMetrics: run.onMetrics },
     );
