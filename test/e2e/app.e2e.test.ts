@@ -278,7 +278,7 @@ suite("RecurFormer Desktop in a browser (serve mode, real engine)", () => {
         // the server refuses it too, without reading it all (Content-Length checked first)
         const status = await new Promise<number>((resolve, reject) => {
             const u = new URL(served.origin);
-            const req = http.request({ host: "127.0.0.1", port: Number(u.port), method: "POST", path: "/upload?name=huge.txt", headers: { "Content-Length": String(300 * 1024 * 1024), Cookie: `rf_token=${served.token}` } }, (res) => { res.resume(); resolve(res.statusCode!); });
+            const req = http.request({ host: "127.0.0.1", port: Number(u.port), method: "POST", path: "/upload?name=huge.txt", headers: { "Content-Length": String(300 * 1024 * 1024), Cookie: `rf_token_${u.port}=${served.token}` } }, (res) => { res.resume(); resolve(res.statusCode!); });
             req.on("error", reject);
             req.write(Buffer.alloc(1024));
             req.end();
