@@ -154,8 +154,7 @@ async function start(): Promise<void> {
     app.on("second-instance", () => {
         if (mainWindow) { if (mainWindow.isMinimized()) mainWindow.restore(); mainWindow.focus(); }
     });
-    await app.whenReady();
-    // one app per user-data folder (a serve mode may hold it): say who has it and stop before writing
+    // one app per user-data folder (a serve mode may hold it): say who has it and stop before the core writes anything
     try {
         claim = await claimUserData(app.getPath("userData"), "desktop app");
     } catch (error) {
@@ -164,6 +163,7 @@ async function start(): Promise<void> {
         app.exit(1);
         return;
     }
+    await app.whenReady();
 
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
         callback({ responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [CSP] } });
