@@ -34,7 +34,7 @@ describe("ending an answer from outside", () => {
         const summaries = await t.core.call("chats.delete", { chatId });
         expect(summaries.some((c) => c.id === chatId)).toBe(false);
         await new Promise((r) => setTimeout(r, 500)); // tokens still in flight arrive now
-        expect(t.core.chats.store.has(chatId)).toBe(false);
+        await expect(t.core.call("chats.get", { chatId })).rejects.toMatchObject({ name: "ChatNotFoundError" });
         expect(fs.existsSync(path.join(t.dir, "data", "chats", `${chatId}.json`))).toBe(false);
         expect(t.core.engine.getStatus().state).toBe("ready");
         const next = await t.core.call("chats.create", undefined);
@@ -46,7 +46,7 @@ describe("ending an answer from outside", () => {
 
     it("unloading the model while it answers stops the answer and says why", async () => {
         const chatId = await answering(t, "Write a long story about a sailor.");
-        const modelId = t.core.chats.store.get(chatId).modelId!;
+        const modelId = (await t.core.call("chats.get", { chatId })).modelId!;
         await t.core.call("models.unload", { modelId });
         const after = lastMessage(await answered(t.core, chatId));
         expect(after.status).toBe("stopped");
@@ -57,7 +57,7 @@ describe("ending an answer from outside", () => {
     }, 120_000);
 
     it("restarting the engine while it answers marks the answer interrupted, keeps its text, and reloads the model", async () => {
-        await t.core.call("models.load", { modelId: t.core.models.defaultChatModel()!.id });
+        await t.core.call("models.load", { modelId: t.core.models.list().find((m) => m.kind === "recurformer")!.id });
         const chatId = await answering(t, "Write a long story about a baker.");
         await t.core.call("engine.restart", undefined);
         const after = lastMessage(await answered(t.core, chatId));
@@ -72,27 +72,27 @@ describe("ending an answer from outside", () => {
 
 describe("the crash-loop cap", () => {
     let t: TestCore;
-    beforeAll(async () => { t = await openCore({ engineRestart: { maxCrashes: 1, restartDelayMs: 50 } }); }, 180_000);
+    beforeAll(async () => { t = await openCore(); }, 180_000);
     afterAll(async () => { await t?.close(); });
 
-    const killEngine = async () => {
-        const { pid } = await t.core.call("engine.status", undefined);
-        expect(pid).toBeGreaterThan(0);
-        process.kill(pid!, "SIGKILL");
-    };
-
-    it("after the cap, Engine → Restart brings back the models that were loaded, and a chat answers", async () => {
+    it("after the cap (6 crashes in a minute), Engine → Restart brings back the models that were loaded, and a chat answers", async () => {
         const loaded = t.core.models.list().filter((m) => m.status === "loaded").map((m) => m.id);
         expect(loaded).toHaveLength(1);
-        await killEngine();
-        await until(() => t.core.engine.getStatus().state === "ready" && t.core.models.get(loaded[0]!).status === "loaded", 120_000, "the first restart");
-        await killEngine();
-        await until(() => /not restarted/.test(t.core.engine.getStatus().message ?? ""), 30_000, "the crash-loop cap");
+        let kills = 0;
+        while (!/not restarted/.test(t.core.engine.getStatus().message ?? "")) {
+            const status = await until(() => { const s = t.core.engine.getStatus(); return (s.state === "ready" && s.pid) || /not restarted/.test(s.message ?? "") ? s : undefined; }, 60_000, "an engine to kill");
+            if (status.state !== "ready") break;
+            process.kill(status.pid!, "SIGKILL");
+            kills++;
+            expect(kills).toBeLessThanOrEqual(6);
+            await until(() => t.core.engine.getStatus().pid !== status.pid, 10_000, "the engine to go");
+        }
+        expect(kills).toBe(6);
         // the list says what is true meanwhile: nothing is loaded
-        expect(t.core.models.get(loaded[0]!).status).toBe("unloaded");
+        await until(() => t.core.models.list().every((m) => m.status !== "loaded" && m.status !== "loading"), 10_000, "the list to say so");
 
         await t.core.call("engine.restart", undefined);
-        await until(() => t.core.models.get(loaded[0]!).status === "loaded", 120_000, "the model to be loaded again");
+        await until(() => t.core.models.list().find((m) => m.id === loaded[0])?.status === "loaded", 120_000, "the model to be loaded again");
         const chat = await t.core.call("chats.create", undefined);
         await t.core.call("chats.send", { chatId: chat.id, text: "hello" });
         const answer = lastMessage(await answered(t.core, chat.id));

@@ -1,6 +1,6 @@
 /**
  * An app core on the real engine (a child process running engine/runtime from source) with the
- * default model pair from assets/models, in a fresh user-data folder. Answers are greedy, so the
+ * default model pair (assets/models, or the folder RECURFORMER_MODELS_DIR names), in a fresh user-data folder. Answers are greedy, so the
  * same question gets the same answer.
  */
 import fs from "node:fs";
@@ -10,9 +10,11 @@ import { fileURLToPath } from "node:url";
 import { AppCore, type AppCoreOptions } from "../../../main/core/AppCore";
 import type { AppEvent, Chat } from "../../../api/appApi";
 import { ForkTransport } from "../../../engine/runtime/client/ForkTransport";
+import { modelFolders } from "../../../engine/runtime/defaultModel";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const defaultModelsDir = path.join(root, "assets", "models");
+/** the default pair, found as the app finds it (assets/models, or RECURFORMER_MODELS_DIR) */
+export const defaultModelsDir = modelFolders(root)[0]!;
 
 export interface TestCore {
     core: AppCore;
@@ -59,7 +61,13 @@ export async function openCore(extra: Partial<AppCoreOptions> = {}, modelsDir = 
 
 export const lastMessage = (chat: Chat) => chat.messages[chat.messages.length - 1]!;
 
-/** The chat once its last answer has ended. */
-export function answered(core: AppCore, chatId: string, ms = 120_000): Promise<Chat> {
-    return until(() => { const c = core.chats.store.get(chatId); return lastMessage(c).status !== "streaming" && c; }, ms, "the answer to end");
+/** The chat once its last answer has ended (read through the API). */
+export async function answered(core: AppCore, chatId: string, ms = 120_000): Promise<Chat> {
+    const end = Date.now() + ms;
+    for (;;) {
+        const chat = await core.call("chats.get", { chatId });
+        if (lastMessage(chat).status !== "streaming") return chat;
+        if (Date.now() > end) throw new Error("timed out waiting for the answer to end");
+        await new Promise((r) => setTimeout(r, 20));
+    }
 }
