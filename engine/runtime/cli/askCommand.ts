@@ -1,7 +1,5 @@
-import os from "node:os";
 import path from "node:path";
-import {DocumentStore} from "../../../main/core/documents/DocumentStore.js";
-import {maxDocumentBytes} from "../../../main/core/paths.js";
+import {readDocument} from "../../../documents/readDocument.js";
 import {resolveModelPath} from "../defaultModel.js";
 import {documentQuestionMessages} from "../documentQuestion.js";
 import {UsageError} from "./UsageError.js";
@@ -12,7 +10,7 @@ import type {CliCommand, CliContext} from "./CliCommand.js";
  * `recurformer ask [--model MODEL.gguf] --document FILE --question TEXT [--context N] [--max-tokens N] [--threads N]`
  *
  * One question about one document, exactly as the app asks it: the document is read by the app's
- * readers (txt, md, html, pdf, docx; same size limit), composed with the question by
+ * readers (documents/: txt, md, html, pdf, docx; same limits, in a worker thread), composed with the question by
  * `documentQuestionMessages` and sent through the model's own chat template; the answer is greedy.
  * Only the answer goes to stdout. A document that does not fit the context is refused, never cut.
  */
@@ -38,9 +36,8 @@ export const askCommand: CliCommand = {
         const modelPath = resolveModelPath(values.model as string | undefined);
 
         const name = path.basename(documentFile);
-        const documents = new DocumentStore(os.tmpdir(), maxDocumentBytes());
-        await documents.ingest("ask", path.resolve(documentFile), name, async () => ({}), () => undefined);
-        const messages = documentQuestionMessages([{name, text: documents.text("ask")}], question);
+        const {text} = await readDocument({path: path.resolve(documentFile), name});
+        const messages = documentQuestionMessages([{name, text}], question);
 
         const engine = await startEngine();
         await engine.load("ask", {
