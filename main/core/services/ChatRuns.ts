@@ -208,7 +208,8 @@ export class ChatRuns {
 
     private async fail(run: ChatRun, error: Error, metrics: Metrics | undefined): Promise<void> {
         if (error instanceof EngineCrashedError) {
-            await this.close(run, "interrupted", { metrics, error: "The engine process stopped while answering; the text so far is kept. Press Regenerate to try again." });
+            const how = error.signal ? `killed by ${error.signal}` : `exit code ${error.exitCode}`;
+            await this.close(run, "interrupted", { metrics, error: `The engine process stopped (${how}) while answering; the text so far is kept. Press Regenerate to try again.` });
         } else if (run.endedBy) {
             await this.close(run, "stopped", { metrics, error: run.endedBy === "unload" ? "The model was unloaded while answering." : undefined });
         } else {
