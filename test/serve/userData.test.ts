@@ -87,6 +87,16 @@ describe("one app per user-data folder", () => {
         await third.ready;
     }, 90_000);
 
+    it("three started at the same moment on a fresh folder: exactly one runs", async () => {
+        const dir = folder();
+        const trio = [serve(dir), serve(dir), serve(dir)];
+        const outcomes = await Promise.all(trio.map((p) => Promise.race([p.ready.then(() => "runs"), p.exited.then((code) => `exited ${code}`)])));
+        expect([...outcomes].sort()).toEqual(["exited 1", "exited 1", "runs"]);
+        const winner = trio[outcomes.indexOf("runs")]!;
+        expect(winner.alive()).toBe(true);
+        expect(JSON.parse(fs.readFileSync(path.join(dir, "app.lock"), "utf8")).pid).toBe(winner.child.pid);
+    }, 60_000);
+
     it("serve mode is refused while the desktop app holds the folder", async () => {
         const dir = folder();
         const app = await holder(dir, "desktop app");
