@@ -33,7 +33,7 @@ const suite = fixtureSkip ? describe.skip : describe;
 /** the default-pair part skips only when the app or Chromium is missing, never for the models */
 const defaultSuite = missing.length ? describe.skip : describe;
 
-/** The planted-fact document the default-pair part drops (see planted-fact-4k.json for its making). */
+/** The planted-fact document the default-pair part drops (made, byte for byte, by support/make_planted_fact.py). */
 const supportDir = path.join(root, "test", "e2e", "support");
 const plantedDoc = JSON.parse(fs.readFileSync(path.join(supportDir, "planted-fact-4k.json"), "utf8")) as {
     file: string; tokens: number; question: string; answer: string; followUp: { question: string; answer: string };
