@@ -97,6 +97,17 @@ describe("one app per user-data folder", () => {
         expect(JSON.parse(fs.readFileSync(path.join(dir, "app.lock"), "utf8")).pid).toBe(winner.child.pid);
     }, 60_000);
 
+    it("three started at the same moment on a folder with a stale lock: exactly one takes it over", async () => {
+        const dir = folder();
+        const dead = await holder(dir, "serve mode");
+        await dead.kill();
+        const trio = [serve(dir), serve(dir), serve(dir)];
+        const outcomes = await Promise.all(trio.map((p) => Promise.race([p.ready.then(() => "runs"), p.exited.then((code) => `exited ${code}`)])));
+        expect([...outcomes].sort()).toEqual(["exited 1", "exited 1", "runs"]);
+        expect(JSON.parse(fs.readFileSync(path.join(dir, "app.lock"), "utf8")).pid).toBe(trio[outcomes.indexOf("runs")]!.child.pid);
+        expect(fs.readdirSync(dir).filter((n) => n.startsWith("app.lock."))).toEqual([]);
+    }, 60_000);
+
     it("serve mode is refused while the desktop app holds the folder", async () => {
         const dir = folder();
         const app = await holder(dir, "desktop app");
