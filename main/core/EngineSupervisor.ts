@@ -27,6 +27,7 @@ export interface SupervisorOptions {
     onLog?: (line: string) => void;
 }
 
+/** Events: "status" (every change), "crashed" (the engine went away: a crash or Restart), "restarted" (a new engine is ready). */
 export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; restarted: []; crashed: [] }> {
     private client?: EngineClient;
     private starting?: Promise<EngineClient>;
@@ -34,6 +35,8 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
     private restarts = 0;
     private started = false;
     private stopping = false;
+    /** the engine is being ended by Engine → Restart, not by a crash */
+    private restarting = false;
     private restartTimer?: NodeJS.Timeout;
     private lastError?: Error;
     private status: EngineStatus;
@@ -67,10 +70,11 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
         throw this.lastError ?? new EngineCrashedError(null, null, [], undefined);
     }
 
-    /** Engine → Restart: a running engine is killed and comes back like after a crash; a stopped one is started. Either way the crash count starts over. */
+    /** Engine → Restart: a running engine is ended and a new one started at once (not counted as a crash); a stopped one is started. The crash count starts over. */
     async restart(): Promise<void> {
         this.crashes = [];
         if (this.client?.running) {
+            this.restarting = true;
             await this.client.kill();
             return;
         }
@@ -121,6 +125,11 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
         this.lastError = error;
         if (this.stopping) return;
         this.emit("crashed");
+        if (this.restarting) {
+            this.restarting = false;
+            void this.launch().catch(() => undefined);
+            return;
+        }
         const now = Date.now();
         const window = this.options.crashWindowMs ?? 60_000;
         this.crashes = [...this.crashes.filter((t) => now - t < window), now];
