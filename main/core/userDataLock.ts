@@ -49,12 +49,7 @@ function processStart(pid: number | "self"): string | undefined {
 
 function alive(holder: Holder): boolean {
     if (holder.host !== os.hostname()) return true; // a folder shared over a network: we cannot tell, so we do not take it
-    if (holder.pid === process.pid) return false;
-    try {
-        process.kill(holder.pid, 0);
-    } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-    }
+    if (holder.pid === process.pid || !pidAlive(holder.pid)) return false;
     const start = processStart(holder.pid);
     return !(holder.processStart && start && start !== holder.processStart);
 }
@@ -66,6 +61,27 @@ async function readHolder(lockFile: string): Promise<Holder | undefined> {
     } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") throw error;
         return undefined; // unreadable content: no running app wrote it (the lock is written whole, by a link)
+    }
+}
+
+/** Claim files (`app.lock.<pid>.<hex>.claim`, `app.lock.<pid>.stale`) of processes killed while claiming. */
+async function removeDeadClaims(dir: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await fsp.readdir(dir)) {
+        const pid = Number(/^app\.lock\.(\d+)\.(?:[0-9a-f]{8}\.claim|stale)$/.exec(name)?.[1]);
+        if (!pid || pid === process.pid || pidAlive(pid)) continue;
+        await fsp.rm(path.join(dir, name), { force: true });
+        removed.push(path.join(dir, name));
+    }
+    return removed;
+}
+
+function pidAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
     }
 }
 
@@ -88,6 +104,7 @@ export async function claimUserData(dir: string, kind: string): Promise<UserData
     let tookOver: Holder | undefined;
     try {
         for (let attempt = 0; ; attempt++) {
+            if (attempt >= 20) throw new UserDataLockedError(`Could not claim ${lockFile}: other processes keep claiming and releasing it.`);
             try {
                 await fsp.link(claim, lockFile);
                 break;
@@ -97,7 +114,6 @@ export async function claimUserData(dir: string, kind: string): Promise<UserData
             let holder: Holder | undefined;
             try { holder = await readHolder(lockFile); } catch { continue; } // released meanwhile: try again
             if (holder && alive(holder)) throw new UserDataLockedError(lockedMessage(dir, holder));
-            if (attempt >= 20) throw new UserDataLockedError(`Could not claim ${lockFile}: another process keeps taking it over.`);
             // stale: move it out of the way under a name of our own (one rename wins), then claim again
             const aside = `${lockFile}.${process.pid}.stale`;
             try { await fsp.rename(lockFile, aside); } catch { continue; }
@@ -123,6 +139,6 @@ export async function claimUserData(dir: string, kind: string): Promise<UserData
         }
     };
     process.once("exit", release);
-    const staleTemps = await removeStaleTemps(dir);
+    const staleTemps = [...await removeStaleTemps(dir), ...await removeDeadClaims(dir)];
     return { lockFile, staleTemps, tookOver, release };
 }

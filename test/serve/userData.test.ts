@@ -130,10 +130,12 @@ describe("one app per user-data folder", () => {
         for (const t of temps) fs.writeFileSync(path.join(dir, t), "half a write");
         fs.writeFileSync(path.join(dir, "uploads", "doc-leftover"), "uploaded, never read");
         fs.writeFileSync(path.join(dir, "chats", ".keep"), "not a temp file");
+        fs.writeFileSync(path.join(dir, `app.lock.${dead.pid}.0badc0de.claim`), "a claim its process never finished");
         const p = serve(dir);
         await p.ready;
         expect(p.log()).toMatch(new RegExp(`its lock was left by pid ${dead.pid}, which is gone: taken over`));
-        expect(p.log()).toMatch(/cleaned: +4 temporary file\(s\) left by an interrupted write/);
+        expect(p.log()).toMatch(/cleaned: +5 temporary file\(s\) left by an interrupted write/);
+        expect(fs.readdirSync(dir).filter((n) => n.startsWith("app.lock."))).toEqual([]);
         expect(JSON.parse(fs.readFileSync(path.join(dir, "app.lock"), "utf8"))).toMatchObject({ pid: p.child.pid, kind: "serve mode" });
         for (const t of temps) expect(fs.existsSync(path.join(dir, t))).toBe(false);
         expect(fs.readdirSync(path.join(dir, "uploads"))).toEqual([]);
