@@ -32,9 +32,9 @@ export class DocumentFormatError extends DocumentError {}
 /** The document holds no text (an empty file, or a scanned PDF without a text layer). */
 export class DocumentEmptyError extends DocumentError {}
 
-/** The text out of the document is longer than the limit (characters, or PDF pages). */
+/** The document is longer than a limit: characters of text, PDF pages or PDF drawing operations. */
 export class DocumentTooLongError extends DocumentError {
-    constructor(message: string, readonly limit: "chars" | "pages", readonly count: number, readonly max: number) {
+    constructor(message: string, readonly limit: "chars" | "pages" | "operators", readonly count: number, readonly max: number) {
         super(message);
     }
 }

@@ -13,6 +13,8 @@ export interface DocumentLimits {
     maxChars: number;
     /** most pages of a PDF */
     maxPages: number;
+    /** most drawing operations in a PDF's content streams (pdf.js spends time and memory on each) */
+    maxPdfOperators: number;
     /** wall time for one document, worker start included */
     timeoutMs: number;
     /** heap of the reading worker (MiB); past it the worker dies and the file is DocumentTooLargeError */
@@ -33,6 +35,7 @@ export function documentLimits(overrides: Partial<DocumentLimits> = {}): Documen
         // every byte of a text file can be a character: a file under the size limit always fits
         maxChars: maxFileBytes,
         maxPages: 10_000,
+        maxPdfOperators: 2_000_000,
         timeoutMs: 60_000,
         maxWorkerHeapMb: 2048,
         ...overrides,

@@ -7,7 +7,7 @@ import type { DocumentLimits } from "./limits.js";
 import { checkPdfStreams } from "./pdfStreams.js";
 
 export async function pdfText(data: Buffer, name: string, limits: DocumentLimits, onProgress: (fraction: number) => void): Promise<{ text: string; pages: number }> {
-    checkPdfStreams(data, name, limits.maxUnpackedBytes);
+    checkPdfStreams(data, name, limits);
     const pdfjs = await import("pdfjs-dist/legacy/build/pdf.mjs");
     const task = pdfjs.getDocument({
         data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),

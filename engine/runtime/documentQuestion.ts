@@ -4,7 +4,7 @@ import type {ChatMessage} from "./protocol.js";
 export interface AttachedDocument {
     /** shown to the model in the `<document name="...">` tag when several documents go together */
     name: string;
-    /** the document's text as the app's readers extract it (`main/core/documents/extractText.ts`) */
+    /** the document's text as the app's readers extract it (`documents/readDocument.ts`) */
     text: string;
 }
 

@@ -1,77 +1,148 @@
-/** Text out of every supported format, and clear errors for the ones that are broken. */
+/**
+ * readDocument as the app, serve mode and the CLI call it: every format to text, named errors
+ * that arrive as their own classes, a worker per document that Cancel and the time limit
+ * terminate at any point, a heap limit, and a main thread that stays responsive meanwhile.
+ */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import JSZip from "jszip";
-import { afterAll, describe, expect, it } from "vitest";
-import { extractText, htmlToText } from "../../main/core/documents/extractText";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as errors from "../../documents/errors";
+import { readDocument as readFromSource } from "../../documents/readDocument";
+import { pdfWith, pdfWithContent, stream } from "./builders";
+import { compiledReader, type ReaderModule } from "./compiledReader";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-docs-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, data: string | Buffer) => { const f = path.join(dir, name); fs.writeFileSync(f, data); return f; };
+let reader: ReaderModule;
+let compiledErrors: typeof errors;
+beforeAll(async () => {
+    reader = await compiledReader();
+    compiledErrors = await import(new URL("../../dist/documents/errors.js", import.meta.url).href);
+}, 180_000);
+const read = (file: string, options?: Parameters<ReaderModule["readDocument"]>[1]) => reader.readDocument({ path: file }, options);
 
-/** A minimal valid one-page PDF with the given text (offsets computed, so the xref is right). */
-function pdfWith(text: string): Buffer {
-    const objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        null,
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ];
-    const stream = `BT /F1 12 Tf 20 100 Td (${text}) Tj ET`;
-    objects[3] = `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`;
-    let out = "%PDF-1.4\n";
-    const offsets: number[] = [];
-    objects.forEach((body, i) => { offsets.push(out.length); out += `${i + 1} 0 obj\n${body}\nendobj\n`; });
-    const xref = out.length;
-    out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
-    out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-    return Buffer.from(out, "latin1");
-}
+/** A PDF that pdf.js needs seconds for (1.5 million text operations, under the 2 million limit), to cancel and time out. */
+const slowPdf = () => pdfWithContent(stream("", `BT /F1 1 Tf 1 Tz 10 100 Td ${"(a) Tj ".repeat(1_500_000)} ET`));
 
 async function docxWith(paragraphs: string[]): Promise<Buffer> {
     const zip = new JSZip();
     zip.file("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`);
     zip.file("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`);
     zip.file("word/document.xml", `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs.map((p) => `<w:p><w:r><w:t>${p}</w:t></w:r></w:p>`).join("")}</w:body></w:document>`);
-    return zip.generateAsync({ type: "nodebuffer" });
+    return zip.generateAsync({ type: "nodebuffer", compression: "DEFLATE" });
 }
 
-describe("document text extraction", () => {
+describe("reading documents", () => {
     it("reads plain text and Markdown as UTF-8 (BOM dropped, line ends normalised)", async () => {
-        expect(await extractText(write("a.txt", "\uFEFFhello\r\nwörld\r\n"), "a.txt")).toBe("hello\nwörld");
-        expect(await extractText(write("a.md", "# Title\n\nBody"), "a.md")).toBe("# Title\n\nBody");
+        expect((await read(write("a.txt", "\uFEFFhello\r\nwörld\r\n"))).text).toBe("hello\nwörld");
+        const md = await read(write("a.md", "# Title\n\n\n\nBody"));
+        expect(md).toMatchObject({ text: "# Title\n\nBody", kind: "text", mime: "text/markdown", encoding: "utf-8", replacedChars: 0 });
     });
 
     it("strips HTML to its text, keeping blocks as lines and dropping scripts and styles", async () => {
+        const { htmlToText } = await import("../../documents/htmlText");
         expect(htmlToText("<h1>Title</h1><p>One &amp; two</p><script>alert(1)</script><style>p{}</style><li>x&#233;</li>")).toBe("\nTitle\n\nOne & two\n\nxé\n");
-        expect(await extractText(write("p.html", "<html><body><p>Para</p></body></html>"), "p.html")).toBe("Para");
+        expect(await read(write("p.html", "<html><body><p>Para</p></body></html>"))).toMatchObject({ text: "Para", kind: "html", mime: "text/html" });
     });
 
     it("reads a PDF page by page with progress", async () => {
         const progress: number[] = [];
-        const text = await extractText(write("ok.pdf", pdfWith("The cat is Biscuit")), "ok.pdf", { onProgress: (f) => progress.push(f) });
-        expect(text).toContain("The cat is Biscuit");
-        expect(progress[progress.length - 1]).toBe(1);
+        const result = await read(write("ok.pdf", pdfWith("The cat is Biscuit", "page two")), { onProgress: (f) => progress.push(f) });
+        expect(result).toMatchObject({ text: "The cat is Biscuit\n\npage two", kind: "pdf", pages: 2 });
+        expect(progress).toEqual([0.5, 1, 1]);
     });
 
-    it("reads a Word document", async () => {
-        expect(await extractText(write("w.docx", await docxWith(["First paragraph.", "Second paragraph."])), "w.docx")).toBe("First paragraph.\n\nSecond paragraph.");
+    it("reads a Word document written by JSZip", async () => {
+        expect(await read(write("w.docx", await docxWith(["First paragraph.", "Second paragraph."])))).toMatchObject({ text: "First paragraph.\n\nSecond paragraph.", kind: "docx" });
     });
 
-    it("names the file and the problem for a corrupt PDF, a file that is not a PDF, a broken DOCX, binary data and unsupported types", async () => {
-        await expect(extractText(write("bad.pdf", "%PDF-1.7\n1 0 obj << >> garbage"), "bad.pdf")).rejects.toThrow(/“bad.pdf” is not a valid PDF or is damaged/);
-        await expect(extractText(write("text.pdf", "hello"), "text.pdf")).rejects.toThrow(/“text.pdf” is not a valid PDF \(no %PDF header\)/);
-        await expect(extractText(write("bad.docx", "not a zip"), "bad.docx")).rejects.toThrow(/“bad.docx” could not be read as a Word document/);
-        await expect(extractText(write("bin.txt", Buffer.from([1, 2, 0, 3])), "bin.txt")).rejects.toThrow(/looks like a binary file/);
-        await expect(extractText(write("x.exe", "MZ"), "x.exe")).rejects.toThrow(/not a document this app reads/);
-        await expect(extractText(write("empty.md", "   \n"), "empty.md")).rejects.toThrow(/has no text in it/);
+    it("reads bytes handed over instead of a path (the name only words messages)", async () => {
+        const result = await reader.readDocument({ bytes: pdfWith("from bytes"), name: "upload.bin" });
+        expect(result).toMatchObject({ text: "from bytes", kind: "pdf", name: "upload.bin" });
     });
 
-    it("stops reading a PDF when cancelled", async () => {
-        const controller = new AbortController();
-        controller.abort();
-        await expect(extractText(write("c.pdf", pdfWith("x")), "c.pdf", { signal: controller.signal })).rejects.toThrow();
+    it("names the file and the problem, and each error arrives as its own class", async () => {
+        const cases: [string, string | Buffer, RegExp, keyof typeof errors][] = [
+            ["bad.pdf", "%PDF-1.7\n1 0 obj << >> garbage", /“bad.pdf” is not a valid PDF or is damaged/, "DocumentFormatError"],
+            ["text.pdf", "hello", /“text.pdf” is not a valid PDF \(no %PDF header\)/, "DocumentFormatError"],
+            ["bad.docx", "not a zip", /“bad.docx” could not be read as a Word document/, "DocumentFormatError"],
+            ["bin.txt", Buffer.from([1, 2, 0, 3]), /looks like a binary file/, "DocumentFormatError"],
+            ["x.exe", Buffer.concat([Buffer.from("MZ"), Buffer.alloc(64)]), /is a Windows program, not a document this app reads/, "DocumentFormatError"],
+            ["empty.md", "   \n", /has no text in it/, "DocumentEmptyError"],
+        ];
+        for (const [name, data, message, className] of cases) {
+            const error = await read(write(name, data)).then(() => undefined, (e: Error) => e);
+            expect(error?.message, name).toMatch(message);
+            expect(error, name).toBeInstanceOf(compiledErrors[className] as unknown as typeof Error);
+            expect(error?.name).toBe(className);
+        }
+        await expect(read(path.join(dir, "missing.txt"))).rejects.toThrow(/“missing.txt” cannot be read \(it was moved or is not accessible\)/);
+        await expect(read(dir)).rejects.toMatchObject({ name: "DocumentReadError", message: expect.stringMatching(/is not a file/) });
+        if (fs.existsSync("/dev/zero")) await expect(read("/dev/zero")).rejects.toMatchObject({ name: "DocumentReadError", message: "“zero” is not a file." });
     });
+
+    it("keeps the app's file limit (64 MiB unless RECURFORMER_MAX_DOCUMENT_MB) and its message", async () => {
+        const { documentLimits, maxDocumentBytes } = await import("../../documents/limits");
+        expect(maxDocumentBytes({})).toBe(64 * 1024 * 1024);
+        expect(maxDocumentBytes({ RECURFORMER_MAX_DOCUMENT_MB: "2" })).toBe(2 * 1024 * 1024);
+        expect(documentLimits({ maxFileBytes: 1000 })).toMatchObject({ maxFileBytes: 1000, maxChars: 1000, maxUnpackedBytes: 2000 });
+        const big = write("big.txt", Buffer.alloc(2 * 1024 * 1024, 65));
+        await expect(read(big, { limits: { maxFileBytes: 1024 * 1024 } })).rejects.toMatchObject({
+            name: "DocumentTooLargeError", fileBytes: 2 * 1024 * 1024, maxBytes: 1024 * 1024,
+            message: expect.stringMatching(/^“big.txt” is 2.00 MiB; documents up to 1.00 MiB can be read/),
+        });
+    });
+
+    it("Cancel stops the worker at any point: before it starts, while it starts, while pdf.js reads", async () => {
+        const file = write("slow.pdf", slowPdf());
+        const before = new AbortController();
+        before.abort();
+        await expect(read(file, { signal: before.signal })).rejects.toBeInstanceOf(compiledErrors.DocumentCancelledError);
+        for (const afterMs of [0, 50, 1500]) {
+            const controller = new AbortController();
+            const reading = read(file, { signal: controller.signal });
+            await new Promise((r) => setTimeout(r, afterMs));
+            const aborted = performance.now();
+            controller.abort();
+            await expect(reading).rejects.toMatchObject({ name: "DocumentCancelledError", message: "Reading “slow.pdf” was cancelled." });
+            expect(performance.now() - aborted).toBeLessThan(100);
+        }
+    }, 30_000);
+
+    it("the time limit stops a slow document with DocumentTimeoutError", async () => {
+        const started = performance.now();
+        await expect(read(write("slow2.pdf", slowPdf()), { limits: { timeoutMs: 800 } })).rejects.toMatchObject({ name: "DocumentTimeoutError", timeoutMs: 800 });
+        expect(performance.now() - started).toBeLessThan(1500);
+    }, 30_000);
+
+    it("the main thread stays responsive while a hostile document is read (event-loop lag measured)", async () => {
+        const file = write("flood.html", Buffer.alloc(8 * 1024 * 1024, "<div>&amp;"));
+        const slow = write("slow3.pdf", slowPdf());
+        const lag = monitorEventLoopDelay({ resolution: 10 });
+        let ticks = 0;
+        const timer = setInterval(() => ticks++, 10);
+        lag.enable();
+        const started = performance.now();
+        const outcomes = await Promise.allSettled([read(file), read(slow, { limits: { timeoutMs: 3000 } })]);
+        const ms = performance.now() - started;
+        lag.disable();
+        clearInterval(timer);
+        const maxLagMs = lag.max / 1e6;
+        console.log(`event loop while reading 8 MiB of HTML markup and a slow PDF (${(ms / 1000).toFixed(2)} s): max lag ${maxLagMs.toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, ${ticks} ticks of 10 ms`);
+        expect(outcomes[0]).toMatchObject({ status: "fulfilled" });
+        expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { name: "DocumentTimeoutError" } });
+        expect(ms).toBeGreaterThan(2500);
+        expect(maxLagMs).toBeLessThan(250);
+        expect(ticks).toBeGreaterThan(ms / 10 / 3);
+    }, 30_000);
+
+    it("works from the TypeScript sources too (tests and tsx start the same worker through tsx)", async () => {
+        const result = await readFromSource({ path: write("src.html", "<p>from source</p>") });
+        expect(result).toMatchObject({ text: "from source", kind: "html" });
+        await expect(readFromSource({ path: write("src.txt", Buffer.from([0, 1, 2])) })).rejects.toBeInstanceOf(errors.DocumentFormatError);
+    }, 30_000);
 });

@@ -10,7 +10,7 @@ import {documentQuestionMessages, documentQuestionText} from "../../engine/runti
 import {rawPromptTokens} from "../../engine/runtime/promptTokens.js";
 import {LlamaBackend} from "../../engine/runtime/llama/LlamaBackend.js";
 import {LlamaLog} from "../../engine/runtime/llama/LlamaLog.js";
-import {extractText} from "../../main/core/documents/extractText.js";
+import {readDocument} from "../../documents/readDocument.js";
 import {cliJs, ensureCompiled, ensureFixtures, fixture, root, runCli, startEngine} from "./helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "recurformer-cli-"));
@@ -188,7 +188,7 @@ describe("recurformer ask", {timeout: 180_000}, () => {
         try {
             await engine.load("m", {modelPath: model(), contextSize: 512, threads: 2});
             // the document as the app reads it (CRLF and blank runs normalised), composed as the app composes it
-            const messages = documentQuestionMessages([{name: "notes.md", text: await extractText(doc, "notes.md")}], question);
+            const messages = documentQuestionMessages([{name: "notes.md", text: (await readDocument({path: doc, name: "notes.md"})).text}], question);
             expect(messages[0]!.content).toBe("Read the document below, then answer the question that follows it.\n\n" +
                 `<document>\n# Notes\n\nThe cat is named Biscuit.\nIt sleeps by the river.\n</document>\n\nQuestion: ${question}`);
             const result = await engine.chat({modelId: "m", chatId: "c", messages, maxTokens: 12, temperature: 0});

@@ -7,13 +7,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { DocumentInfo, TokenCount } from "../../../api/appApi.js";
-import { tooLargeMessage } from "../../../api/limits.js";
+import { DocumentCancelledError } from "../../../documents/errors.js";
+import { readDocument } from "../../../documents/readDocument.js";
 import { writeFileAtomic } from "../atomicFile.js";
-import { DocumentCancelledError, DocumentReadError, extractText, mimeFor } from "./extractText.js";
 
-export class DocumentTooLargeError extends Error {
-    override name = "DocumentTooLargeError";
-}
 export class DocumentNotFoundError extends Error {
     override name = "DocumentNotFoundError";
 }
@@ -43,15 +40,13 @@ export class DocumentStore {
         this.inFlight.set(documentId, controller);
         try {
             progress("reading", 0);
-            let stat;
-            try { stat = await fs.stat(file); } catch { throw new DocumentReadError(`“${name}” cannot be read (it was moved or is not accessible).`); }
-            if (!stat.isFile()) throw new DocumentReadError(`“${name}” is not a file.`);
-            if (stat.size > this.maxBytes) throw new DocumentTooLargeError(tooLargeMessage(name, stat.size, this.maxBytes));
-            progress("extracting", 0.05);
-            const text = await extractText(file, name, {
+            // in a worker thread, with the size, unpacked-bytes, character and time limits (documents/)
+            const read = await readDocument({ path: file, name }, {
                 signal: controller.signal,
+                limits: { maxFileBytes: this.maxBytes },
                 onProgress: (f) => progress("extracting", 0.05 + 0.8 * f),
             });
+            const text = read.text;
             if (controller.signal.aborted) throw new DocumentCancelledError(name);
             progress("counting", 0.9);
             const tokens = await count(text);
@@ -59,8 +54,8 @@ export class DocumentStore {
             const info: DocumentInfo = {
                 id: documentId,
                 name,
-                mime: mimeFor(name),
-                fileBytes: stat.size,
+                mime: read.mime,
+                fileBytes: read.fileBytes,
                 chars: text.length,
                 preview: text.slice(0, 400),
                 tokens,
