@@ -39,7 +39,7 @@ describe("app core on the real engine", () => {
         expect(answer.content.length).toBeGreaterThan(0);
         const tokens = since(from).filter((e): e is Extract<AppEvent, { type: "chat.token" }> => e.type === "chat.token" && e.chatId === chat.id);
         expect(tokens.map((e) => e.text).join("")).toBe(answer.content);
-        const end = since(from).find((e) => e.type === "chat.answered" && e.chatId === chat.id);
+        const end = await until(() => since(from).find((e) => e.type === "chat.answered" && e.chatId === chat.id), 10_000, "chat.answered");
         expect(end).toMatchObject({ status: "done", messageId: answer.id });
         expect(JSON.stringify(end)).not.toContain(JSON.stringify(answer.content).slice(1, -1));
         expect(since(from).some((e) => e.type === "chat.metrics" && e.chatId === chat.id)).toBe(true);

@@ -179,7 +179,7 @@ export class ChatRuns {
         } catch (error) {
             await this.fail(run, error as Error, lastMetrics).catch(() => undefined);
         } finally {
-            this.runs.delete(chatId);
+            if (this.runs.get(chatId) === run) this.runs.delete(chatId);
             if (this.store.has(chatId)) this.emitList();
         }
     }
@@ -219,6 +219,8 @@ export class ChatRuns {
 
     /** Writes the end of the answer and says so; nothing when the chat was deleted meanwhile. */
     private async close(run: ChatRun, status: MessageStatus, change: Pick<ChatMessageRecord, "metrics" | "snapshotBytes" | "error">): Promise<void> {
+        // the chat takes a new message as soon as anyone can see this one ended
+        if (this.runs.get(run.chatId) === run) this.runs.delete(run.chatId);
         if (!this.store.has(run.chatId)) return;
         let ended: ChatMessageRecord | undefined;
         await this.store.update(run.chatId, (c) => {
