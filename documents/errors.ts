@@ -49,7 +49,7 @@ export class ArchiveBombError extends DocumentError {
 /** Reading took longer than the time limit; the reader was stopped. */
 export class DocumentTimeoutError extends DocumentError {
     constructor(name: string, readonly timeoutMs: number) {
-        super(`Reading “${name}” took longer than ${Math.round(timeoutMs / 1000)} s, so it was stopped. The file may be damaged or built to be slow to read.`);
+        super(`Reading “${name}” took longer than ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s, so it was stopped. The file may be damaged or built to be slow to read.`);
     }
 }
 

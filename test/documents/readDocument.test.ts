@@ -11,7 +11,7 @@ import JSZip from "jszip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as errors from "../../documents/errors";
 import { readDocument as readFromSource } from "../../documents/readDocument";
-import { pdfWith, pdfWithContent, stream } from "./builders";
+import { pdfFromObjects, pdfWith, stream } from "./builders";
 import { compiledReader, type ReaderModule } from "./compiledReader";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-docs-"));
@@ -25,8 +25,16 @@ beforeAll(async () => {
 }, 180_000);
 const read = (file: string, options?: Parameters<ReaderModule["readDocument"]>[1]) => reader.readDocument({ path: file }, options);
 
-/** A PDF that pdf.js needs seconds for (1.5 million text operations, under the 2 million limit), to cancel and time out. */
-const slowPdf = () => pdfWithContent(stream("", `BT /F1 1 Tf 1 Tz 10 100 Td ${"(a) Tj ".repeat(1_500_000)} ET`));
+/** Three pages that pdf.js needs seconds for (500,000 text operations each, 1.5 million in all, under the 2 million limit), to cancel and time out. */
+const slowPdf = () => pdfFromObjects([
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [4 0 R 6 0 R 8 0 R] /Count 3 >>",
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ...[4, 6, 8].flatMap((page) => [
+        `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 144] /Contents ${page + 1} 0 R /Resources << /Font << /F1 3 0 R >> >> >>`,
+        stream("", `BT /F1 1 Tf 1 Tz 10 100 Td ${"(a) Tj ".repeat(500_000)} ET`),
+    ]),
+]);
 
 async function docxWith(paragraphs: string[]): Promise<Buffer> {
     const zip = new JSZip();
@@ -102,10 +110,12 @@ describe("reading documents", () => {
         const before = new AbortController();
         before.abort();
         await expect(read(file, { signal: before.signal })).rejects.toBeInstanceOf(compiledErrors.DocumentCancelledError);
-        for (const afterMs of [0, 50, 1500]) {
+        for (const when of [0, 50, "after page 1"] as const) {
             const controller = new AbortController();
-            const reading = read(file, { signal: controller.signal });
-            await new Promise((r) => setTimeout(r, afterMs));
+            let pageRead: () => void = () => undefined;
+            const firstPage = new Promise<void>((r) => { pageRead = r; });
+            const reading = read(file, { signal: controller.signal, onProgress: () => pageRead() });
+            await (when === "after page 1" ? firstPage : new Promise((r) => setTimeout(r, when)));
             const aborted = performance.now();
             controller.abort();
             await expect(reading).rejects.toMatchObject({ name: "DocumentCancelledError", message: "Reading “slow.pdf” was cancelled." });
@@ -115,8 +125,8 @@ describe("reading documents", () => {
 
     it("the time limit stops a slow document with DocumentTimeoutError", async () => {
         const started = performance.now();
-        await expect(read(write("slow2.pdf", slowPdf()), { limits: { timeoutMs: 800 } })).rejects.toMatchObject({ name: "DocumentTimeoutError", timeoutMs: 800 });
-        expect(performance.now() - started).toBeLessThan(1500);
+        await expect(read(write("slow2.pdf", slowPdf()), { limits: { timeoutMs: 500 } })).rejects.toMatchObject({ name: "DocumentTimeoutError", timeoutMs: 500, message: "Reading “slow2.pdf” took longer than 0.5 s, so it was stopped. The file may be damaged or built to be slow to read." });
+        expect(performance.now() - started).toBeLessThan(1000);
     }, 30_000);
 
     it("the main thread stays responsive while a hostile document is read (event-loop lag measured)", async () => {
@@ -127,15 +137,15 @@ describe("reading documents", () => {
         const timer = setInterval(() => ticks++, 10);
         lag.enable();
         const started = performance.now();
-        const outcomes = await Promise.allSettled([read(file), read(slow, { limits: { timeoutMs: 3000 } })]);
+        const outcomes = await Promise.allSettled([read(file), read(slow)]);
         const ms = performance.now() - started;
         lag.disable();
         clearInterval(timer);
         const maxLagMs = lag.max / 1e6;
         console.log(`event loop while reading 8 MiB of HTML markup and a slow PDF (${(ms / 1000).toFixed(2)} s): max lag ${maxLagMs.toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, ${ticks} ticks of 10 ms`);
         expect(outcomes[0]).toMatchObject({ status: "fulfilled" });
-        expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { name: "DocumentTimeoutError" } });
-        expect(ms).toBeGreaterThan(2500);
+        expect(outcomes[1]).toMatchObject({ status: "fulfilled", value: { pages: 3 } });
+        expect(ms).toBeGreaterThan(1000);
         expect(maxLagMs).toBeLessThan(250);
         expect(ticks).toBeGreaterThan(ms / 10 / 3);
     }, 30_000);
