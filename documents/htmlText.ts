@@ -62,7 +62,7 @@ class TextBuffer {
     }
 
     toString(): string {
-        return new TextDecoder("utf-16le", { ignoreBOM: true }).decode(this.buf.subarray(0, this.length));
+        return Buffer.from(this.buf.buffer, 0, 2 * this.length).toString("utf16le");
     }
 }
 
