@@ -16,7 +16,8 @@ describe("EngineClient event handlers", {timeout: 60_000}, () => {
         process.on("uncaughtException", onEscaped);
         const engine = await startEngine();
         try {
-            await engine.load("m", {modelPath: fixture("rf-gqa-r4.gguf"), contextSize: 256});
+            // two sequences: the stopped one is freed when the engine has handled the stop
+            await engine.load("m", {modelPath: fixture("rf-gqa-r4.gguf"), contextSize: 256, sequences: 2});
             let tokens = 0;
             const gone = new Error("the chat was deleted");
             const first = engine.complete({modelId: "m", prompt: "The river", maxTokens: 64}, {onToken: () => {
