@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
 # Trains the default model pair end to end on one GPU (about 25 minutes on an H200):
-# dense pre-training at 4k, context extension to 16k, long-context task tuning, head analysis,
-# RecurFormer conversion at keep 1/8, 2/8 and 4/8, Q8_0 GGUF export. Every stage resumes when run
+# dense pre-training at 4k, context extension to 16k, skill tuning (tasks/skills.py: document Q&A in many
+# shapes, HashHop, plain chat, greetings, refusals, "I don't know"), head analysis, RecurFormer conversion
+# (distillation on mixed batches: plain-text KL + task rows), Q8_0 GGUF export, held-out evaluation with the
+# PyTorch reference (stages/evaluate_torch.py on tasks/heldout.py's sets). Every stage resumes when run
 # again; FROM=dense.gguf (or a checkpoint) skips pre-training and extension and tunes that model.
-# The three conversions run at once on the one GPU (a 30M-parameter model leaves most of it idle).
+# Several conversions (KEEPS, CONVERT_VARIANTS) run at once on the one GPU (a 30M-parameter model leaves
+# most of it idle).
 #   engine/pipeline/train_default_pair.sh WORK_DIR OUT_DIR
 # STAGES picks stages (default: all, in order), so that a run can be split over 10-minute commands:
 #   STAGES="pretrain extend" ...; STAGES="tasktune analyze" ...; STAGES="convert export" ...
 # Scale with env: PRETRAIN_MIN EXTEND_MIN TASK_MIN CONVERT_MIN (each conversion),
-# SHAPE (JSON), BATCH, SEQ, LONG_SEQ, DATA (token shards), TOKENIZER, PARAGRAPHS (taskdata.py),
-# KEEPS (default "1 2 4"), CONVERT_ARGS (extra convert.py options).
+# SHAPE (JSON), BATCH, SEQ, LONG_SEQ, DATA (token shards; made from TEXT by stages/textshards.py when the
+# directory is missing), TOKENIZER, PARAGRAPHS (taskdata.py: skills.json.xz), HELDOUT (tasks/heldout.py's
+# sets), KEEPS (default "1"), CONVERT_ARGS (convert.py options of every conversion), CONVERT_VARIANTS
+# ("name:extra options;..." e.g. "mixed:--task-every 2;taskonly:--task-every 1": one conversion per keep and
+# variant, out dirs rf-keepK-NAME), TASK_LR, DENSE (the teacher of the conversions: default WORK/dense),
+# EVAL_EXTRA ("label:path ..." more models for the evaluate stage), EVAL_ARGS (evaluate_torch.py options).
 set -euo pipefail
+stage() { echo "=== $(date +%T) $*"; }
 W=${1:?work dir}; OUT=${2:?output dir}
 PY=${PYTHON:-python3}
 DATA=${DATA:-engine/pipeline/build/shards}
 TOKENIZER=${TOKENIZER:-engine/pipeline/build/tokenizer/tokenizer.json}
-PARAGRAPHS=${PARAGRAPHS:-engine/pipeline/build/taskdata/paragraphs.txt.xz}
+PARAGRAPHS=${PARAGRAPHS:-engine/pipeline/build/taskdata/skills.json.xz}
+TEXT=${TEXT:-engine/pipeline/build/taskdata/text.txt.xz}; HELDOUT=${HELDOUT:-engine/pipeline/build/heldout}
 PRETRAIN_MIN=${PRETRAIN_MIN:-6}; EXTEND_MIN=${EXTEND_MIN:-2}; TASK_MIN=${TASK_MIN:-6}; CONVERT_MIN=${CONVERT_MIN:-8}
-STAGES=${STAGES:-"pretrain extend tasktune analyze convert export"}; KEEPS=${KEEPS:-"1 2 4"}
-CONVERT_ARGS=${CONVERT_ARGS:-"--task-every 1 --answer-weight 1 --stage2-lr 3e-4 --workers 5"}
+STAGES=${STAGES:-"pretrain extend tasktune analyze convert export evaluate"}; KEEPS=${KEEPS:-"1"}
+CONVERT_ARGS=${CONVERT_ARGS:-"--answer-weight 1 --stage2-lr 2e-4 --stage1-share 0.35 --workers 6"}
+CONVERT_VARIANTS=${CONVERT_VARIANTS:-"mixed:--task-every 2"}; TASK_LR=${TASK_LR:-3e-4}
 SEQ=${SEQ:-4096}; LONG_SEQ=${LONG_SEQ:-16384}; BATCH=${BATCH:-16}; SHAPE=${SHAPE:-'{}'}
+if [ ! -d "$DATA" ]; then
+    stage "token shards from $TEXT"
+    $PY -m engine.pipeline.stages.textshards tokenize --text "$TEXT" --tokenizer "$TOKENIZER" --out "$DATA"
+fi
 VOCAB=$($PY -c "from engine.pipeline.tokenizer.bpe import Tokenizer; print(Tokenizer.load('$TOKENIZER').vocab_size)")
 mkdir -p "$W" "$OUT"
-stage() { echo "=== $(date +%T) $*"; }
 wants() { [[ " $STAGES " == *" $1 "* ]]; }
 
 if [ -z "${FROM:-}" ]; then
@@ -42,32 +55,49 @@ fi
 if wants tasktune; then
     stage tasktune
     $PY -m engine.pipeline.stages.tasktune --init "$FROM" --data "$DATA" --tokenizer "$TOKENIZER" --paragraphs "$PARAGRAPHS" \
-        --out "$W/dense" --seq-len "$SEQ" --batch "$BATCH" --minutes "$TASK_MIN"
+        --out "$W/dense" --seq-len "$SEQ" --batch "$BATCH" --minutes "$TASK_MIN" --lr "$TASK_LR"
 fi
+DENSE=${DENSE:-$W/dense}    # the tuned dense model (a GGUF from an earlier run works too)
 if wants analyze; then
     stage analyze
-    $PY -m engine.pipeline.stages.analyze --model "$W/dense" --data "$DATA" --out "$OUT/analysis" --sequences 8 --seq-len 2048
+    $PY -m engine.pipeline.stages.analyze --model "$DENSE" --data "$DATA" --out "$OUT/analysis" --sequences 8 --seq-len 2048
 fi
+RF=()
+IFS=';' read -ra VARIANTS <<< "$CONVERT_VARIANTS"
+for keep in $KEEPS; do for v in "${VARIANTS[@]}"; do RF+=("$keep:${v%%:*}:${v#*:}"); done; done
 if wants convert; then
-    stage "convert keep ${KEEPS// /,} of 8, at once ($CONVERT_MIN min)"
+    stage "convert ${#RF[@]} at once ($CONVERT_MIN min): ${RF[*]}"
     pids=()
-    for keep in $KEEPS; do
+    for r in "${RF[@]}"; do
+        IFS=: read -r keep name extra <<< "$r"
         # shellcheck disable=SC2086
-        $PY -m engine.pipeline.stages.convert --dense "$W/dense" --recency "$OUT/analysis/recency.json" --keep "$keep" \
-            --data "$DATA" --out "$W/rf-keep$keep" --seq-len "$SEQ" --batch $(( BATCH / 2 > 0 ? BATCH / 2 : 1 )) \
+        $PY -m engine.pipeline.stages.convert --dense "$DENSE" --recency "$OUT/analysis/recency.json" --keep "$keep" \
+            --data "$DATA" --out "$W/rf-keep$keep-$name" --seq-len "$SEQ" --batch $(( BATCH / 2 > 0 ? BATCH / 2 : 1 )) \
             --stage1-steps 0 --stage2-steps 0 --minutes "$CONVERT_MIN" --paragraphs "$PARAGRAPHS" --tokenizer "$TOKENIZER" \
-            $CONVERT_ARGS > "$W/convert-keep$keep.log" 2>&1 &
+            $CONVERT_ARGS $extra > "$W/convert-keep$keep-$name.log" 2>&1 &
         pids+=($!)
     done
     for pid in "${pids[@]}"; do wait "$pid"; done
-    for keep in $KEEPS; do echo "--- keep $keep/8"; tail -n 5 "$W/convert-keep$keep.log"; done
+    for r in "${RF[@]}"; do IFS=: read -r keep name _ <<< "$r"; echo "--- keep $keep/8 $name"; tail -n 3 "$W/convert-keep$keep-$name.log"; done
 fi
 if wants export; then
     stage export
-    $PY -m engine.pipeline.stages.export --model "$W/dense" --tokenizer "$TOKENIZER" --out "$OUT/recurformer-desktop-dense.Q8_0.gguf"
-    for keep in $KEEPS; do
-        $PY -m engine.pipeline.stages.export --model "$W/rf-keep$keep" --tokenizer "$TOKENIZER" \
-            --out "$OUT/recurformer-desktop-keep$keep.Q8_0.gguf"
+    [[ "$DENSE" == *.gguf ]] || $PY -m engine.pipeline.stages.export --model "$DENSE" --tokenizer "$TOKENIZER" \
+        --out "$OUT/recurformer-desktop-dense.Q8_0.gguf"
+    for r in "${RF[@]}"; do
+        IFS=: read -r keep name _ <<< "$r"
+        $PY -m engine.pipeline.stages.export --model "$W/rf-keep$keep-$name" --tokenizer "$TOKENIZER" \
+            --out "$OUT/recurformer-desktop-keep$keep-$name.Q8_0.gguf"
+    done
+fi
+if wants evaluate; then
+    stage "held-out evaluation (PyTorch reference)"
+    models=("dense:$DENSE")
+    for r in "${RF[@]}"; do IFS=: read -r keep name _ <<< "$r"; [ -d "$W/rf-keep$keep-$name" ] && models+=("keep$keep-$name:$W/rf-keep$keep-$name"); done
+    for m in ${EVAL_EXTRA:-} "${models[@]}"; do
+        [ -e "${m#*:}" ] || continue
+        $PY -m engine.pipeline.stages.evaluate_torch --model "${m#*:}" --label "${m%%:*}" --tokenizer "$TOKENIZER" \
+            --heldout "$HELDOUT" --out "$OUT/replies-${m%%:*}.json" ${EVAL_ARGS:-}
     done
 fi
 stage done

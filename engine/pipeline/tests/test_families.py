@@ -1,0 +1,129 @@
+"""Held-out families are disjoint from the training ones by construction, every generated sample answers
+itself (the answer is in its document, chains resolve, loss spans are the replies), scoring and Wilson
+intervals are right at their edges."""
+import random
+import re
+import unittest
+
+from engine.pipeline.tasks import families as F
+from engine.pipeline.tasks import heldout, scoring, skills
+from engine.pipeline.tasks.chat_template import parse_chatml
+
+HAY = {s: [f"{s} paragraph {i} tells of the long road. It runs past the mill and the river." for i in range(300)]
+       for s in ("sotu", "python-doc", "gcide")}
+DATA = skills.SkillData(HAY, [{"country": "France", "field": "capital", "value": "Paris"},
+                              {"country": "Peru", "field": "currency", "value": "nuevo sol"}],
+                        [{"word": "ephemeral", "pos": "adjective", "definition": "lasting a very short time"}],
+                        [{"question": "Is it free?", "answer": "Yes."}])
+
+
+class DisjointTest(unittest.TestCase):
+    def test_check_disjoint_passes(self):
+        F.check_disjoint()
+
+    def test_no_held_out_kind_shape_or_phrasing_in_training(self):
+        train = {t.lower() for k in F.TRAIN_KINDS for t in k.statements + k.questions}
+        for k in F.HELDOUT_KINDS:
+            self.assertNotIn(k.name, {t.name for t in F.TRAIN_KINDS})
+            for t in k.statements + k.questions:
+                self.assertNotIn(t.lower(), train)
+        self.assertFalse(set(F.HELDOUT_HOP_LINES) & set(F.TRAIN_HOP_LINES))
+        self.assertFalse({g.lower() for g in F.HELDOUT_GREETINGS} & {g.lower() for g in F.TRAIN_GREETINGS})
+        self.assertFalse(set(F.HELDOUT_CANNOT) & set(F.TRAIN_CANNOT))
+        self.assertFalse(set(F.HELDOUT_HAY_SOURCES) & set(skills.TRAIN_HAY_SOURCES))
+
+    def test_check_disjoint_catches_a_shared_phrasing(self):
+        F.HELDOUT_GREETINGS.append(F.TRAIN_GREETINGS[0])
+        try:
+            with self.assertRaises(AssertionError):
+                F.check_disjoint()
+        finally:
+            F.HELDOUT_GREETINGS.pop()
+
+    def test_training_rows_never_use_held_out_text(self):
+        # every literal stretch of 12+ characters of a held-out template (the text between its placeholders)
+        held = [c for k in F.HELDOUT_KINDS for t in k.statements + k.questions for c in re.split(r"\{\w+\}", t)
+                if len(c.strip()) >= 12] + F.HELDOUT_GREETINGS + F.HELDOUT_CANNOT
+        rng = random.Random(1)
+        for _ in range(400):
+            s = skills.make_sample(rng, DATA)
+            for h in held:
+                self.assertNotIn(h, s.text)
+
+
+class SampleTest(unittest.TestCase):
+    def test_every_kind_answers_from_its_document(self):
+        rng = random.Random(3)
+        for kind, make in skills.MAKERS.items():
+            for _ in range(30):
+                s = make(rng, DATA)
+                self.assertTrue(s.spans, kind)
+                replies = [s.text[a:b] for a, b in s.spans]
+                if kind == "hop_raw":
+                    self.assertTrue(replies[0].endswith("\n"))
+                    continue
+                msgs, _ = parse_chatml(s.text)
+                self.assertEqual([m["content"] + "<|im_end|>" for m in msgs if m["role"] == "assistant"], replies)
+                if kind in ("doc", "doc_multi", "doc_2hop"):
+                    for r in replies:
+                        for part in r.replace("<|im_end|>", "").split(", born in "):
+                            self.assertIn(part, msgs[0]["content"], kind)
+
+    def test_hop_answers_follow_the_lines(self):
+        rng = random.Random(4)
+        for hops in (1, 2, 3):
+            for fmt in F.TRAIN_HOP_LINES:
+                doc, chain = skills.hop_document(rng, 300, hops, fmt, "")
+                table = {}
+                pat = re.escape(fmt).replace(re.escape("{a}"), r"(\w+)").replace(re.escape("{b}"), r"(\w+)")
+                for line in doc.split("\n"):
+                    a, b = re.fullmatch(pat, line).groups()
+                    self.assertNotIn(a, table)
+                    table[a] = b
+                x = chain[0]
+                for _ in range(hops):
+                    x = table[x]
+                self.assertEqual(x, chain[-1])
+                self.assertEqual(skills.hop_answer(chain).split(", then ")[-1], chain[-1])
+
+    def test_held_out_samples_plant_their_answer(self):
+        rng = random.Random(5)
+        data = skills.SkillData({"postgresql-doc": HAY["sotu"]}, [], [], [])
+        for _ in range(20):
+            s = heldout.doc_sample(rng, data, 1024, lambda t: len(t) // 4 + 1)
+            self.assertIn(s["answer"], s["prompt"])
+            self.assertTrue(s["prompt"].endswith("<|im_start|>assistant\n"))
+            self.assertIn("Read the document below", s["prompt"])
+
+    def test_pod_to_text_drops_directives_and_code(self):
+        src = "=head1 NAME\n\nperlfoo - B<bold> and C<code> text\n\n    my $x = 1;\n\n=cut\n"
+        self.assertEqual(heldout.pod_to_text(src), ["NAME", "perlfoo - bold and code text"])
+
+
+class ScoringTest(unittest.TestCase):
+    def test_exact_match_is_normalized(self):
+        s = {"score": "exact", "answer": "the Gull"}
+        self.assertTrue(scoring.judge(s, " Gull.", True)["correct"])
+        self.assertTrue(scoring.judge(s, "\"the gull\"", True)["correct"])
+        self.assertFalse(scoring.judge(s, "The Gull is the boat.", True)["correct"])
+
+    def test_last_word_contains_and_unknown(self):
+        self.assertTrue(scoring.judge({"score": "last", "answer": "ab12"}, "x9, then ab12", True)["correct"])
+        self.assertFalse(scoring.judge({"score": "last", "answer": "ab12"}, "ab12, then x9", True)["correct"])
+        self.assertTrue(scoring.judge({"score": "contains", "answer": "Paris"}, "The capital is Paris.", 1)["correct"])
+        self.assertFalse(scoring.judge({"score": "contains", "answer": "Paris"}, "Lyon.", 1)["correct"])
+        self.assertTrue(scoring.judge({"score": "unknown", "answer": ""}, "I don't know.", 1)["correct"])
+
+    def test_leaks(self):
+        self.assertTrue(scoring.leaks("Read the document below, then answer"))
+        self.assertTrue(scoring.leaks("The access code for the Red Mill vault is 2290."))
+        self.assertFalse(scoring.leaks("Hello! I am a small language model."))
+
+    def test_wilson(self):
+        self.assertEqual(scoring.wilson(0, 0), (0.0, 1.0))
+        lo, hi = scoring.wilson(50, 50)
+        self.assertAlmostEqual(hi, 1.0)
+        self.assertAlmostEqual(lo, 0.9287, places=3)
+        lo, hi = scoring.wilson(25, 50)
+        self.assertAlmostEqual(lo, 0.3664, places=3)
+        self.assertAlmostEqual(hi, 0.6336, places=3)
