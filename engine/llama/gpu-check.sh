@@ -110,7 +110,7 @@ step ops 20 "$BIN/test-backend-ops" -b CUDA0 -o SSM_SCAN,SSM_CONV,SSM_CONV_BIAS_
 # 3. perplexity, CPU only and fully offloaded ------------------------------------------------------------
 ppl() {  # ppl NAME MODEL
     [ -f "$2" ] || { say "ppl $1: $2 absent, skipped"; return; }
-    step "ppl-$1-gpu" 20 "$BIN/llama-perplexity" -m "$2" -f "$PPL_TEXT" -c 512 -ngl 99
+    step "ppl-$1-gpu" 20 "$BIN/llama-perplexity" -m "$2" -f "$PPL_TEXT" -c 512 -ngl 99 -v   # -v: the graph-splits line
     step "ppl-$1-cpu" 30 "$BIN/llama-perplexity" -m "$2" -f "$PPL_TEXT" -c 512 -ngl 0 --device none -t "$JOBS"
 }
 ppl recurformer "$RF_MODEL"
@@ -127,7 +127,7 @@ done
 # the RecurFormer at 1B on the CPU as well: its perplexity must match the GPU's here too (random weights)
 for name in recurformer-1b; do
     [ -f "$MODELS/$name.gguf" ] || continue
-    step "ppl-$name-gpu" 20 "$BIN/llama-perplexity" -m "$MODELS/$name.gguf" -f "$PPL_TEXT" -c 512 --chunks 2 -ngl 99
+    step "ppl-$name-gpu" 20 "$BIN/llama-perplexity" -m "$MODELS/$name.gguf" -f "$PPL_TEXT" -c 512 --chunks 2 -ngl 99 -v
     step "ppl-$name-cpu" 60 "$BIN/llama-perplexity" -m "$MODELS/$name.gguf" -f "$PPL_TEXT" -c 512 --chunks 2 -ngl 0 \
         --device none -t "$JOBS"
 done

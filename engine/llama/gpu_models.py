@@ -50,6 +50,8 @@ def main(argv=None) -> int:
     started = time.time()
     # nn.Linear's own init (uniform, 1/sqrt(fan_in)): values are irrelevant to speed, and this is the fast one
     dense = DenseModel(cfg).eval()
+    with torch.no_grad():   # tied output: N(0, 1) embeddings would give logits of std ~45 and an infinite perplexity
+        dense.tok_embd.weight.normal_(0.0, 0.02)
     vocab = filler_vocab(cfg.vocab_size)
     replaced = [list(range(1, cfg.n_kv_head))] * cfg.n_layer
     rf = recurformer_from_dense(dense, replaced, d_state=args.d_state, name="recurformer-1b").eval()
