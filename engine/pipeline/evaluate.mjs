@@ -72,10 +72,10 @@ async function reply(model, sequence, prompt, maxTokens) {
     await sequence.clearHistory();
     const tokens = [...(model.tokens.bos != null ? [model.tokens.bos] : []), ...model.tokenize(prompt, true)];
     const out = [];
-    let ended = false;
+    let ended = true;          // node-llama-cpp ends the iteration itself at the end-of-turn token
     for await (const token of sequence.evaluate(tokens, {temperature: 0})) {
-        if (model.isSpecialToken(token) || token === model.tokens.eos) { ended = true; break; }
-        if (out.length >= maxTokens) break;
+        if (model.isSpecialToken(token) || token === model.tokens.eos) break;
+        if (out.length >= maxTokens) { ended = false; break; }
         out.push(token);
     }
     return {reply: model.detokenize(out), ended};

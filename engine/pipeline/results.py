@@ -44,13 +44,14 @@ def llama_label(m):
     return label + (" q8_0 KV" if m.get("cacheType") == "q8_0" else "")
 
 
-def model_rows(sets, torch_files=(), llama_file=None):
+def model_rows(sets, torch_files=(), llama_file=None, previous=()):
     """[{label, evaluator, file, perplexity, cells: {set: summary}, cache16k, dense16k}]"""
     rows = []
     for path in torch_files:
         with open(path, encoding="utf-8") as f:
             r = json.load(f)
-        rows.append({"label": r["label"], "evaluator": "pytorch", "file": os.path.basename(r["model"]),
+        label = r["label"] + (" (previous pair)" if os.path.basename(r["model"]) in previous else "")
+        rows.append({"label": label, "evaluator": "pytorch", "file": os.path.basename(r["model"]),
                      "perplexity": r.get("perplexity", {}).get("value"),
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()
                                if any(x["id"] in r["replies"] for x in s)}})
@@ -58,7 +59,8 @@ def model_rows(sets, torch_files=(), llama_file=None):
         with open(llama_file, encoding="utf-8") as f:
             r = json.load(f)
         for m in r["models"]:
-            rows.append({"label": llama_label(m), "evaluator": "llama.cpp", "file": m["model"],
+            label = llama_label(m) + (" (previous pair)" if m["model"] in previous else "")
+            rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
                          "perplexity": m.get("perplexity", {}).get("value"),
                          "cache16k": m["cacheBytes"].get("16384"), "dense16k": m["denseCacheBytes"].get("16384"),
                          "cells": {n: summarize(s, m["replies"]) for n, s in sets.items()
@@ -79,9 +81,9 @@ def rate(row, name):
 
 
 def dense_of(rows, row):
-    """The dense row of the same evaluator (the newest one when there are several: the first that is not
-    labelled old)."""
-    cands = [r for r in rows if r["evaluator"] == row["evaluator"] and r["label"] == "dense"]
+    """The dense row of the same evaluator (not the previous pair's)."""
+    want = "dense (previous pair)" if "previous" in row["label"] else "dense"
+    cands = [r for r in rows if r["evaluator"] == row["evaluator"] and r["label"] == want]
     return cands[0] if cands else None
 
 
@@ -93,9 +95,9 @@ def targets(rows):
     """[(target, evaluator, measured, verdict)] for the issue's targets, per evaluator."""
     out = []
     for ev in ("pytorch", "llama.cpp"):
-        dense = next((r for r in rows if r["evaluator"] == ev and r["label"] == "dense"), None)
+        dense = next((r for r in rows if r["evaluator"] == ev and r["label"] == "dense"), None)   # previous: not
         rf = next((r for r in rows if r["evaluator"] == ev and r["label"].startswith(("keep 1/8", "keep1"))
-                   and "q8_0" not in r["label"]), None)
+                   and "q8_0" not in r["label"] and "previous" not in r["label"]), None)
         if not dense:
             continue
         if rf and dense["perplexity"] and rf["perplexity"]:
@@ -109,7 +111,7 @@ def targets(rows):
             vals = [rate(dense, n) for n in names]
             if all(v is not None for v in vals):
                 out.append((what, ev, ", ".join(f"{v:.0f}%" for v in vals), verdict(min(vals) >= bar)))
-        for row in [r for r in rows if r["evaluator"] == ev and r["label"] != "dense" and "old" not in r["label"]]:
+        for row in [r for r in rows if r["evaluator"] == ev and r["label"] != "dense" and "previous" not in r["label"]]:
             for names, pts, what in ((("docqa_1k", "docqa_4k", "docqa_8k", "docqa_16k"), 3, "doc-QA within 3 points"),
                                      (("hop1_1k", "hop1_4k", "hop2_1k", "hop2_4k"), 5, "HashHop within 5 points"),
                                      (("facts",), 5, "plain questions within 5 points")):
@@ -120,7 +122,7 @@ def targets(rows):
                     out.append((f"{row['label']}: {what} of dense", ev,
                                 ", ".join(f"{n.split('_')[-1] if '_' in n else n} {d:+.0f}" for n, d in diffs),
                                 verdict(worst >= -pts)))
-        for row in [r for r in rows if r["evaluator"] == ev and "old" not in r["label"]]:
+        for row in [r for r in rows if r["evaluator"] == ev and "previous" not in r["label"]]:
             o = row["cells"].get("open")
             if o:
                 out.append((f"{row['label']}: open turns, 0 template leaks and >= 95% ending by themselves", ev,
@@ -134,7 +136,7 @@ def targets(rows):
     return out
 
 
-def render(rows, tg, commands, created):
+def render(rows, tg, commands, created, note=""):
     lines = ["# Held-out evaluation of the default pair", "",
              f"Made {created} by `engine/pipeline/results.py` from replies files (commands below). Every set is a "
              "held-out *family* (engine/pipeline/tasks/families.py: fact kinds, sentence shapes, question phrasings, "
@@ -159,6 +161,7 @@ def render(rows, tg, commands, created):
                 cache += f" ({100 * r['cache16k'] / r['dense16k']:.1f}%)"
         lines.append(f"| {r['label']} (`{r['file']}`) | {r['evaluator']} | {ppl} | " +
                      " | ".join(cell_text(r["cells"].get(c[0])) for c in COLUMNS) + f" | {open_txt} | {cache} |")
+    lines += ([""] + [note] if note else [])
     lines += ["", "## Targets (issue 13)", "", "| target | evaluator | measured | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tg]
     lines += ["", "## Commands", ""] + [f"- `{c}`" for c in commands] + [""]
@@ -219,6 +222,9 @@ def main(argv=None):
     ap.add_argument("--llama", default=None, help="replies file of evaluate.mjs")
     ap.add_argument("--heldout", default=os.path.join(HERE, "build", "heldout"))
     ap.add_argument("--out-dir", default=HERE)
+    ap.add_argument("--previous", default="", help="comma-separated model file names of the pair shipped before "
+                                                   "(labelled so, compared, not judged against the targets)")
+    ap.add_argument("--note", default="", help="a paragraph put under the table")
     ap.add_argument("--command", action="append", default=[], help="a command to list in RESULTS.md (repeatable)")
     a = ap.parse_args(argv)
     if not os.path.isdir(a.heldout):
@@ -226,14 +232,14 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     sets = load_sets(a.heldout)
-    rows = model_rows(sets, [p for p in a.torch.split(",") if p], a.llama)
+    rows = model_rows(sets, [p for p in a.torch.split(",") if p], a.llama, set(filter(None, a.previous.split(","))))
     tg = targets(rows)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with open(os.path.join(a.out_dir, "RESULTS.json"), "w", encoding="utf-8") as f:
         json.dump({"created": created, "rows": rows, "targets": [dict(zip(("target", "evaluator", "measured",
                                                                           "verdict"), t)) for t in tg]}, f, indent=1)
     with open(os.path.join(a.out_dir, "RESULTS.md"), "w", encoding="utf-8") as f:
-        f.write(render(rows, tg, a.command, created))
+        f.write(render(rows, tg, a.command, created, a.note))
     kind = write_png(rows, os.path.join(a.out_dir, "RESULTS.png"))
     print(f"RESULTS.md, RESULTS.json, RESULTS.png ({kind}) in {a.out_dir}: {len(rows)} rows, "
           f"{sum('met' in t[3] and 'not' not in t[3] for t in tg)}/{len(tg)} targets met")
