@@ -7,7 +7,9 @@
 //   npm run evaluate                                   (a small CPU subset of the default pair, the same as:)
 //   node engine/pipeline/evaluate.mjs --models assets/models/dense.gguf,assets/models/recurformer.gguf
 //        [--heldout engine/pipeline/build/heldout] [--samples docqa_1k=8,facts=20,...] [--threads 2]
-//        [--out engine/pipeline/runs/replies-llama.json] [--no-report]            env: PYTHON=/path/to/python3
+//        [--out engine/pipeline/build/eval-cpu/replies-llama.json] [--no-report]
+// The report (results.py: RESULTS.md/.json/.png) is written beside --out; the committed engine/pipeline/RESULTS.*
+// combine the GPU run with a CPU run (the command is in RESULTS.md).            env: PYTHON=/path/to/python3
 //   A model written as PATH@q8_0 is run with a q8_0 K/V cache (flash attention), e.g. recurformer.gguf@q8_0.
 import fs from "node:fs";
 import {spawnSync} from "node:child_process";
@@ -27,7 +29,7 @@ const {values: args} = parseArgs({options: {
     "ppl-windows": {type: "string", default: "4"},
     "ppl-window": {type: "string", default: "1024"},
     "threads": {type: "string", default: "2"},
-    "out": {type: "string", default: "engine/pipeline/runs/replies-llama.json"},
+    "out": {type: "string", default: "engine/pipeline/build/eval-cpu/replies-llama.json"},
     "no-report": {type: "boolean", default: false}
 }});
 const threads = Number(args.threads);
@@ -123,7 +125,8 @@ process.stdout.write(`wrote ${args.out}\n`);
 if (!args["no-report"]) {
     const python = process.env.PYTHON ?? "/usr/bin/python3";
     const res = spawnSync(python, ["-m", "engine.pipeline.results", "--llama", path.resolve(args.out),
-        "--heldout", path.resolve(args.heldout)], {cwd: root, stdio: "inherit"});
+        "--heldout", path.resolve(args.heldout), "--out-dir", path.resolve(path.dirname(args.out))],
+        {cwd: root, stdio: "inherit"});
     if (res.status !== 0) {
         process.stderr.write(`evaluate: the report failed (${res.error?.message ?? `exit ${res.status}`}); ` +
             `${args.out} is complete: rerun \`${python} -m engine.pipeline.results --llama ${args.out}\`\n`);
