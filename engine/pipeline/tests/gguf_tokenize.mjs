@@ -1,12 +1,14 @@
-// Tokenizes texts with a GGUF's own vocabulary through the patched llama.cpp (node-llama-cpp's local build),
+// Tokenizes texts with a GGUF's own vocabulary through the patched llama.cpp (the engine's build, through engine/runtime's LlamaBackend; needs `npm run build`),
 // for test_hf_data.py: node gguf_tokenize.mjs MODEL.gguf TEXTS.json -> JSON on stdout
 // {special: [[ids]...] (special tokens parsed), plain: [[ids]...], bos, eos, eot, template}
 import fs from "node:fs";
-import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {LlamaBackend} from "../../../dist/engine/runtime/llama/LlamaBackend.js";
+import {LlamaLog} from "../../../dist/engine/runtime/llama/LlamaLog.js";
 
 const [modelPath, textsPath] = process.argv.slice(2);
 const texts = JSON.parse(fs.readFileSync(textsPath, "utf8"));
-const llama = await getLlama({build: "never", usePrebuiltBinaries: false, gpu: false, logLevel: LlamaLogLevel.error});
+// the engine's own build, loaded as the app loads it (its CPU variant included)
+const llama = (await LlamaBackend.load({gpu: false, log: new LlamaLog()})).llama;
 const model = await llama.loadModel({modelPath, vocabOnly: true});
 const out = {
     special: texts.map((t) => Array.from(model.tokenize(t, true))),
