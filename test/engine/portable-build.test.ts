@@ -101,7 +101,7 @@ describe("portable engine build", () => {
     it.runIf(x86 && process.platform === "linux")("the engine loads the variant ggml scores best on this CPU, and reports it", async () => {
         const engine = await EngineClient.start();
         try {
-            const {backend: info} = await engine.load("portable-check", {modelPath: path.join(root, "assets", "models", "recurformer.gguf"), contextSize: 512});
+            const {backend: info} = await engine.load("portable-check", {modelPath: path.join(root, "test", "fixtures", "models", "bench-recurformer.gguf"), contextSize: 512});
             expect(info.flavour).toBe("portable");
             expect(info.cpuVariant).toBe(expectedVariant(build.cpuVariants()));
             console.log(`this CPU loads the ${info.cpuVariant} variant`);
@@ -115,9 +115,9 @@ describe("packaged app carries the engine build", () => {
     const config = yaml.load(fs.readFileSync(path.join(root, "electron-builder.yml"), "utf8")) as {files: string[], asarUnpack: string[]};
     const macros = {os: {linux: "linux", darwin: "mac", win32: "win"}[process.platform as string] ?? process.platform, arch: os.arch()};
     const expand = (glob: string) => glob.replace(/\$\{(os|arch)\}/g, (_m, k: "os" | "arch") => macros[k]);
-    /** electron-builder's `files`: the last pattern that matches a path decides (a leading ! excludes) */
+    /** electron-builder's `files`: production dependencies are in unless a pattern says otherwise; the last matching pattern decides (a leading ! excludes) */
     const included = (file: string) => {
-        let decision = false;
+        let decision = file.startsWith("node_modules/");
         for (const pattern of config.files.map(expand))
             if (pattern.startsWith("!") ? minimatch(file, pattern.slice(1), {dot: true}) : minimatch(file, pattern, {dot: true}))
                 decision = !pattern.startsWith("!");
