@@ -101,6 +101,8 @@ export interface Metrics {
     snapshotBytesMeasured?: number;
     /** prompt tokens read in this run */
     promptTokens?: number;
+    /** prompt tokens this run did not read because the sequence already held them from an earlier turn (kept, or restored from a checkpoint) */
+    promptTokensReused?: number;
     /** tokens generated so far in this run */
     generatedTokens?: number;
     prefillTokensPerSecond?: number;

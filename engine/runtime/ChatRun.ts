@@ -3,7 +3,8 @@ import {tmpdir} from "node:os";
 import path from "node:path";
 import {LlamaChatSession, appendUserMessageToChatHistory, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
 import {rawPromptTokens} from "./promptTokens.js";
-import type {ChatMessage, GenerationResult, Metrics, StopReason} from "./protocol.js";
+import type {ChatMessage, GenerationResult, Metrics, Sampling, SavedStateResult, StateFileOptions, StopReason} from "./protocol.js";
+import {resumeSequence, saveSequence} from "./SequenceState.js";
 import type {LoadedModel, SequenceSlot} from "./LoadedModel.js";
 import {PromptTooLongError} from "./errors/PromptTooLongError.js";
 
@@ -16,10 +17,12 @@ export interface ChatRunOptions {
     signal?: AbortSignal;
     /** most tokens to generate (default 512) */
     maxTokens?: number;
-    /** sampling temperature for chats (default 0: greedy); completions are always greedy */
-    temperature?: number;
+    /** temperature, top-p, seed (default: greedy) */
+    sampling?: Sampling;
     /** throttle of metrics events (default 250 ms) */
     metricsIntervalMs?: number;
+    /** chats: a saved state to resume from, and where to save this turn's (SequenceState.ts) */
+    state?: StateFileOptions;
 }
 
 /** The size of the newest snapshot (sequence checkpoint) of each sequence, measured when it was taken. */
@@ -93,6 +96,10 @@ export class ChatRun {
     private prefillFrom?: number;
     /** tokens this run's own prefill read (undefined: node-llama-cpp read the prompt itself) */
     private prefillRead?: number;
+    /** prompt tokens the sequence already held from an earlier turn, not read again */
+    private promptReused?: number;
+    /** what became of the saved state: resumed from, refused, written */
+    private readonly stateResult: SavedStateResult = {};
 
     public constructor(model: LoadedModel, slot: SequenceSlot, options: ChatRunOptions = {}) {
         this.model = model;
@@ -106,7 +113,7 @@ export class ChatRun {
         return this.slot.sequence;
     }
 
-    /** A raw prompt, no chat template, greedy. */
+    /** A raw prompt, no chat template; greedy unless `sampling` says otherwise. */
     public async complete(prompt: string): Promise<GenerationResult> {
         const model = this.model.model;
         const tokens = rawPromptTokens(model, prompt);
@@ -154,7 +161,10 @@ export class ChatRun {
                 this.options.onText?.(piece);
         };
 
-        const iterator = this.sequence.evaluate([tokens.at(-1)!], {temperature: 0, yieldEogToken: true});
+        const {temperature = 0, topP, seed} = this.options.sampling ?? {};
+        const iterator = this.sequence.evaluate([tokens.at(-1)!], {
+            temperature, yieldEogToken: true, ...(topP != null ? {topP} : {}), ...(seed != null ? {seed} : {})
+        });
         try {
             for await (const token of iterator) {
                 this.onToken();
@@ -214,16 +224,20 @@ export class ChatRun {
                 clearInterval(timer);
             }
             if (this.options.signal?.aborted)
-                return await this.finish("", "stopped");
+                return this.withState(await this.finish("", "stopped"));
             this.prefillEndedAt = performance.now();
             await this.snapshot();
+            await this.saveState();
             await this.measure();
             this.tick("prefill", true);
 
             let text = "";
+            const {temperature = 0, topP, seed} = this.options.sampling ?? {};
             const result = await session.promptWithMeta(last.content, {
                 maxTokens: this.maxTokens,
-                temperature: this.options.temperature ?? 0,
+                temperature,
+                ...(topP != null ? {topP} : {}),
+                ...(seed != null ? {seed} : {}),
                 signal: this.options.signal,
                 stopOnAbortSignal: true,
                 onToken: (tokens) => {
@@ -243,7 +257,7 @@ export class ChatRun {
                 : result.stopReason === "maxTokens"
                     ? "maxTokens"
                     : "eos";
-            return await this.finish(result.responseText ?? text, stopReason);
+            return this.withState(await this.finish(result.responseText ?? text, stopReason));
         } finally {
             session.dispose({disposeSequence: false});
         }
@@ -275,9 +289,12 @@ export class ChatRun {
         if (prompt == null)
             return;
         const head = prompt.slice(0, -1);
+        if (this.options.state?.resume != null)
+            this.stateResult.resume = await resumeSequence(this.sequence, this.options.state.resume, head);
         await this.sequence.adaptStateToTokens(head, false);
         const rest = head.slice(this.sequence.nextTokenIndex);
         this.prefillFrom = this.sequence.nextTokenIndex;
+        this.promptReused = this.sequence.nextTokenIndex;
         const readAtStart = this.sequence.tokenMeter.usedInputTokens;
         const batch = this.model.context.batchSize;
         try {
@@ -302,6 +319,22 @@ export class ChatRun {
         // none is taken where one already exists (a regenerate resumes from it): its size is known
         if (added > 0)
             snapshotSizes.set(this.sequence, added);
+    }
+
+    private withState(generation: GenerationResult): GenerationResult {
+        return this.options.state != null ? {...generation, state: this.stateResult} : generation;
+    }
+
+    /** Writes the sequence's whole state where `state.save` says, when this turn read enough of its prompt to be worth it. */
+    private async saveState(): Promise<void> {
+        const save = this.options.state?.save;
+        if (save == null || (this.prefillRead ?? 0) < save.minTokens)
+            return;
+        try {
+            this.stateResult.saved = await saveSequence(this.sequence, save.path);
+        } catch (err) {
+            this.stateResult.saveError = (err as Error).message;
+        }
     }
 
     private begin(): void {
@@ -394,6 +427,7 @@ export class ChatRun {
             checkpointBytesMeasured: sequence.checkpointsMemoryUsage,
             ...(snapshotBytes != null && sequence.needsCheckpoints ? {snapshotBytesMeasured: snapshotBytes} : {}),
             promptTokens: prefillTokens,
+            ...(this.promptReused != null ? {promptTokensReused: this.promptReused} : {}),
             generatedTokens: this.generatedTokens,
             ...(prefillSeconds > 0 && rateTokens > 0 ? {prefillTokensPerSecond: rateTokens / prefillSeconds} : {}),
             ...(decodeSeconds > 0 && this.generatedTokens > 1 ? {decodeTokensPerSecond: (this.generatedTokens - 1) / decodeSeconds} : {}),

@@ -117,6 +117,16 @@ export interface InspectReport {
 export type ChatRole = "system" | "user" | "assistant";
 export interface ChatMessage { role: ChatRole; content: string }
 
+/** How the next token is picked (chat and complete); every field left out: greedy. */
+export interface Sampling {
+    /** 0 (default): greedy */
+    temperature?: number;
+    /** nucleus sampling: the smallest set of tokens whose probabilities add up to this (1: off) */
+    topP?: number;
+    /** the sampler's seed, for a repeatable sampled answer (default: the time) */
+    seed?: number;
+}
+
 /** Why a generation ended. */
 export type StopReason = "eos" | "maxTokens" | "stopped" | "contextFull";
 
@@ -128,6 +138,35 @@ export interface GenerationResult {
     generatedTokens: number;
     /** final metrics (phase "done") */
     metrics: Metrics;
+    /** what became of the chat's state files (`chat` with `state` only) */
+    state?: SavedStateResult;
+}
+
+/** A chat turn's state on disk: llama_state_seq_save_file files (engine/runtime/SequenceState.ts). */
+export interface StateFileOptions {
+    /**
+     * a state file the caller has checked (model file, context settings, checksum): loaded when its
+     * tokens are the start of this turn's prompt and the sequence holds less of that prompt
+     */
+    resume?: string;
+    /** where to write the sequence's whole state once the prompt is read, if this turn read at least `minTokens` */
+    save?: {path: string; minTokens: number};
+}
+
+export interface SavedStateResult {
+    resume?: {
+        /** "notNeeded": the sequence already held at least as much of the prompt */
+        status: "resumed" | "notNeeded" | "refused";
+        /** tokens loaded (resumed) or already held (notNeeded) */
+        tokens?: number;
+        loadMs?: number;
+        /** why it was refused, in words */
+        reason?: string;
+    };
+    /** the state written to `save.path`, with its size, its token count and the time it took */
+    saved?: {path: string; bytes: number; tokens: number; saveMs: number};
+    /** why writing it failed */
+    saveError?: string;
 }
 
 /** One row of a bench: one model at one context size. */
@@ -182,12 +221,13 @@ export type Request =
     | { id: number; type: "unload"; modelId: string }
     /** shape and computed cache figures; with `measure: true` also creates a context of `tokens` tokens to read llama.cpp's own buffers (slower: it loads the model) */
     | { id: number; type: "inspect"; modelPath: string; tokens?: number; densePath?: string; cacheType?: CacheType; measure?: boolean }
-    /** how many tokens `text` is with the model's tokenizer (no BOS, no template) */
-    | { id: number; type: "tokenize"; modelId: string; text: string }
+    /** how many tokens `text` is with the model's tokenizer (no BOS, no template); `raw`: as `complete` reads a prompt (special tokens recognised, BOS first where the model wants one) */
+    | { id: number; type: "tokenize"; modelId: string; text: string; raw?: boolean }
     /** how many tokens chat messages are through the model's chat template, up to where the answer starts (what a chat turn reads first) */
     | { id: number; type: "chatTokens"; modelId: string; messages: ChatMessage[] }
-    | { id: number; type: "chat"; modelId: string; chatId: string; messages: ChatMessage[]; maxTokens?: number; temperature?: number }
-    | { id: number; type: "complete"; modelId: string; prompt: string; maxTokens?: number }
+    /** `state`: the chat's saved state to resume from and where to save it (SequenceState.ts) */
+    | { id: number; type: "chat"; modelId: string; chatId: string; messages: ChatMessage[]; maxTokens?: number; state?: StateFileOptions } & Sampling
+    | { id: number; type: "complete"; modelId: string; prompt: string; maxTokens?: number } & Sampling
     | { id: number; type: "bench"; options: BenchOptions }
     | { id: number; type: "stop"; target: number }
     | { id: number; type: "shutdown" };

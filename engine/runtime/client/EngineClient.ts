@@ -1,6 +1,6 @@
 import type {
     BenchOptions, BenchRow, CacheType, ChatMessage, GenerationResult, InspectReport, LoadOptions, LoadResult, Metrics,
-    Reply, Request, RequestType, ResultOf
+    Reply, Request, RequestType, ResultOf, Sampling, StateFileOptions
 } from "../protocol.js";
 import {EngineCrashedError} from "../errors/EngineCrashedError.js";
 import {EngineTimeoutError} from "../errors/EngineTimeoutError.js";
@@ -170,9 +170,9 @@ export class EngineClient {
         return this.request("inspect", {modelPath, ...options});
     }
 
-    /** Token count of `text` with a loaded model's tokenizer. */
-    public async tokenize(modelId: string, text: string): Promise<number> {
-        return (await this.request("tokenize", {modelId, text})).tokens;
+    /** Token count of `text` with a loaded model's tokenizer; `raw`: of a raw prompt as `complete` reads it (special tokens, BOS). */
+    public async tokenize(modelId: string, text: string, options: {raw?: boolean} = {}): Promise<number> {
+        return (await this.request("tokenize", {modelId, text, ...options})).tokens;
     }
 
     /** Tokens of chat messages through a loaded model's chat template, and its context size. */
@@ -180,11 +180,11 @@ export class EngineClient {
         return this.request("chatTokens", {modelId, messages});
     }
 
-    public chat(args: {modelId: string, chatId: string, messages: ChatMessage[], maxTokens?: number, temperature?: number}, handlers: RequestHandlers = {}): Promise<GenerationResult> {
+    public chat(args: {modelId: string, chatId: string, messages: ChatMessage[], maxTokens?: number, state?: StateFileOptions} & Sampling, handlers: RequestHandlers = {}): Promise<GenerationResult> {
         return this.request("chat", args, handlers);
     }
 
-    public complete(args: {modelId: string, prompt: string, maxTokens?: number}, handlers: RequestHandlers = {}): Promise<GenerationResult> {
+    public complete(args: {modelId: string, prompt: string, maxTokens?: number} & Sampling, handlers: RequestHandlers = {}): Promise<GenerationResult> {
         return this.request("complete", args, handlers);
     }
 

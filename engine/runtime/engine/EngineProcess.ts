@@ -1,9 +1,9 @@
 import type {
-    BenchOptions, BenchRow, ChatMessage, CacheType, Event, InspectReport, LoadOptions, LoadResult, Request, RequestType, ResultOf
+    BenchOptions, BenchRow, ChatMessage, CacheType, Event, InspectReport, LoadOptions, LoadResult, Request, RequestType, ResultOf, Sampling, StateFileOptions
 } from "../protocol.js";
 import {CacheMeter} from "../CacheMeter.js";
 import {ChatRun} from "../ChatRun.js";
-import {chatPromptTokens} from "../promptTokens.js";
+import {chatPromptTokens, rawPromptTokens} from "../promptTokens.js";
 import {BenchRun} from "../BenchRun.js";
 import {LoadedModel} from "../LoadedModel.js";
 import {GgufShape} from "../gguf/GgufShape.js";
@@ -88,11 +88,11 @@ export class EngineProcess {
             case "load": return this.load(request.id, request.modelId, request.options);
             case "unload": return this.unload(request.modelId);
             case "inspect": return this.inspect(request);
-            case "chat": return this.generate(request.id, request.modelId, {chatId: request.chatId, messages: request.messages}, request.maxTokens, request.temperature);
-            case "complete": return this.generate(request.id, request.modelId, {prompt: request.prompt}, request.maxTokens);
+            case "chat": return this.generate(request.id, request.modelId, {chatId: request.chatId, messages: request.messages, state: request.state}, request.maxTokens, samplingOf(request));
+            case "complete": return this.generate(request.id, request.modelId, {prompt: request.prompt}, request.maxTokens, samplingOf(request));
             case "bench": return this.bench(request.id, request.options);
             case "stop": return this.stop(request.target);
-            case "tokenize": return this.tokenize(request.modelId, request.text);
+            case "tokenize": return this.tokenize(request.modelId, request.text, request.raw === true);
             case "chatTokens": return this.chatTokens(request.modelId, request.messages);
             case "shutdown": return this.shutdown();
         }
@@ -171,11 +171,11 @@ export class EngineProcess {
         return true;
     }
 
-    private tokenize(modelId: string, text: string): ResultOf["tokenize"] {
+    private tokenize(modelId: string, text: string, raw: boolean): ResultOf["tokenize"] {
         const model = this.models.get(modelId);
         if (model == null)
             throw new ModelNotLoadedError(modelId, [...this.models.keys()]);
-        return {tokens: model.model.tokenize(text, false).length};
+        return {tokens: raw ? rawPromptTokens(model.model, text).length : model.model.tokenize(text, false).length};
     }
 
     private chatTokens(modelId: string, messages: ChatMessage[]): ResultOf["chatTokens"] {
@@ -249,8 +249,8 @@ export class EngineProcess {
     }
 
     private async generate(
-        id: number, modelId: string, what: {chatId: string, messages: ChatMessage[]} | {prompt: string},
-        maxTokens?: number, temperature?: number
+        id: number, modelId: string, what: {chatId: string, messages: ChatMessage[], state?: StateFileOptions} | {prompt: string},
+        maxTokens?: number, sampling?: Sampling
     ): Promise<ResultOf["chat"]> {
         const model = this.models.get(modelId);
         if (model == null)
@@ -263,7 +263,8 @@ export class EngineProcess {
             const run = new ChatRun(model, slot, {
                 signal: controller.signal,
                 ...(maxTokens != null ? {maxTokens} : {}),
-                ...(temperature != null ? {temperature} : {}),
+                ...(sampling != null ? {sampling} : {}),
+                ...("state" in what && what.state != null ? {state: what.state} : {}),
                 onText: (text) => this.emit({id, type: "token", text}),
                 onMetrics: (metrics) => this.emit({id, type: "metrics", metrics})
             });
@@ -311,4 +312,14 @@ export class EngineProcess {
     private emit(event: Event): void {
         this.port.send(event);
     }
+}
+
+/** The sampling fields a chat or complete request carries (none: greedy). */
+function samplingOf({temperature, topP, seed}: Sampling): Sampling | undefined {
+    const sampling: Sampling = {
+        ...(temperature != null ? {temperature} : {}),
+        ...(topP != null ? {topP} : {}),
+        ...(seed != null ? {seed} : {})
+    };
+    return Object.keys(sampling).length > 0 ? sampling : undefined;
 }
