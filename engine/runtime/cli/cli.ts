@@ -8,6 +8,7 @@ import {completeCommand} from "./completeCommand.js";
 import {chatCommand} from "./chatCommand.js";
 import {askCommand} from "./askCommand.js";
 import {benchCommand} from "./benchCommand.js";
+import {apiCommand} from "./apiCommand.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 export const usage = `recurformer — RecurFormer Desktop's engine on the command line
@@ -30,6 +31,11 @@ export const usage = `recurformer — RecurFormer Desktop's engine on the comman
       measured in the same run. Without --models: the default pair, dense (A) and RecurFormer (B).
       --engines portable,native (or portable,portable:x64) runs every model on each engine build
       and gives each build's ratios against the first (engine/llama/README.md, "Portable build").
+  recurformer api [--port 8089] [--api-key KEY] [--models A.gguf,B.gguf] [--context N] [--parallel 2]
+                  [--threads N] [--gpu-layers N] [--host 127.0.0.1 [--allow-remote]]
+      an OpenAI-compatible HTTP API (GET /v1/models, POST /v1/chat/completions, POST /v1/completions,
+      GET /health) on loopback; without --api-key (or RECURFORMER_API_KEY) a random key is printed once.
+      Without --models: the default pair, ids "recurformer" and "dense". docs/api.md.
 
   Every command: --cpu (no GPU backend), --verbose (echo the engine's log to stderr).
   RECURFORMER_CPU_VARIANT=x64 (or haswell, ...) makes the engine load that CPU variant of its build
@@ -49,7 +55,8 @@ const commands: Record<string, CliCommand> = {
     complete: completeCommand,
     chat: chatCommand,
     ask: askCommand,
-    bench: benchCommand
+    bench: benchCommand,
+    api: apiCommand
 };
 
 /** Runs the CLI; returns the exit code (0 ok, 1 error, 2 usage). */
