@@ -41,6 +41,10 @@ export interface ModelInfo {
     /** for a dense model: RecurFormer models made from it */
     pairedRecurformerIds?: string[];
     settings: ModelSettings;
+    /** why the default context is not the trained one, when it is not */
+    contextNote?: string;
+    /** while loaded: the context it was loaded with and its chat slots (sequences, each with its own KV cache for the full context) */
+    loaded?: { contextSize: number; chatSlots: number };
 }
 
 export type MessageStatus = "streaming" | "done" | "stopped" | "error" | "interrupted";
@@ -71,6 +75,32 @@ export interface ChatMessageRecord {
     metrics?: Metrics;
     /** assistant: size of the sequence checkpoint taken after the run, if the engine reported one */
     snapshotBytes?: number;
+    /** assistant: the chat's state saved on disk that this answer resumed from instead of reading the chat again */
+    resumedFrom?: { bytes: number; savedAt: number; tokens: number; loadMs?: number };
+    /** assistant: bytes of the chat's state saved on disk after this answer's prompt was read */
+    savedStateBytes?: number;
+    /** assistant: why a saved state was not used or not saved, in words */
+    stateNote?: string;
+}
+
+/** One chat's state saved on disk (Settings list). */
+export interface SnapshotInfo {
+    chatId: string;
+    chatTitle: string;
+    modelId: string;
+    modelFileName: string;
+    bytes: number;
+    /** tokens it holds */
+    tokens: number;
+    savedAt: number;
+    lastUsedAt: number;
+}
+
+/** Saved chat states on disk, against their budget (least recently used removed first). */
+export interface SnapshotsState {
+    budgetBytes: number;
+    usedBytes: number;
+    snapshots: SnapshotInfo[];
 }
 
 export interface Chat {
@@ -88,6 +118,10 @@ export interface ChatSummary {
     updatedAt: number;
     messageCount: number;
     generating: boolean;
+    /** the model the chat answers with */
+    modelId?: string;
+    /** names of the documents sent in it, first sent first */
+    documentNames?: string[];
 }
 
 /** Document read in and measured, waiting to be sent with a question. */
@@ -118,6 +152,10 @@ export interface BaselineFigure {
     prefillTokensPerSecond?: number;
     decodeTokensPerSecond?: number;
     timeToFirstTokenMs?: number;
+    /** what the figures rest on: prompt tokens read (and reused from a snapshot), tokens decoded */
+    promptTokens?: number;
+    promptTokensReused?: number;
+    generatedTokens?: number;
     stateBytesMeasured?: number;
     /** the tokens the sequence held when `stateBytesMeasured` was measured (it can lag `tokensInContext`) */
     stateBytesMeasuredAtTokens?: number;
@@ -214,6 +252,11 @@ export interface ApiMethods {
     "compare.stop": { params: { runId: string }; result: { stopped: boolean } };
 
     "baselines.list": { params: undefined; result: BaselineFigure[] };
+
+    "snapshots.list": { params: undefined; result: SnapshotsState };
+    /** frees one chat's saved state, or all of them */
+    "snapshots.free": { params: { chatId?: string } | undefined; result: SnapshotsState };
+    "snapshots.setBudget": { params: { bytes: number }; result: SnapshotsState };
 }
 
 export type ApiMethod = keyof ApiMethods;
@@ -228,14 +271,15 @@ export type AppEvent =
     | { type: "chat.updated"; chat: Chat }
     | { type: "chat.token"; chatId: string; messageId: string; text: string }
     /** an answer ended: its status and figures; its text arrived as `chat.token`s and is not sent again */
-    | { type: "chat.answered"; chatId: string; messageId: string; status: MessageStatus; error?: string; metrics?: Metrics; snapshotBytes?: number }
+    | { type: "chat.answered"; chatId: string; messageId: string; status: MessageStatus; error?: string; metrics?: Metrics; snapshotBytes?: number; resumedFrom?: ChatMessageRecord["resumedFrom"]; savedStateBytes?: number; stateNote?: string }
     | { type: "chat.metrics"; chatId: string; messageId: string; metrics: Metrics }
     | { type: "document.progress"; documentId: string; name: string; phase: "reading" | "extracting" | "counting" | "done" | "error" | "cancelled"; fraction: number; message?: string }
     | { type: "compare.started"; run: CompareRunInfo }
     | { type: "compare.token"; runId: string; side: CompareSide; text: string }
     | { type: "compare.metrics"; runId: string; side: CompareSide; metrics: Metrics }
     | { type: "compare.done"; runId: string; side: CompareSide; status: MessageStatus; error?: string }
-    | { type: "baselines.changed"; baselines: BaselineFigure[] };
+    | { type: "baselines.changed"; baselines: BaselineFigure[] }
+    | { type: "snapshots.changed"; snapshots: SnapshotsState };
 
 /** The object the preload puts on `window.recurformer` (and the WebSocket bridge imitates). */
 export interface RecurformerApi {
@@ -256,6 +300,7 @@ export const API_METHODS: readonly ApiMethod[] = [
     "documents.ingest", "documents.cancel", "documents.cut", "documents.discard",
     "compare.start", "compare.stop",
     "baselines.list",
+    "snapshots.list", "snapshots.free", "snapshots.setBudget",
 ] as const;
 
 /** An error the core raises on purpose; its message is meant for the user. */

@@ -131,6 +131,9 @@ const schemas: { [M in ApiMethod]: Check<unknown> } = {
     }),
     "compare.stop": v.object({ runId: id }),
     "baselines.list": v.none(),
+    "snapshots.list": v.none(),
+    "snapshots.free": v.union((value) => (value === undefined || value === null ? v.none() : v.object({ chatId: v.optional(id) })), "must be an object"),
+    "snapshots.setBudget": v.object({ bytes: v.int({ min: 0, max: 2 ** 50 }) }),
 };
 
 export function isApiMethod(method: unknown): method is ApiMethod {

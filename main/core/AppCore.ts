@@ -21,6 +21,8 @@ import { ChatRuns } from "./services/ChatRuns.js";
 import { ComparisonRuns } from "./services/ComparisonRuns.js";
 import { Documents } from "./services/Documents.js";
 import { Models } from "./services/Models.js";
+import { Snapshots } from "./services/Snapshots.js";
+import { SnapshotStore } from "./SnapshotStore.js";
 
 export interface AppCoreOptions {
     userDataDir: string;
@@ -53,6 +55,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     readonly handedOut = new HandedOutFiles();
     readonly comparisons: ComparisonRuns;
     readonly baselines: Baselines;
+    readonly snapshots: Snapshots;
     private readonly cpuThreads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
     private readonly handlers: Handlers;
 
@@ -67,7 +70,9 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         this.models = new Models(registry, this.engine, emit);
         this.baselines = new Baselines(dir, emit);
         this.documents = new Documents(new DocumentStore(path.join(dir, "documents"), options.maxDocumentBytes), this.models, options.transport, emit, this.handedOut);
-        this.chats = new ChatRuns(new ChatStore(path.join(dir, "chats")), this.engine, this.models, this.documents, this.baselines, emit, options.maxAnswerTokens ?? 512);
+        const chatStore = new ChatStore(path.join(dir, "chats"));
+        this.snapshots = new Snapshots(new SnapshotStore(path.join(dir, "snapshots")), this.models, (id) => chatStore.has(id) ? chatStore.get(id).title : undefined, emit);
+        this.chats = new ChatRuns(chatStore, this.engine, this.models, this.documents, this.baselines, emit, options.maxAnswerTokens ?? 512, this.snapshots);
         this.comparisons = new ComparisonRuns(this.engine, this.models, this.documents, this.baselines, emit, this.cpuThreads);
         this.handlers = this.routes();
     }
@@ -75,6 +80,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     /** Opens the stores, starts the engine, inspects the models and loads the default one. */
     async open(): Promise<void> {
         await this.chats.store.open();
+        await this.snapshots.store.open();
         await this.models.registry.open();
         await this.baselines.open();
         this.engine.start();
@@ -88,6 +94,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         this.comparisons.stopAll();
         await this.chats.closeAll();
         await this.chats.store.close();
+        await this.snapshots.store.close();
         await this.baselines.flush();
         await this.engine.shutdown();
     }
@@ -117,7 +124,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             maxDocumentBytes: this.options.maxDocumentBytes,
             cpuThreads: this.cpuThreads,
             gpu: this.models.onGpu(),
-            notices: [...this.models.registry.notices, ...this.chats.store.notices, ...this.baselines.notices],
+            notices: [...this.models.registry.notices, ...this.chats.store.notices, ...this.baselines.notices, ...this.snapshots.store.notices],
         };
     }
 
@@ -160,6 +167,10 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             "compare.start": (p) => comparisons.start(p),
             "compare.stop": (p) => comparisons.stop(p.runId),
             "baselines.list": () => this.baselines.list(),
+
+            "snapshots.list": () => this.snapshots.state(),
+            "snapshots.free": (p) => this.snapshots.free(p?.chatId),
+            "snapshots.setBudget": (p) => this.snapshots.setBudget(p.bytes),
         };
     }
 }

@@ -17,6 +17,7 @@ import { UserError } from "../UserError.js";
 import type { Baselines } from "./Baselines.js";
 import type { Documents } from "./Documents.js";
 import type { Models } from "./Models.js";
+import type { PreparedState, Snapshots, StateOutcome } from "./Snapshots.js";
 import { streamGeneration } from "./streamGeneration.js";
 
 interface ChatRun {
@@ -44,6 +45,7 @@ export class ChatRuns {
         private readonly baselines: Baselines,
         private readonly emit: (event: AppEvent) => void,
         private readonly maxAnswerTokens: number,
+        private readonly snapshots: Snapshots,
     ) {}
 
     list(): ChatSummary[] {
@@ -65,6 +67,7 @@ export class ChatRuns {
     async delete(chatId: string): Promise<ChatSummary[]> {
         this.store.get(chatId);
         await this.end(chatId, "delete");
+        await this.snapshots.free(chatId);
         // the saved text of documents only this chat used goes with it
         await this.documents.deleteSaved(await this.store.delete(chatId));
         this.emitList();
@@ -161,13 +164,18 @@ export class ChatRuns {
     private async answer(run: ChatRun): Promise<void> {
         const { chatId, messageId, modelId } = run;
         let lastMetrics: Metrics | undefined;
+        let prepared: PreparedState | undefined;
         try {
             if (!modelId) throw new UserError("No model is available. Add a .gguf file in Models.");
+            // the chat's saved state (checked against the loaded model) and where the new one goes
+            await this.models.load(modelId);
+            prepared = await this.snapshots.prepare(chatId, modelId);
             const result = await streamGeneration(this.engine, this.models, {
                 modelId,
                 sequenceId: chatId,
                 messages: await this.engineMessages(chatId, messageId),
                 maxTokens: this.maxAnswerTokens,
+                state: prepared.options,
                 signal: run.controller.signal,
                 onToken: (text) => this.token(run, text),
                 onMetrics: (metrics) => {
@@ -175,8 +183,10 @@ export class ChatRuns {
                     if (this.store.has(chatId)) this.emit({ type: "chat.metrics", chatId, messageId, metrics });
                 },
             });
-            await this.finish(run, result, result?.metrics ?? lastMetrics);
+            const outcome = await this.snapshots.settle(prepared, result?.state);
+            await this.finish(run, result, result?.metrics ?? lastMetrics, outcome);
         } catch (error) {
+            await this.snapshots.discard(prepared).catch(() => undefined);
             await this.fail(run, error as Error, lastMetrics).catch(() => undefined);
         } finally {
             if (this.runs.get(chatId) === run) this.runs.delete(chatId);
@@ -193,7 +203,7 @@ export class ChatRuns {
         this.emit({ type: "chat.token", chatId: run.chatId, messageId: run.messageId, text });
     }
 
-    private async finish(run: ChatRun, result: GenerationResult | undefined, metrics: Metrics | undefined): Promise<void> {
+    private async finish(run: ChatRun, result: GenerationResult | undefined, metrics: Metrics | undefined, outcome: StateOutcome): Promise<void> {
         const stopped = !result || result.stopReason === "stopped" || run.endedBy != null;
         await this.close(run, stopped ? "stopped" : "done", {
             metrics,
@@ -201,6 +211,7 @@ export class ChatRuns {
             snapshotBytes: metrics?.snapshotBytesMeasured ?? (metrics?.checkpointBytesMeasured || undefined),
             error: run.endedBy === "unload" ? "The model was unloaded while answering."
                 : result?.stopReason === "contextFull" ? "The context is full: the answer was cut. Raise the context size in Models, or start a new chat." : undefined,
+            ...outcome,
         });
         const model = run.modelId ? this.models.registry.find(run.modelId) : undefined;
         if (model?.kind === "dense" && result?.metrics) this.baselines.record(model.id, undefined, result.metrics, "chat");
@@ -218,7 +229,7 @@ export class ChatRuns {
     }
 
     /** Writes the end of the answer and says so; nothing when the chat was deleted meanwhile. */
-    private async close(run: ChatRun, status: MessageStatus, change: Pick<ChatMessageRecord, "metrics" | "snapshotBytes" | "error">): Promise<void> {
+    private async close(run: ChatRun, status: MessageStatus, change: Pick<ChatMessageRecord, "metrics" | "snapshotBytes" | "error" | "resumedFrom" | "savedStateBytes" | "stateNote">): Promise<void> {
         // the chat takes a new message as soon as anyone can see this one ended
         if (this.runs.get(run.chatId) === run) this.runs.delete(run.chatId);
         if (!this.store.has(run.chatId)) return;

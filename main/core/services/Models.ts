@@ -33,6 +33,11 @@ export class Models {
         return this.registry.get(modelId);
     }
 
+    /** What the engine said when it loaded the model, with the settings it was loaded with; undefined when not loaded. */
+    loaded(modelId: string): LoadResult | undefined {
+        return this.loadResults.get(modelId);
+    }
+
     /** whether any loaded model runs on a GPU */
     onGpu(): boolean {
         return [...this.loadResults.values()].some((r) => Boolean(r.backend?.gpu));

@@ -4,7 +4,7 @@
  * Stop is the AbortSignal; the engine's own metrics throttle is the only one.
  */
 import type { ModelSettings } from "../../../api/appApi.js";
-import type { ChatMessage, GenerationResult, Metrics } from "../../../engine/runtime/protocol.js";
+import type { ChatMessage, GenerationResult, Metrics, StateFileOptions } from "../../../engine/runtime/protocol.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
 import type { Models } from "./Models.js";
 
@@ -17,6 +17,8 @@ export interface Generation {
     signal: AbortSignal;
     /** settings this run needs that differ from the model's own (comparison threads) */
     settings?: Partial<ModelSettings>;
+    /** chats: the saved state to resume from and where to save the new one (Snapshots) */
+    state?: StateFileOptions;
     onToken(text: string): void;
     onMetrics(metrics: Metrics): void;
 }
@@ -28,7 +30,7 @@ export async function streamGeneration(engine: EngineSupervisor, models: Models,
     const client = await engine.engine();
     return client.request(
         "chat",
-        { modelId: run.modelId, chatId: run.sequenceId, messages: run.messages, maxTokens: run.maxTokens },
+        { modelId: run.modelId, chatId: run.sequenceId, messages: run.messages, maxTokens: run.maxTokens, ...(run.state ? { state: run.state } : {}) },
         { signal: run.signal, onToken: run.onToken, onMetrics: run.onMetrics },
     );
 }
