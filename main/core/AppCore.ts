@@ -67,7 +67,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         this.engine = new EngineSupervisor(options.engine, options.engineHostKind, options.engineRestart);
         this.engine.on("status", (status) => emit({ type: "engine.status", status }));
         const registry = new ModelRegistry(path.join(dir, "models.json"), options.modelDirs, () => ({ threads: 0, gpuLayers: 0, cacheType: "f16" }));
-        this.models = new Models(registry, this.engine, emit);
+        this.models = new Models(registry, this.engine, emit, this.cpuThreads);
         this.baselines = new Baselines(dir, emit);
         this.documents = new Documents(new DocumentStore(path.join(dir, "documents"), options.maxDocumentBytes), this.models, options.transport, emit, this.handedOut);
         const chatStore = new ChatStore(path.join(dir, "chats"));

@@ -77,6 +77,8 @@ export class ChatStore {
                 updatedAt: chat.updatedAt,
                 messageCount: chat.messages.length,
                 generating: generating(chat.id),
+                modelId: chat.modelId,
+                documentNames: [...new Set(chat.messages.flatMap((m) => m.documents?.map((d) => d.name) ?? []))],
             }));
     }
 

@@ -10,6 +10,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import type { ModelInfo, ModelOrigin, ModelSettings, ModelShape } from "../../api/appApi.js";
 import { readJsonOrSetAside, setAsideMessage, writeFileAtomic } from "./atomicFile.js";
+import { defaultContext, FALLBACK_CONTEXT } from "./contextSize.js";
 
 export class ModelNotFoundError extends Error {
     override name = "ModelNotFoundError";
@@ -23,8 +24,6 @@ interface Persisted {
     removed: string[];
     settings: Record<string, Partial<ModelSettings>>;
 }
-
-export const DEFAULT_CONTEXT = 8192;
 
 function isPersisted(value: unknown): boolean {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
@@ -113,7 +112,11 @@ export class ModelRegistry {
         model.kind = shape.architecture === "recurformer" ? "recurformer" : "dense";
         model.error = undefined;
         if (model.status === "inspecting" || model.status === "error") model.status = "unloaded";
-        if (!this.persisted.settings[modelId]?.contextSize) model.settings.contextSize = Math.min(shape.contextLength || DEFAULT_CONTEXT, DEFAULT_CONTEXT);
+        if (!this.persisted.settings[modelId]?.contextSize) {
+            const choice = defaultContext(shape);
+            model.settings.contextSize = choice.contextSize;
+            model.contextNote = choice.note;
+        }
         this.pair();
     }
 
@@ -126,12 +129,14 @@ export class ModelRegistry {
     setStatus(modelId: string, status: ModelInfo["status"], error?: string): void {
         const model = this.get(modelId);
         model.status = status;
+        if (status !== "loaded") model.loaded = undefined;
         model.error = error;
     }
 
     async updateSettings(modelId: string, change: Partial<ModelSettings>): Promise<ModelInfo> {
         const model = this.get(modelId);
         model.settings = { ...model.settings, ...change };
+        if (change.contextSize != null) model.contextNote = undefined;
         this.persisted.settings[modelId] = { ...this.persisted.settings[modelId], ...change };
         await this.persist();
         return model;
@@ -166,7 +171,7 @@ export class ModelRegistry {
             origin,
             kind: "dense",
             status: "inspecting",
-            settings: { contextSize: DEFAULT_CONTEXT, ...this.defaults(), ...this.persisted.settings[id] },
+            settings: { contextSize: FALLBACK_CONTEXT, ...this.defaults(), ...this.persisted.settings[id] },
         };
         this.models.set(id, model);
         return model;

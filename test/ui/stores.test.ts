@@ -4,10 +4,11 @@ import type { ApiMethod, BaselineFigure, Chat, DocumentInfo, Metrics, ModelInfo,
 import { setApi } from "../../renderer/src/api/client";
 import { useApp } from "../../renderer/src/stores/app";
 import { queueToken, selectIsGenerating, useChats } from "../../renderer/src/stores/chats";
-import { compareCsv, measuredStatePoints, savedAtCommonTokens, useCompare } from "../../renderer/src/stores/compare";
+import { compareCsv, measuredStatePoints, useCompare } from "../../renderer/src/stores/compare";
+import { compareMemory, compareSnapshot } from "../../renderer/src/stores/ratios";
 import { contextFor, fitFor, useDocuments } from "../../renderer/src/stores/documents";
-import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, timesSmallerText } from "../../renderer/src/stores/metrics";
-import { headSummary, modelPairs } from "../../renderer/src/stores/models";
+import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo } from "../../renderer/src/stores/metrics";
+import { headsKeptText, modelPairs } from "../../renderer/src/stores/models";
 import { alignSeries } from "../../renderer/src/views/CompareView";
 import { readingProgress } from "../../renderer/src/components/Composer";
 
@@ -154,10 +155,10 @@ describe("metrics selectors", () => {
         // a dense model needs none: its own cache is the figure beside it
         const dense = snapshotFigures(metrics({ cacheBytesComputed: 9000, checkpointBytesMeasured: 0 }), true);
         expect(dense).toMatchObject({ needed: false, bytesMeasured: undefined, denseBytesComputed: 9000 });
-        expect(timesSmallerText(52.4)).toBe("52× smaller");
-        expect(timesSmallerText(1.84)).toBe("1.8× smaller");
-        expect(timesSmallerText(1)).toBe("about the same size");
-        expect(timesSmallerText(undefined)).toBeUndefined();
+        expect(compareSnapshot(52.4)).toEqual({ text: "RecurFormer's snapshot 52× smaller", good: true });
+        expect(compareSnapshot(1.84)?.text).toBe("RecurFormer's snapshot 1.8× smaller");
+        expect(compareSnapshot(1)?.good).toBe(false);
+        expect(compareSnapshot(undefined)).toBeUndefined();
     });
 
     it("prefers a running comparison's dense figures, else the nearest earlier measurement", () => {
@@ -186,7 +187,7 @@ describe("compare store", () => {
         const { sides, run } = useCompare.getState();
         expect(sides.recurformer.samples).toHaveLength(1);
         expect(sides.dense.text).toBe("Hi");
-        expect(savedAtCommonTokens(sides)).toEqual({ tokens: 10, saved: 0.7 });
+        expect(compareMemory(sides.recurformer.last, sides.dense.last, undefined)).toMatchObject({ tokens: 10, rfBytes: 30, denseBytes: 100, good: true, text: "RecurFormer 70.0% less" });
         const csv = compareCsv(run, sides);
         expect(csv).toMatch(/^# prompt: "p"/);
         expect(csv).toContain("side,time_ms,phase,tokens_in_context,cache_bytes_computed,state_bytes_measured,tokens_per_second");
@@ -232,8 +233,8 @@ describe("compare store", () => {
 });
 
 describe("models selectors", () => {
-    it("summarizes kept/replaced groups and finds pairs", () => {
-        expect(headSummary(model())).toEqual({ kept: 4, replaced: 28, total: 32 });
+    it("says the kept KV groups per layer and finds pairs", () => {
+        expect(headsKeptText(model())).toBe("1 of 8 per layer (4 layers)");
         const dense = model({ id: "dense", kind: "dense", pairedRecurformerIds: ["rf"] });
         expect(modelPairs([dense, model({ pairedDenseId: "dense" })])).toHaveLength(1);
         expect(modelPairs([model({ pairedDenseId: "gone" })])).toHaveLength(0);

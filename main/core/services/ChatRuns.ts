@@ -61,6 +61,8 @@ export class ChatRuns {
     async change(chatId: string, change: (chat: Chat) => void): Promise<Chat> {
         const chat = await this.store.update(chatId, change);
         this.emit({ type: "chat.updated", chat });
+        // the sidebar's rows show the title and the model
+        this.emitList();
         return chat;
     }
 

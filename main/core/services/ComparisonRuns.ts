@@ -1,7 +1,11 @@
 /**
  * Comparison runs: one prompt through the dense model and its RecurFormer conversion, one after
- * the other or side by side (each with half the CPU threads), streamed as `compare.*` events.
- * The dense side's figures become a baseline.
+ * the other or side by side, streamed as `compare.*` events. The dense side's figures become a baseline.
+ *
+ * A comparison runs on the models as they are loaded for chats: it never reloads them (a reload
+ * would throw away every chat's snapshot, and the next Regenerate would read the whole document
+ * again). Side by side, node-llama-cpp's thread splitter gives each of the two contexts computing
+ * at once its share of the threads, so each gets half without a reload.
  */
 import type { AppEvent, CompareRunInfo, CompareSide, ModelInfo, ParamsOf } from "../../../api/appApi.js";
 import { documentQuestionText } from "../../../engine/runtime/documentQuestion.js";
@@ -36,7 +40,9 @@ export class ComparisonRuns {
         const rf = this.models.get(p.recurformerModelId);
         if (!dense.shape || !rf.shape) throw new UserError("Both models must be inspected without errors first.");
         for (const run of this.runs.values()) if (!run.finished) throw new UserError("A comparison is already running; stop it first.");
-        const threadsEach = p.mode === "parallel" ? Math.max(1, Math.floor(this.cpuThreads / 2)) : this.cpuThreads;
+        // the threads a model computes with (auto: all of them), halved while both compute at once
+        const threads = Math.min(...[dense, rf].map((m) => m.settings.threads > 0 ? m.settings.threads : this.cpuThreads));
+        const threadsEach = p.mode === "parallel" ? Math.max(1, Math.floor(threads / 2)) : threads;
         const info: CompareRunInfo = {
             runId: newId("cmp"),
             prompt: p.prompt,
@@ -73,8 +79,6 @@ export class ComparisonRuns {
             await this.side(run, "recurformer", rf, content, maxTokens);
         }
         run.finished = true;
-        // give the models back their own thread settings for chats
-        for (const m of [dense, rf]) if (m.settings.threads !== run.info.threadsEach && m.status === "loaded") await this.models.load(m.id).catch(() => undefined);
     }
 
     private async side(run: ComparisonRun, side: CompareSide, model: ModelInfo, content: string, maxTokens: number): Promise<void> {
@@ -87,7 +91,6 @@ export class ComparisonRuns {
                 messages: [{ role: "user", content }],
                 maxTokens,
                 signal,
-                settings: { threads: run.info.threadsEach },
                 onToken: (text) => this.emit({ type: "compare.token", runId, side, text }),
                 onMetrics: (metrics) => this.emit({ type: "compare.metrics", runId, side, metrics }),
             });

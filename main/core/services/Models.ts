@@ -10,9 +10,8 @@ import type { LoadResult } from "../../../engine/runtime/protocol.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
 import type { ModelRegistry } from "../ModelRegistry.js";
 import { UserError } from "../UserError.js";
+import { CHAT_SLOTS } from "../contextSize.js";
 
-/** parallel sequences per loaded model: two chats can answer at once; each holds its own KV cache for the full context */
-const SEQUENCES_PER_MODEL = 2;
 
 export class Models {
     private readonly loadResults = new Map<string, LoadResult>();
@@ -20,7 +19,8 @@ export class Models {
     /** models that were loaded when the engine went away, to load again in the next one */
     private readonly toReload = new Set<string>();
 
-    constructor(readonly registry: ModelRegistry, private readonly engine: EngineSupervisor, private readonly emit: (event: AppEvent) => void) {
+    /** `cpuThreads`: what a model whose threads setting is 0 (auto) computes with */
+    constructor(readonly registry: ModelRegistry, private readonly engine: EngineSupervisor, private readonly emit: (event: AppEvent) => void, private readonly cpuThreads = 0) {
         engine.on("crashed", () => this.engineGone());
         engine.on("restarted", () => void this.engineBack());
     }
@@ -77,14 +77,14 @@ export class Models {
     }
 
     /** Loads (or reloads, when its settings changed) a model; concurrent calls share one load. Errors keep their class. */
-    async load(modelId: string, override: Partial<ModelSettings> = {}): Promise<ModelInfo> {
+    async load(modelId: string): Promise<ModelInfo> {
         await this.loading.get(modelId)?.catch(() => undefined);
         const model = this.get(modelId);
         if (!model.shape) {
             if (model.status !== "error") await this.inspect(modelId);
             if (!model.shape) throw new UserError(`${model.fileName} cannot be used: ${model.error}`);
         }
-        const settings = { ...model.settings, ...override };
+        const settings = model.settings;
         const current = this.loadResults.get(modelId);
         if (model.status === "loaded" && current && sameSettings(current, settings)) return model;
         const task = this.loadNow(model, settings);
@@ -159,14 +159,15 @@ export class Models {
             const result = await client.load(model.id, {
                 modelPath: model.path,
                 contextSize: settings.contextSize,
-                threads: settings.threads,
+                threads: settings.threads > 0 ? settings.threads : this.cpuThreads,
                 gpuLayers: settings.gpuLayers,
                 cacheType: settings.cacheType,
-                sequences: SEQUENCES_PER_MODEL,
+                sequences: CHAT_SLOTS,
             });
             this.loadResults.set(model.id, { ...result, threads: settings.threads, contextSize: settings.contextSize });
             this.registry.setShape(model.id, result.shape);
             this.registry.setStatus(model.id, "loaded");
+            model.loaded = { contextSize: result.contextSize, chatSlots: CHAT_SLOTS };
             return model;
         } catch (error) {
             this.registry.setStatus(model.id, "error", `Loading failed: ${(error as Error).message}`);

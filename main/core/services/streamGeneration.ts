@@ -1,9 +1,9 @@
 /**
- * The one way the app streams a generation: make sure the model is loaded (with the run's
- * settings), then ask the engine for a chat answer, passing tokens and metrics straight on.
+ * The one way the app streams a generation: make sure the model is loaded (with its own settings:
+ * a run never reloads a loaded model, which would cost every chat on it its snapshot), then ask the
+ * engine for a chat answer, passing tokens and metrics straight on.
  * Stop is the AbortSignal; the engine's own metrics throttle is the only one.
  */
-import type { ModelSettings } from "../../../api/appApi.js";
 import type { ChatMessage, GenerationResult, Metrics, StateFileOptions } from "../../../engine/runtime/protocol.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
 import type { Models } from "./Models.js";
@@ -15,8 +15,6 @@ export interface Generation {
     messages: ChatMessage[];
     maxTokens: number;
     signal: AbortSignal;
-    /** settings this run needs that differ from the model's own (comparison threads) */
-    settings?: Partial<ModelSettings>;
     /** chats: the saved state to resume from and where to save the new one (Snapshots) */
     state?: StateFileOptions;
     onToken(text: string): void;
@@ -25,7 +23,7 @@ export interface Generation {
 
 /** The result, or undefined when the signal stopped it before the engine began. */
 export async function streamGeneration(engine: EngineSupervisor, models: Models, run: Generation): Promise<GenerationResult | undefined> {
-    await models.load(run.modelId, run.settings);
+    await models.load(run.modelId);
     if (run.signal.aborted) return undefined;
     const client = await engine.engine();
     return client.request(

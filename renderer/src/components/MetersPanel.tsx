@@ -6,8 +6,9 @@
 import type { Chat, Metrics } from "../../../api/appApi";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { useCompare } from "../stores/compare";
-import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, timesSmallerText, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
-import { headSummary, modelLabel, useModels } from "../stores/models";
+import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
+import { headsKeptText, kvBufferText, modelLabel, useModels } from "../stores/models";
+import { compareSnapshot, compareSpeed, type Comparison } from "../stores/ratios";
 import { Icon } from "./Icon";
 
 export function MetersPanel({ chat }: { chat?: Chat }) {
@@ -26,7 +27,8 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
     const streaming = lastAssistant?.status === "streaming";
     const isDense = model?.kind === "dense";
     const baseline = !isDense && f ? chooseBaseline(dense?.id, f.tokensInContext, baselines, compareDense) : undefined;
-    const heads = model ? headSummary(model) : undefined;
+    const heads = model ? headsKeptText(model) : undefined;
+    const slots = kvBufferText(model);
     const versus = cacheVersusDense(f?.savedFraction);
     const pill = livePhaseLabel(streaming, f?.phase);
     const measuredNote = measuredStateNote(f);
@@ -67,15 +69,15 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                     </div>
                 )}
                 {f?.kvBufferBytesMeasured != null && (
-                    <div className="meter-row"><span>KV buffer allocated for the context</span><span className="mono">{formatBytes(f.kvBufferBytesMeasured)} <em>measured</em></span></div>
+                    <div className="meter-row" data-testid="meter-kv-buffer"><span>KV buffer allocated{slots ? `: ${slots}` : " for the context"}</span><span className="mono">{formatBytes(f.kvBufferBytesMeasured)} <em>measured</em></span></div>
                 )}
             </section>
 
             <section className="meter-card">
                 <div className="meter-label"><Icon name="bolt" size={14} /> Speed</div>
-                <SpeedRow label="Prefill" unit="tok/s" ours={f?.prefillTokensPerSecond} dense={baseline?.figure.prefillTokensPerSecond} higherIsBetter testId="meter-prefill" format={formatRate} />
-                <SpeedRow label="Decode" unit="tok/s" ours={f?.decodeTokensPerSecond} dense={baseline?.figure.decodeTokensPerSecond} higherIsBetter testId="meter-decode" format={formatRate} />
-                <SpeedRow label="First token" unit="" ours={f?.timeToFirstTokenMs} dense={baseline?.figure.timeToFirstTokenMs} testId="meter-ttft" format={formatMs} />
+                <SpeedRow label="Prefill" unit="tok/s" ours={f?.prefillTokensPerSecond} dense={baseline?.figure.prefillTokensPerSecond} versus={baseline && !streaming ? compareSpeed("prefill", metrics, baseline.figure) : undefined} testId="meter-prefill" format={formatRate} />
+                <SpeedRow label="Decode" unit="tok/s" ours={f?.decodeTokensPerSecond} dense={baseline?.figure.decodeTokensPerSecond} versus={baseline && !streaming ? compareSpeed("decode", metrics, baseline.figure) : undefined} testId="meter-decode" format={formatRate} />
+                <SpeedRow label="First token" unit="" ours={f?.timeToFirstTokenMs} dense={baseline?.figure.timeToFirstTokenMs} versus={baseline && !streaming ? compareSpeed("firstToken", metrics, baseline.figure) : undefined} testId="meter-ttft" format={formatMs} />
                 <BaselineNote isDense={isDense} baseline={baseline} hasDense={Boolean(dense)} />
             </section>
 
@@ -84,7 +86,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
             {model?.shape && (
                 <section className="meter-card subtle">
                     <div className="meter-row"><span>Architecture</span><span className="mono">{model.shape.architecture}</span></div>
-                    {heads && !isDense && <div className="meter-row"><span>KV groups kept / replaced</span><span className="mono">{heads.kept} / {heads.replaced}</span></div>}
+                    {heads && !isDense && <div className="meter-row"><span>KV groups kept</span><span className="mono" data-testid="meter-heads-kept">{heads}</span></div>}
                     <div className="meter-row"><span>KV bytes per token</span><span className="mono">{formatBytes(model.shape.kvBytesPerToken)}</span></div>
                     {!isDense && <div className="meter-row"><span>Recurrent state (fixed)</span><span className="mono">{formatBytes(model.shape.recurrentStateBytes)}</span></div>}
                 </section>
@@ -99,7 +101,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
  */
 function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snapshot: SnapshotFigures; heldBytes?: number }) {
     const max = Math.max(snapshot.bytesMeasured ?? 0, snapshot.denseBytesComputed ?? 0, 1);
-    const times = timesSmallerText(snapshot.timesSmaller);
+    const versus = compareSnapshot(snapshot.timesSmaller);
     if (isDense) {
         return (
             <section className="meter-card" data-testid="snapshot-card">
@@ -122,9 +124,9 @@ function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snap
                 <CacheBar label="RecurFormer snapshot" tag="measured" value={snapshot.bytesMeasured} max={max} kind="ours" testId="snapshot-ours" />
                 <CacheBar label="Dense state here" tag="computed" value={snapshot.denseBytesComputed} max={max} kind="dense" testId="snapshot-dense" />
             </div>
-            {times && (
-                <div className={`saved ${snapshot.timesSmaller != null && snapshot.timesSmaller < 0.95 ? "worse" : ""}`} data-testid="snapshot-ratio">
-                    <span className="saved-value">{times}</span> than the dense model's state at {formatTokens(snapshot.tokensInContext)} tokens
+            {versus && (
+                <div className={`saved ${versus.good ? "" : "worse"}`} data-testid="snapshot-ratio" data-good={versus.good ? "yes" : "no"}>
+                    <span className="saved-value">{versus.text}</span>{versus.good || /larger$/.test(versus.text) ? " than" : " as"} the dense model's state at {formatTokens(snapshot.tokensInContext)} tokens
                 </div>
             )}
             {heldBytes != null && heldBytes > 0 && (
@@ -150,14 +152,16 @@ function CacheBar({ label, tag, value, max, kind, testId, at }: { label: string;
     );
 }
 
-function SpeedRow({ label, unit, ours, dense, higherIsBetter, testId, format }: { label: string; unit: string; ours?: number; dense?: number; higherIsBetter?: boolean; testId: string; format: (n?: number) => string }) {
-    const ratio = ours && dense ? (higherIsBetter ? ours / dense : dense / ours) : undefined;
+/** Our figure, the dense baseline's, and the ratio only where both did like work (else why not, on hover). */
+function SpeedRow({ label, unit, ours, dense, versus, testId, format }: { label: string; unit: string; ours?: number; dense?: number; versus?: Comparison; testId: string; format: (n?: number) => string }) {
     return (
         <div className="speed-row" data-testid={testId} data-value={ours ?? ""}>
             <span className="speed-label">{label}</span>
             <span className="speed-ours mono">{format(ours)}{ours != null && unit ? <small> {unit}</small> : null}</span>
             <span className="speed-dense mono" title="dense baseline">{dense != null ? `dense ${format(dense)}` : ""}</span>
-            {ratio != null && <span className={`ratio ${ratio >= 1 ? "good" : "bad"}`}>{ratio.toFixed(2)}×</span>}
+            {versus && (versus.withheld
+                ? <span className="ratio withheld" title={versus.note} data-testid={`${testId}-ratio`}>no ratio</span>
+                : <span className={`ratio ${versus.good ? "good" : "bad"}`} title={versus.note} data-testid={`${testId}-ratio`}>{versus.text}</span>)}
         </div>
     );
 }

@@ -1,5 +1,6 @@
 import { useApp, type View } from "../stores/app";
-import { useChats } from "../stores/chats";
+import { chatRowMeta, chatRowTitle, useChats } from "../stores/chats";
+import { useModels } from "../stores/models";
 import { Icon } from "./Icon";
 
 const NAV: { view: View; label: string; icon: string }[] = [
@@ -19,6 +20,7 @@ export function Sidebar() {
     const select = useChats((s) => s.select);
     const create = useChats((s) => s.create);
     const remove = useChats((s) => s.remove);
+    const models = useModels((s) => s.models);
 
     const engineLabel = connection === "closed" ? "Disconnected from the app server"
         : engine.state === "ready" ? "Engine ready" : engine.state === "starting" ? "Engine starting…"
@@ -52,7 +54,7 @@ export function Sidebar() {
                 {summaries.map((c) => (
                     <div key={c.id} className={`chat-item ${c.id === activeChatId ? "active" : ""}`} onClick={() => { setView("chat"); void select(c.id); }} data-testid="chat-item">
                         <div className="chat-item-title">{c.generating && <span className="pulse-dot" title="answering" />}{c.title}</div>
-                        <div className="chat-item-meta">{c.messageCount} messages · {new Date(c.updatedAt).toLocaleDateString(undefined, { month: "short", day: "numeric" })}</div>
+                        <div className="chat-item-meta" data-testid="chat-item-meta" title={chatRowTitle(c, models)}>{chatRowMeta(c, models)}</div>
                         <button type="button" className="icon-button chat-item-delete" aria-label="Delete chat" title="Delete chat" onClick={(e) => { e.stopPropagation(); if (confirm(`Delete “${c.title}”?`)) void remove(c.id); }}>
                             <Icon name="trash" size={13} />
                         </button>

@@ -4,9 +4,10 @@
  * never makes React re-render per token.
  */
 import { create } from "zustand";
-import type { Chat, ChatMessageRecord, ChatSummary } from "../../../api/appApi";
+import type { Chat, ChatMessageRecord, ChatSummary, ModelInfo } from "../../../api/appApi";
 import { call } from "../api/client";
 import { reportError } from "./app";
+import { modelHoverTitle, modelShortName } from "./models";
 
 interface ChatsState {
     summaries: ChatSummary[];
@@ -133,6 +134,26 @@ export const useChats = create<ChatsState>((set, get) => ({
 }));
 
 // ---- selectors
+
+/** A chat row's second line: the model it answers with and the documents in it ("RecurFormer · recurformer · report.pdf"). */
+export function chatRowMeta(summary: ChatSummary, models: ModelInfo[]): string {
+    const model = models.find((m) => m.id === summary.modelId);
+    const who = model ? `${model.kind === "recurformer" ? "RecurFormer" : "Dense"} · ${modelShortName(model)}` : "no model";
+    const docs = summary.documentNames ?? [];
+    const what = docs.length === 0 ? `${summary.messageCount} messages` : docs.length === 1 ? docs[0]! : `${docs[0]} +${docs.length - 1}`;
+    return `${who} · ${what}`;
+}
+
+/** A chat row's hover text: the model's full name and file, every document, messages and date. */
+export function chatRowTitle(summary: ChatSummary, models: ModelInfo[]): string {
+    const model = models.find((m) => m.id === summary.modelId);
+    const docs = summary.documentNames ?? [];
+    return [
+        model ? modelHoverTitle(model) : "no model",
+        docs.length ? `documents: ${docs.join(", ")}` : "no documents",
+        `${summary.messageCount} messages · ${new Date(summary.updatedAt).toLocaleDateString(undefined, { month: "short", day: "numeric" })}`,
+    ].join("\n");
+}
 
 export const selectActiveChat = (s: ChatsState) => (s.activeChatId ? s.chats[s.activeChatId] : undefined);
 

@@ -75,18 +75,6 @@ export const useCompare = create<CompareState>((set, get) => {
 
 export const selectRunning = (s: CompareState) => Object.values(s.sides).some((side) => side.status === "streaming");
 
-/** Memory saved by RecurFormer at the largest token count both sides reached, computed. */
-export function savedAtCommonTokens(sides: Record<CompareSide, SideState>): { tokens: number; saved: number } | undefined {
-    const d = sides.dense.last;
-    const r = sides.recurformer.last;
-    if (!d || !r) return undefined;
-    // both figures are exact functions of the token count: compare at the RecurFormer side's count
-    const tokens = r.tokensInContext;
-    const dense = r.denseCacheBytesComputed ?? (d.tokensInContext === tokens ? d.cacheBytesComputed : undefined);
-    if (!dense) return undefined;
-    return { tokens, saved: 1 - r.cacheBytesComputed / dense };
-}
-
 /** Where a measured state size belongs on a tokens axis: the token count it was measured at (it lags
  * `tokensInContext`, since llama.cpp's state is not re-measured while decoding), else, from an engine
  * that does not report it, the sample's tokens in context. */

@@ -132,15 +132,8 @@ export function livePhaseLabel(streaming: boolean, phase: Metrics["phase"] | und
     return phase === "decode" ? "decoding" : "reading";
 }
 
-/** "52× smaller", "1.8× smaller", or how it compares when it is not smaller */
-export function timesSmallerText(times: number | undefined): string | undefined {
-    if (times == null || !Number.isFinite(times)) return undefined;
-    if (times >= 1.05) return `${times >= 10 ? times.toFixed(0) : times.toFixed(1)}× smaller`;
-    return times >= 0.95 ? "about the same size" : `${(1 / times).toFixed(1)}× larger`;
-}
-
 export interface BaselineChoice {
-    figure: Pick<BaselineFigure, "prefillTokensPerSecond" | "decodeTokensPerSecond" | "timeToFirstTokenMs" | "tokensInContext">;
+    figure: Pick<BaselineFigure, "prefillTokensPerSecond" | "decodeTokensPerSecond" | "timeToFirstTokenMs" | "tokensInContext" | "promptTokens" | "promptTokensReused" | "generatedTokens">;
     /** "live" = measured right now in a running comparison; "last" = an earlier measurement */
     source: "live" | "last";
     measuredAt?: number;

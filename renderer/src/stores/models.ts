@@ -2,6 +2,7 @@
 import { create } from "zustand";
 import type { ModelInfo, ModelSettings } from "../../../api/appApi";
 import { call } from "../api/client";
+import { formatTokens } from "../lib/format";
 import { reportError, useApp } from "./app";
 
 interface ModelsState {
@@ -54,13 +55,33 @@ export function modelLabel(model: ModelInfo | undefined): string {
     return model.shape?.name && model.shape.name !== model.fileName.replace(/\.gguf$/i, "") ? `${model.shape.name} · ${model.fileName}` : model.fileName;
 }
 
-/** Kept / replaced KV groups over all layers, from the shape. */
-export function headSummary(model: ModelInfo): { kept: number; replaced: number; total: number } | undefined {
+/** What a model picker shows: its file's name without ".gguf", short enough never to be cut. */
+export function modelShortName(model: ModelInfo): string {
+    return model.fileName.replace(/\.gguf$/i, "");
+}
+
+/** The hover text of a model in a picker: its full name and its file. */
+export function modelHoverTitle(model: ModelInfo): string {
+    return `${model.shape?.name ?? model.fileName} — ${model.path}`;
+}
+
+/** Kept KV groups in the words the rest of the app uses: "1 of 8 per layer (8 layers)". */
+export function headsKeptText(model: ModelInfo): string | undefined {
     const shape = model.shape;
     if (!shape) return undefined;
-    const kept = shape.kvHeadsPerLayer.reduce((a, b) => a + b, 0);
-    const total = shape.sourceKvHeads ? shape.sourceKvHeads * shape.layers : kept;
-    return { kept, replaced: total - kept, total };
+    const perLayer = shape.kvHeadsPerLayer;
+    const lo = Math.min(...perLayer);
+    const hi = Math.max(...perLayer);
+    const of = shape.sourceKvHeads ?? hi;
+    const layers = `${shape.layers} layer${shape.layers === 1 ? "" : "s"}`;
+    return lo === hi ? `${lo} of ${of} per layer (${layers})` : `${lo}–${hi} of ${of} per layer (${layers}, ${perLayer.reduce((a, b) => a + b, 0)} in all)`;
+}
+
+/** What the KV buffer holds: "2 chat slots × 16k tokens". */
+export function kvBufferText(model: ModelInfo | undefined): string | undefined {
+    const loaded = model?.loaded;
+    if (!loaded) return undefined;
+    return `${loaded.chatSlots} chat slot${loaded.chatSlots === 1 ? "" : "s"} × ${formatTokens(loaded.contextSize)} tokens`;
 }
 
 /** Dense/RecurFormer pairs, paired by the core from the GGUF provenance. */

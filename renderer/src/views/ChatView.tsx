@@ -9,7 +9,7 @@ import { copyText } from "../lib/copy";
 import { downloadText } from "../lib/download";
 import { formatBytes, formatMs, formatRate } from "../lib/format";
 import { selectActiveChat, selectIsGenerating, useChats } from "../stores/chats";
-import { modelLabel, useModels } from "../stores/models";
+import { modelHoverTitle, modelLabel, modelShortName, useModels } from "../stores/models";
 
 export function ChatView() {
     const chat = useChats(selectActiveChat);
@@ -33,6 +33,7 @@ export function ChatView() {
     };
 
     const usable = models.filter((m) => m.shape);
+    const chatModel = models.find((m) => m.id === chat?.modelId);
     const lastAssistant = [...(chat?.messages ?? [])].reverse().find((m) => m.role === "assistant");
 
     return (
@@ -48,12 +49,12 @@ export function ChatView() {
                         onKeyDown={(e) => { if (e.key === "Enter") (e.target as HTMLInputElement).blur(); }}
                     />
                     <div className="header-actions">
-                        <label className="select-wrap" title="Model for this chat">
+                        <label className="select-wrap" title={chatModel ? modelHoverTitle(chatModel) : "Model for this chat"}>
                             <Icon name="cube" size={14} />
                             <select value={chat?.modelId ?? ""} onChange={(e) => void setModel(e.target.value)} disabled={generating} data-testid="chat-model">
                                 {!chat?.modelId && <option value="">Choose a model…</option>}
                                 {usable.map((m) => (
-                                    <option key={m.id} value={m.id}>{m.kind === "recurformer" ? "RecurFormer · " : "Dense · "}{modelLabel(m)}</option>
+                                    <option key={m.id} value={m.id} title={modelHoverTitle(m)}>{m.kind === "recurformer" ? "RecurFormer · " : "Dense · "}{modelShortName(m)}</option>
                                 ))}
                             </select>
                         </label>

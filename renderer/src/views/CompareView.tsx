@@ -9,13 +9,15 @@ import type { CompareSample, CompareSide, ModelInfo } from "../../../api/appApi"
 import { Icon } from "../components/Icon";
 import { Markdown } from "../components/Markdown";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";
+import { legendValue, markersWhenFew, rateTick } from "../lib/chartFormat";
 import { downloadBlob, downloadText } from "../lib/download";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
-import { compareCsv, measuredStatePoints, savedAtCommonTokens, selectRunning, useCompare, type SeriesPoint, type SideState } from "../stores/compare";
-import { cacheVersusDense, measuredStateNote, meterFigures, snapshotFigures, timesSmallerText } from "../stores/metrics";
+import { compareCsv, measuredStatePoints, selectRunning, useCompare, type SeriesPoint, type SideState } from "../stores/compare";
+import { measuredStateNote, meterFigures, snapshotFigures } from "../stores/metrics";
+import { compareMemory, compareSnapshot, compareSpeed } from "../stores/ratios";
 import { useDocuments } from "../stores/documents";
-import { modelLabel, modelPairs, useModels } from "../stores/models";
+import { modelHoverTitle, modelLabel, modelPairs, modelShortName, useModels } from "../stores/models";
 
 const COLORS = { dense: "#f0883e", recurformer: "#58a6ff", denseMeasured: "#f0883e", rfMeasured: "#58a6ff" };
 
@@ -38,8 +40,10 @@ export function CompareView() {
 
     const dense = models.find((m) => m.id === (denseId ?? pairs[0]?.dense.id ?? denseModels[0]?.id));
     const rf = models.find((m) => m.id === (rfId ?? pairs[0]?.recurformer.id ?? rfModels[0]?.id));
-    const saved = savedAtCommonTokens(sides);
-    const versus = cacheVersusDense(saved?.saved);
+    const memory = compareMemory(sides.recurformer.last, sides.dense.last, rf);
+    const decode = compareSpeed("decode", sides.recurformer.last, sides.dense.last);
+    const prefill = compareSpeed("prefill", sides.recurformer.last, sides.dense.last);
+    const firstToken = compareSpeed("firstToken", sides.recurformer.last, sides.dense.last);
 
     const cacheData = useMemo(() => alignSeries(sides, [
         ["dense", (s) => s.cacheBytesComputed],
@@ -61,24 +65,25 @@ export function CompareView() {
         scales: { x: { time: false } },
         axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v)), 44), darkAxis("cache bytes", (v) => formatBytes(v), 78)],
         series: [
-            { label: "tokens" },
-            { label: "dense · computed", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
-            { label: "RecurFormer · computed", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: false }, fill: "rgba(88,166,255,0.08)" },
-            { label: "dense · measured", stroke: COLORS.denseMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: false } },
-            { label: "RecurFormer · measured", stroke: COLORS.rfMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: false } },
+            { label: "tokens", value: legendValue((v) => `${formatTokens(Math.round(v))} tokens`) },
+            { label: "dense · computed", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) },
+            { label: "RecurFormer · computed", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: markersWhenFew(2) }, fill: "rgba(88,166,255,0.08)", value: legendValue(formatBytes) },
+            { label: "dense · measured", stroke: COLORS.denseMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) },
+            { label: "RecurFormer · measured", stroke: COLORS.rfMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) },
         ],
     }), []);
     const speedOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false } },
-        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v)), 44), darkAxis("tokens / s", (v) => formatRate(v), 64)],
+        axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v)), 44), darkAxis("tokens / s", rateTick, 64)],
         series: [
-            { label: "tokens" },
-            { label: "dense · decode", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: false } },
-            { label: "RecurFormer · decode", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: false } },
-            { label: "dense · prefill", stroke: COLORS.dense, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.dense } },
-            { label: "RecurFormer · prefill", stroke: COLORS.recurformer, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.recurformer } },
+            { label: "tokens", value: legendValue((v) => `${formatTokens(Math.round(v))} tokens`) },
+            // a short run has one or two decode samples: markers, so its line is never missing
+            { label: "dense · decode", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: markersWhenFew(), size: 6 }, value: legendValue((v) => `${formatRate(v)} t/s`) },
+            { label: "RecurFormer · decode", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: markersWhenFew(), size: 6 }, value: legendValue((v) => `${formatRate(v)} t/s`) },
+            { label: "dense · prefill", stroke: COLORS.dense, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.dense }, value: legendValue((v) => `${formatRate(v)} t/s`) },
+            { label: "RecurFormer · prefill", stroke: COLORS.recurformer, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.recurformer }, value: legendValue((v) => `${formatRate(v)} t/s`) },
         ],
     }), []);
 
@@ -104,16 +109,16 @@ export function CompareView() {
 
             <div className="compare-controls">
                 <div className="control-row">
-                    <label className="field">
+                    <label className="field" title={dense ? modelHoverTitle(dense) : undefined}>
                         <span>Dense</span>
                         <select value={dense?.id ?? ""} onChange={(e) => setDenseId(e.target.value)} data-testid="compare-dense">
-                            {denseModels.map((m) => <option key={m.id} value={m.id}>{modelLabel(m)}</option>)}
+                            {denseModels.map((m) => <option key={m.id} value={m.id} title={modelHoverTitle(m)}>{modelShortName(m)}</option>)}
                         </select>
                     </label>
-                    <label className="field">
+                    <label className="field" title={rf ? modelHoverTitle(rf) : undefined}>
                         <span>RecurFormer</span>
                         <select value={rf?.id ?? ""} onChange={(e) => setRfId(e.target.value)} data-testid="compare-rf">
-                            {rfModels.map((m) => <option key={m.id} value={m.id}>{modelLabel(m)}{m.pairedDenseId === dense?.id ? " (paired)" : ""}</option>)}
+                            {rfModels.map((m) => <option key={m.id} value={m.id} title={modelHoverTitle(m)}>{modelShortName(m)}{m.pairedDenseId === dense?.id ? " (paired)" : ""}</option>)}
                         </select>
                     </label>
                     <div className="field">
@@ -151,15 +156,15 @@ export function CompareView() {
 
             <div className="compare-summary" data-testid="compare-summary">
                 <SummaryTile
-                    label={versus && !versus.saves ? "Memory vs dense" : "Memory saved"}
-                    value={!versus ? "—" : versus.saves ? versus.percent : `${versus.percent} more`}
-                    note={saved ? `at ${formatTokens(saved.tokens)} tokens${versus && !versus.saves ? ": the fixed recurrent state outweighs the KV saved this early" : ""} · computed` : "computed from both shapes"}
-                    accent={!versus || versus.saves}
+                    label="Cache memory"
+                    value={memory?.text ?? "—"}
+                    note={memory?.note ?? "computed from both shapes, at one token count"}
+                    accent={memory?.good}
                     testId="summary-memory"
                 />
-                <SummaryTile label="Decode speed" value={ratioText(sides.recurformer.last?.decodeTokensPerSecond, sides.dense.last?.decodeTokensPerSecond)} note="RecurFormer ÷ dense · measured" />
-                <SummaryTile label="Prefill speed" value={ratioText(sides.recurformer.last?.prefillTokensPerSecond, sides.dense.last?.prefillTokensPerSecond)} note="RecurFormer ÷ dense · measured" />
-                <SummaryTile label="First token" value={ratioText(sides.dense.last?.timeToFirstTokenMs, sides.recurformer.last?.timeToFirstTokenMs)} note="dense time ÷ RecurFormer time · measured" />
+                <SummaryTile label="Decode speed" value={decode.text} note={decode.note} accent={decode.good} testId="summary-decode" />
+                <SummaryTile label="Prefill speed" value={prefill.text} note={prefill.note} accent={prefill.good} testId="summary-prefill" />
+                <SummaryTile label="First token" value={firstToken.text} note={firstToken.note} accent={firstToken.good} testId="summary-first-token" />
             </div>
 
             <div className="compare-charts">
@@ -181,13 +186,9 @@ export function CompareView() {
     );
 }
 
-function ratioText(a?: number, b?: number): string {
-    return a && b ? `${(a / b).toFixed(2)}×` : "—";
-}
-
 function SummaryTile({ label, value, note, accent, testId }: { label: string; value: string; note: string; accent?: boolean; testId?: string }) {
     return (
-        <div className={`summary-tile ${accent ? "accent" : ""}`} data-testid={testId}>
+        <div className={`summary-tile ${accent ? "accent" : ""}`} data-testid={testId} data-good={accent ? "yes" : "no"}>
             <div className="summary-label">{label}</div>
             <div className="summary-value mono">{value}</div>
             <div className="summary-note">{note}</div>
@@ -225,7 +226,7 @@ function CompareColumn({ side, state, model }: { side: CompareSide; state: SideS
 /** The snapshot a follow-up or regenerate would resume from, beside the dense model's state at the same point (computed). */
 function SnapshotLine({ side, state }: { side: CompareSide; state: SideState }) {
     const s = snapshotFigures(state.last, side === "dense");
-    const times = timesSmallerText(s.timesSmaller);
+    const versus = compareSnapshot(s.timesSmaller);
     return (
         <div className="column-snapshot" data-testid={`compare-snapshot-${side}`} data-value={s.bytesMeasured ?? ""} data-dense={s.denseBytesComputed ?? ""}>
             <span className="stat-label">snapshot</span>
@@ -237,7 +238,7 @@ function SnapshotLine({ side, state }: { side: CompareSide; state: SideState }) 
             ) : (
                 <>
                     <span className="mono snapshot-value">{formatBytes(s.bytesMeasured)} <em className="tag measured">measured</em></span>
-                    <span className="snapshot-beside">dense state at the same point: <b className="mono">{formatBytes(s.denseBytesComputed)}</b> <em className="tag computed">computed</em>{times ? <> · <b className="good">{times}</b></> : null}</span>
+                    <span className="snapshot-beside">dense state at the same point: <b className="mono">{formatBytes(s.denseBytesComputed)}</b> <em className="tag computed">computed</em>{versus ? <> · <b className={versus.good ? "good" : "bad"} data-testid={`compare-snapshot-versus-${side}`}>{versus.text}</b></> : null}</span>
                 </>
             )}
         </div>
@@ -312,14 +313,13 @@ function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts
         ctx.fillStyle = "#a4adbb";
         ctx.fillText(i === 0
             ? `snapshot: not needed (rolls back by trimming its KV); a full snapshot here ${formatBytes(snap.denseBytesComputed)} (computed)`
-            : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${snap.timesSmaller ? `   ${timesSmallerText(snap.timesSmaller)}` : ""}`, 40, y + 54);
+            : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${compareSnapshot(snap.timesSmaller) ? `   ${compareSnapshot(snap.timesSmaller)!.text}` : ""}`, 40, y + 54);
     });
-    const saved = savedAtCommonTokens(sides);
-    const versus = cacheVersusDense(saved?.saved);
-    if (saved && versus) {
-        ctx.fillStyle = versus.saves ? "#3fb950" : "#d29922";
+    const memory = compareMemory(sides.recurformer.last, sides.dense.last, rf);
+    if (memory) {
+        ctx.fillStyle = memory.good ? "#3fb950" : "#d29922";
         ctx.font = "600 20px 'Inter Variable', sans-serif";
-        ctx.fillText(`${versus.saves ? `Memory saved: ${versus.percent}` : `Memory: ${versus.percent} more than dense`} at ${formatTokens(saved.tokens)} tokens (computed)`, 40, 282 + shift);
+        ctx.fillText(`Cache memory: ${memory.text} than dense, ${memory.note}`, 40, 282 + shift);
     }
     const chartW = W / 2 - 60;
     const draw = (u: uPlot | undefined, x: number, title: string, legend: [string, string, "solid" | "dashed" | "dot"][]) => {

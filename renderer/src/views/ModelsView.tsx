@@ -7,7 +7,7 @@ import type { ModelInfo, ModelSettings } from "../../../api/appApi";
 import { Icon } from "../components/Icon";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
-import { headSummary, modelLabel, useModels } from "../stores/models";
+import { headsKeptText, modelLabel, useModels } from "../stores/models";
 
 export function ModelsView() {
     const models = useModels((s) => s.models);
@@ -46,7 +46,8 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
     const gpu = useApp((s) => s.info?.gpu ?? false);
     const [draft, setDraft] = useState<ModelSettings>(model.settings);
     const s = model.shape;
-    const heads = headSummary(model);
+    const heads = headsKeptText(model);
+    const contextNote = model.contextNote && draft.contextSize === model.settings.contextSize ? model.contextNote : undefined;
     const dense = models.find((d) => d.id === model.pairedDenseId);
     const conversions = models.filter((r) => model.pairedRecurformerIds?.includes(r.id));
     const dirty = JSON.stringify(draft) !== JSON.stringify(model.settings);
@@ -72,7 +73,7 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
                     <div><dt>Layers · width</dt><dd className="mono">{s.layers} · {s.embeddingLength}</dd></div>
                     <div><dt>Head dim</dt><dd className="mono">{s.headDim}</dd></div>
                     {model.kind === "recurformer" && heads ? (
-                        <div><dt>KV groups kept / replaced</dt><dd className="mono">{heads.kept} / {heads.replaced} of {heads.total}</dd></div>
+                        <div><dt>KV groups kept</dt><dd className="mono" data-testid="heads-kept">{heads}</dd></div>
                     ) : (
                         <div><dt>Heads (Q / KV)</dt><dd className="mono">{Math.max(...s.headsPerLayer)} / {Math.max(...s.kvHeadsPerLayer)}</dd></div>
                     )}
@@ -89,6 +90,7 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
             <div className="settings-grid">
                 <label className="field"><span>Context (tokens)</span>
                     <input type="number" min={256} step={256} value={draft.contextSize} onChange={(e) => setDraft({ ...draft, contextSize: Number(e.target.value) || 256 })} data-testid="setting-context" />
+                    {s && <small className="field-note" data-testid="context-note">{contextNote ?? (draft.contextSize === s.contextLength ? "the trained context" : `trained for ${formatTokens(s.contextLength)}`)}</small>}
                 </label>
                 <label className="field"><span>Threads (0 = auto)</span>
                     <input type="number" min={0} max={256} value={draft.threads} onChange={(e) => setDraft({ ...draft, threads: Math.max(0, Number(e.target.value) || 0) })} />

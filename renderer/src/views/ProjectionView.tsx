@@ -10,6 +10,7 @@ import {
     PAPER_REDUCTIONS, REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache, type AttentionShape,
 } from "../../../api/cacheMath";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";
+import { binaryDecades, binaryTick, legendValue, projectionStyles } from "../lib/chartFormat";
 import { formatBytes, formatPercent, formatTokens } from "../lib/format";
 import { modelLabel, useModels } from "../stores/models";
 
@@ -41,13 +42,28 @@ export function ProjectionView() {
     const points = useMemo(() => projectionPoints(131_072), []);
     const series = useMemo(() => projectShape(chosen.shape, points), [chosen.shape, points]);
     const data = useMemo(() => [points, ...series.map((s) => s.bytes)] as uPlot.AlignedData, [points, series]);
+    const styles = useMemo(() => projectionStyles(series), [series]);
     const chartOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: 10 } },
-        axes: [darkAxis("context length (tokens)", (v) => formatTokens(Math.round(v)), 44), darkAxis("cache bytes (log scale)", (v) => formatBytes(v), 84)],
-        series: [{ label: "tokens" }, ...series.map((s, i) => ({ label: s.label, stroke: SERIES_COLORS[i % SERIES_COLORS.length], width: i === 0 ? 2.5 : 2, dash: s.label.includes("q8_0") ? [6, 4] : undefined, points: { show: true, size: 5 } }))],
-    }), [series]);
+        axes: [
+            darkAxis("context length (tokens)", (v) => formatTokens(Math.round(v)), 44),
+            // ticks at 1, 10, 100 of a binary unit (1 MiB, 10 MiB, 100 MiB, 1 GiB), each label a round number
+            { ...darkAxis("cache bytes (log scale)", binaryTick, 84), splits: (_u: uPlot, _i: number, min: number, max: number) => binaryDecades(min, max) },
+        ],
+        series: [
+            { label: "tokens", value: legendValue((v) => `${formatTokens(Math.round(v))} tokens`) },
+            ...styles.map((style, i) => ({
+                label: style.label,
+                stroke: SERIES_COLORS[i % SERIES_COLORS.length],
+                width: style.sameAs ? 3.5 : i === 0 ? 2.5 : 2,
+                dash: style.dash,
+                points: { show: true, size: style.sameAs ? 9 : 5, fill: style.sameAs ? "transparent" : undefined },
+                value: legendValue(formatBytes),
+            })),
+        ],
+    }), [styles]);
 
     // the loaded model's own figures, for a RecurFormer model: its real kept heads, not a plan
     const own = chosen.model?.kind === "recurformer" && chosen.model.shape ? chosen.model.shape : undefined;
@@ -80,8 +96,8 @@ export function ProjectionView() {
                         </thead>
                         <tbody>
                             {series.map((s, i) => (
-                                <tr key={s.label}>
-                                    <td><span className="swatch" style={{ background: SERIES_COLORS[i % SERIES_COLORS.length] }} />{s.label}</td>
+                                <tr key={s.label} data-same-as={styles[i]?.sameAs ?? ""}>
+                                    <td><span className="swatch" style={{ background: SERIES_COLORS[i % SERIES_COLORS.length] }} />{styles[i]?.label ?? s.label}</td>
                                     {TABLE_POINTS.map((n) => <td key={n} className="mono">{formatBytes(s.bytes[points.indexOf(n)])}</td>)}
                                     <td className="mono">{i === 0 ? "—" : formatPercent(1 - s.bytes[points.length - 1]! / series[0]!.bytes[points.length - 1]!)}</td>
                                 </tr>
