@@ -8,6 +8,7 @@ vi.mock("node-llama-cpp", () => ({getLlama, LlamaLogLevel: {info: "info"}}));
 const {LlamaBackend} = await import("../../engine/runtime/llama/LlamaBackend.js");
 const {LlamaLog} = await import("../../engine/runtime/llama/LlamaLog.js");
 const {LocalBuildMissingError} = await import("../../engine/runtime/errors/LocalBuildMissingError.js");
+const {EngineBuild} = await import("../../engine/runtime/llama/EngineBuild.js");
 
 afterEach(() => getLlama.mockReset());
 
@@ -19,7 +20,11 @@ describe("LlamaBackend", () => {
         const options = getLlama.mock.calls[0]![0];
         expect(options).toMatchObject({build: "never", usePrebuiltBinaries: false, skipDownload: true, gpu: false, logLevel: "info"});
         expect(typeof options.logger).toBe("function");
-        expect(backend.info()).toEqual({buildType: "localBuild", gpu: false, llamaCppRelease: "v0.5.0"});
+        const build = EngineBuild.read();
+        expect(options.cmakeOptions).toEqual(build.stamp.cmakeOptions);
+        // the mocked llama loads no CPU backend, so no variant can be seen loaded: "unknown", never a guess
+        expect(backend.info()).toEqual({buildType: "localBuild", gpu: false, llamaCppRelease: "v0.5.0",
+            flavour: build.stamp.flavour, cpuVariant: "unknown"});
     });
 
     it("says to run `npm run build:engine` when there is no local build", async () => {
