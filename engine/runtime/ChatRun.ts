@@ -2,7 +2,7 @@ import {open, unlink} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import path from "node:path";
 import {LlamaChatSession, appendUserMessageToChatHistory, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
-import {rawPromptTokens} from "./promptTokens.js";
+import {chatWrapperOf, rawPromptTokens} from "./promptTokens.js";
 import type {ChatMessage, GenerationResult, Metrics, Sampling, SavedStateResult, StateFileOptions, StopReason} from "./protocol.js";
 import {resumeSequence, saveSequence} from "./SequenceState.js";
 import type {LoadedModel, SequenceSlot} from "./LoadedModel.js";
@@ -210,7 +210,8 @@ export class ChatRun {
         if (userTokens >= contextSize - 8)
             throw new PromptTooLongError(userTokens, contextSize);
 
-        const session = new LlamaChatSession({contextSequence: this.sequence, autoDisposeSequence: false});
+        // the model's chat wrapper as "auto" resolves it, resolved once per model (promptTokens.ts)
+        const session = new LlamaChatSession({contextSequence: this.sequence, autoDisposeSequence: false, chatWrapper: chatWrapperOf(this.model.model)});
         try {
             // exactly the messages given (no default system prompt), so every turn renders the same prefix
             session.setChatHistory(history);

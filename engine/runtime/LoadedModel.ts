@@ -1,6 +1,7 @@
 import type {LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
 import type {CacheType, LoadOptions, LoadResult, MeasuredBuffers} from "./protocol.js";
 import {CacheMeter} from "./CacheMeter.js";
+import {chatWrapperOf} from "./promptTokens.js";
 import {GgufShape} from "./gguf/GgufShape.js";
 import {LlamaBackend} from "./llama/LlamaBackend.js";
 import {LlamaLog} from "./llama/LlamaLog.js";
@@ -82,6 +83,8 @@ export class LoadedModel {
                     busy: false,
                     lastUsed: 0
                 });
+            // resolved here, once (rendering the template takes hundreds of ms), not on the first chat turn
+            chatWrapperOf(model);
             return new LoadedModel({
                 modelId, path: shape.file.path, shape, meter,
                 model, context, buffers, slots, cacheType, backend

@@ -16,9 +16,17 @@ export function rawPromptTokens(model: LlamaModel, prompt: string): Token[] {
     return tokens;
 }
 
-/** The chat wrapper a `LlamaChatSession` uses for this model ("auto": from the GGUF's tokenizer.chat_template). */
+/** Each model's chat wrapper, resolved once: resolving renders the Jinja template several times (hundreds of ms). */
+const chatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
+
+/** The chat wrapper a `LlamaChatSession` uses for this model ("auto": from the GGUF's tokenizer.chat_template), resolved once per model. */
 export function chatWrapperOf(model: LlamaModel): ChatWrapper {
-    return resolveChatWrapper(model) ?? new GeneralChatWrapper();
+    let wrapper = chatWrappers.get(model);
+    if (wrapper == null) {
+        wrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
+        chatWrappers.set(model, wrapper);
+    }
+    return wrapper;
 }
 
 /**
