@@ -228,8 +228,9 @@ export class ChatRun {
                 return this.withState(await this.finish("", "stopped"));
             this.prefillEndedAt = performance.now();
             await this.snapshot();
-            await this.saveState();
-            await this.measure();
+            // a state just saved is this sequence's state, measured: no second file to write
+            if (!await this.saveState())
+                await this.measure();
             this.tick("prefill", true);
 
             let text = "";
@@ -326,15 +327,25 @@ export class ChatRun {
         return this.options.state != null ? {...generation, state: this.stateResult} : generation;
     }
 
-    /** Writes the sequence's whole state where `state.save` says, when this turn read enough of its prompt to be worth it. */
-    private async saveState(): Promise<void> {
+    /**
+     * Writes the sequence's whole state where `state.save` says, when this turn read enough of its
+     * prompt to be worth it; the file is llama_state_seq_save_file's, so it measures the state too
+     * (see measureSequenceState). Returns whether it wrote it.
+     */
+    private async saveState(): Promise<boolean> {
         const save = this.options.state?.save;
         if (save == null || (this.prefillRead ?? 0) < save.minTokens)
-            return;
+            return false;
         try {
-            this.stateResult.saved = await saveSequence(this.sequence, save.path);
+            const saved = await saveSequence(this.sequence, save.path);
+            this.stateResult.saved = saved;
+            this.lastState = {bytes: saved.bytes - 12 - 4 * saved.tokens, tokens: saved.tokens};
+            this.lastMeasuredAt = performance.now();
+            this.lastMeasureMs = saved.saveMs;
+            return true;
         } catch (err) {
             this.stateResult.saveError = (err as Error).message;
+            return false;
         }
     }
 

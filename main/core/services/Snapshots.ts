@@ -57,7 +57,8 @@ export class Snapshots {
                 this.log(`chat ${chatId}: saved state refused: ${found.reason}`);
                 this.changed();
             }
-            prepared.options.save = { path: this.store.tempPath(chatId), minTokens: SAVE_MIN_TOKENS };
+            // a budget of 0 turns saving off
+            if (this.store.budgetBytes > 0) prepared.options.save = { path: this.store.tempPath(chatId), minTokens: SAVE_MIN_TOKENS };
         } catch (error) {
             prepared.refused = `the saved state could not be checked (${(error as Error).message})`;
             this.log(`chat ${chatId}: ${prepared.refused}`);
