@@ -7,6 +7,7 @@ import { useCompare } from "./stores/compare";
 import { useDocuments } from "./stores/documents";
 import { useMetrics } from "./stores/metrics";
 import { useModels } from "./stores/models";
+import { useSnapshots } from "./stores/snapshots";
 
 export function routeEvent(event: AppEvent): void {
     switch (event.type) {
@@ -32,6 +33,7 @@ export function routeEvent(event: AppEvent): void {
         case "compare.metrics": useCompare.getState().onMetrics(event.runId, event.side, event.metrics); break;
         case "compare.done": useCompare.getState().onDone(event.runId, event.side, event.status, event.error); break;
         case "baselines.changed": useMetrics.getState().setBaselines(event.baselines); break;
+        case "snapshots.changed": useSnapshots.getState().set(event.snapshots); break;
     }
 }
 

@@ -10,6 +10,7 @@ import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, me
 import { headsKeptText, kvBufferText, modelLabel, useModels } from "../stores/models";
 import { compareSnapshot, compareSpeed, type Comparison } from "../stores/ratios";
 import { Icon } from "./Icon";
+import { SavedStateCard } from "./SavedState";
 
 export function MetersPanel({ chat }: { chat?: Chat }) {
     const live = useMetrics((s) => (chat ? s.live[chat.id] : undefined));
@@ -82,6 +83,8 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
             </section>
 
             <SnapshotCard isDense={isDense} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} />
+
+            <SavedStateCard chat={chat} model={model} dense={dense} />
 
             {model?.shape && (
                 <section className="meter-card subtle">

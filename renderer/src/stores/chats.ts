@@ -17,7 +17,7 @@ interface ChatsState {
     applyChat(chat: Chat): void;
     applyTokens(batch: { chatId: string; messageId: string; text: string }[]): void;
     /** an answer ended: its status and figures (its text came as tokens) */
-    applyAnswered(end: { chatId: string; messageId: string } & Pick<ChatMessageRecord, "status" | "error" | "metrics" | "snapshotBytes">): void;
+    applyAnswered(end: { chatId: string; messageId: string } & Pick<ChatMessageRecord, "status" | "error" | "metrics" | "snapshotBytes" | "resumedFrom" | "savedStateBytes" | "stateNote">): void;
     init(): Promise<void>;
     select(chatId: string): Promise<void>;
     create(modelId?: string): Promise<Chat | undefined>;
@@ -54,12 +54,12 @@ export const useChats = create<ChatsState>((set, get) => ({
         }
         set({ chats });
     },
-    applyAnswered({ chatId, messageId, status, error, metrics, snapshotBytes }) {
+    applyAnswered({ chatId, messageId, status, error, metrics, snapshotBytes, resumedFrom, savedStateBytes, stateNote }) {
         const chat = get().chats[chatId];
         const index = chat ? chat.messages.findIndex((m) => m.id === messageId) : -1;
         if (!chat || index < 0) return;
         const messages = chat.messages.slice();
-        messages[index] = { ...messages[index]!, status, error, metrics, snapshotBytes };
+        messages[index] = { ...messages[index]!, status, error, metrics, snapshotBytes, resumedFrom, savedStateBytes, stateNote };
         set({ chats: { ...get().chats, [chatId]: { ...chat, messages } } });
     },
     async init() {

@@ -5,6 +5,7 @@ import { Composer } from "../components/Composer";
 import { Icon } from "../components/Icon";
 import { Markdown } from "../components/Markdown";
 import { MetersPanel } from "../components/MetersPanel";
+import { ResumedLine } from "../components/SavedState";
 import { copyText } from "../lib/copy";
 import { downloadText } from "../lib/download";
 import { formatBytes, formatMs, formatRate } from "../lib/format";
@@ -66,6 +67,7 @@ export function ChatView() {
                         </button>
                     </div>
                 </header>
+                <ResumedLine chat={chat} />
                 <div
                     className="messages"
                     ref={listRef}

@@ -5,6 +5,7 @@
 import { useState } from "react";
 import type { ModelInfo, ModelSettings } from "../../../api/appApi";
 import { Icon } from "../components/Icon";
+import { SavedStatesPanel } from "../components/SavedState";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
 import { headsKeptText, modelLabel, useModels } from "../stores/models";
@@ -37,6 +38,7 @@ export function ModelsView() {
             <div className="model-grid">
                 {models.map((m) => <ModelCard key={m.id} model={m} models={models} />)}
             </div>
+            <SavedStatesPanel />
         </div>
     );
 }
