@@ -205,9 +205,10 @@ export class ApiServer {
             if (!res.writableFinished)
                 gone.abort(new ClientGone());
         });
+        const waitFrom = performance.now();
         const release = await lanes.acquire(gone.signal);
         try {
-            outcome.queuedMs = performance.now() - started;
+            outcome.queuedMs = performance.now() - waitFrom;
             await this.run(client, request, {modelId, load, promptTokens, maxTokens, started, gone: gone.signal, res, outcome});
         } finally {
             release();
