@@ -81,6 +81,8 @@ export interface ChatMessageRecord {
     savedStateBytes?: number;
     /** assistant: why a saved state was not used or not saved, in words */
     stateNote?: string;
+    /** assistant: the answer stopped at this many tokens, the limit of its run; Continue goes on from there */
+    tokenLimit?: number;
 }
 
 /** One chat's state saved on disk (Settings list). */
@@ -211,6 +213,19 @@ export interface AppInfo {
     gpu: boolean;
     /** files set aside or left unread at start (damaged content), one sentence each, for the UI to show */
     notices: string[];
+    /** the first screen's words about the default pair, from its model card (absent without one) */
+    welcome?: Welcome;
+}
+
+/** What the default pair is and a first thing to try, as its model card (assets/models/README.md) says. */
+export interface Welcome {
+    /** the card's "In the app" section: what the pair is and what it is good at (Markdown) */
+    text: string;
+    /** the sample document shipped beside the models, and the question to ask about it */
+    sample?: { name: string; question: string };
+    /** the whole model card (Markdown), for the in-app link */
+    modelCard: string;
+    modelCardPath: string;
 }
 
 export type DocumentSource =
@@ -240,10 +255,14 @@ export interface ApiMethods {
     "chats.send": { params: { chatId: string; text: string; documentIds?: string[] }; result: Chat };
     "chats.stop": { params: { chatId: string }; result: Chat };
     "chats.regenerate": { params: { chatId: string }; result: Chat };
+    /** goes on with an answer that stopped at its token limit */
+    "chats.continue": { params: { chatId: string }; result: Chat };
     "chats.editResend": { params: { chatId: string; messageId: string; text: string }; result: Chat };
     "chats.export": { params: { chatId: string; format: "md" | "json" }; result: { fileName: string; content: string } };
 
     "documents.ingest": { params: { source: DocumentSource }; result: DocumentInfo };
+    /** reads the sample document the model card suggests (shipped in assets/) */
+    "documents.ingestSample": { params: undefined; result: DocumentInfo };
     "documents.cancel": { params: { documentId: string }; result: { cancelled: boolean } };
     "documents.cut": { params: { documentId: string; modelId: string; maxTokens: number }; result: DocumentInfo };
     "documents.discard": { params: { documentId: string }; result: { discarded: boolean } };
@@ -271,7 +290,7 @@ export type AppEvent =
     | { type: "chat.updated"; chat: Chat }
     | { type: "chat.token"; chatId: string; messageId: string; text: string }
     /** an answer ended: its status and figures; its text arrived as `chat.token`s and is not sent again */
-    | { type: "chat.answered"; chatId: string; messageId: string; status: MessageStatus; error?: string; metrics?: Metrics; snapshotBytes?: number; resumedFrom?: ChatMessageRecord["resumedFrom"]; savedStateBytes?: number; stateNote?: string }
+    | { type: "chat.answered"; chatId: string; messageId: string; status: MessageStatus; error?: string; metrics?: Metrics; snapshotBytes?: number; resumedFrom?: ChatMessageRecord["resumedFrom"]; savedStateBytes?: number; stateNote?: string; tokenLimit?: number }
     | { type: "chat.metrics"; chatId: string; messageId: string; metrics: Metrics }
     | { type: "document.progress"; documentId: string; name: string; phase: "reading" | "extracting" | "counting" | "done" | "error" | "cancelled"; fraction: number; message?: string }
     | { type: "compare.started"; run: CompareRunInfo }
@@ -296,8 +315,8 @@ export const API_METHODS: readonly ApiMethod[] = [
     "app.info", "engine.status", "engine.restart",
     "models.list", "models.add", "models.remove", "models.load", "models.unload", "models.setSettings", "models.pickFile",
     "chats.list", "chats.get", "chats.create", "chats.rename", "chats.delete", "chats.setModel", "chats.send", "chats.stop",
-    "chats.regenerate", "chats.editResend", "chats.export",
-    "documents.ingest", "documents.cancel", "documents.cut", "documents.discard",
+    "chats.regenerate", "chats.continue", "chats.editResend", "chats.export",
+    "documents.ingest", "documents.ingestSample", "documents.cancel", "documents.cut", "documents.discard",
     "compare.start", "compare.stop",
     "baselines.list",
     "snapshots.list", "snapshots.free", "snapshots.setBudget",

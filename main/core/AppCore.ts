@@ -16,6 +16,7 @@ import { EngineSupervisor, type SupervisorOptions } from "./EngineSupervisor.js"
 import { HandedOutFiles } from "./HandedOutFiles.js";
 import { ModelRegistry } from "./ModelRegistry.js";
 import { UserError } from "./UserError.js";
+import { readWelcome } from "./welcome.js";
 import { Baselines } from "./services/Baselines.js";
 import { ChatRuns } from "./services/ChatRuns.js";
 import { ComparisonRuns } from "./services/ComparisonRuns.js";
@@ -58,6 +59,8 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     readonly snapshots: Snapshots;
     private readonly cpuThreads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
     private readonly handlers: Handlers;
+    /** the first screen's words and sample document, from the default models' card */
+    private readonly welcome: ReturnType<typeof readWelcome>;
 
     constructor(private readonly options: AppCoreOptions) {
         super();
@@ -74,6 +77,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         this.snapshots = new Snapshots(new SnapshotStore(path.join(dir, "snapshots")), this.models, (id) => chatStore.has(id) ? chatStore.get(id).title : undefined, emit);
         this.chats = new ChatRuns(chatStore, this.engine, this.models, this.documents, this.baselines, emit, options.maxAnswerTokens ?? 512, this.snapshots);
         this.comparisons = new ComparisonRuns(this.engine, this.models, this.documents, this.baselines, emit, this.cpuThreads);
+        this.welcome = options.modelDirs[0] ? readWelcome(options.modelDirs[0]) : undefined;
         this.handlers = this.routes();
     }
 
@@ -125,6 +129,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             cpuThreads: this.cpuThreads,
             gpu: this.models.onGpu(),
             notices: [...this.models.registry.notices, ...this.chats.store.notices, ...this.baselines.notices, ...this.snapshots.store.notices],
+            ...(this.welcome ? { welcome: { text: this.welcome.text, sample: this.welcome.sample, modelCard: this.welcome.modelCard, modelCardPath: this.welcome.modelCardPath } } : {}),
         };
     }
 
@@ -156,10 +161,15 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             "chats.send": (p) => chats.send(p.chatId, p.text, p.documentIds ?? []),
             "chats.stop": (p) => chats.stop(p.chatId),
             "chats.regenerate": (p) => chats.regenerate(p.chatId),
+            "chats.continue": (p) => chats.continue(p.chatId),
             "chats.editResend": (p) => chats.editResend(p.chatId, p.messageId, p.text),
             "chats.export": (p) => chats.export(p.chatId, p.format),
 
             "documents.ingest": (p) => documents.ingest(p.source),
+            "documents.ingestSample": () => {
+                if (!this.welcome?.samplePath) throw new UserError("The model card names no sample document.");
+                return documents.ingestOwn(this.welcome.samplePath);
+            },
             "documents.cancel": (p) => documents.cancel(p.documentId),
             "documents.cut": (p) => documents.cut(p.documentId, p.modelId, p.maxTokens),
             "documents.discard": (p) => documents.discard(p.documentId),

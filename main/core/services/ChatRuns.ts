@@ -25,6 +25,12 @@ interface ChatRun {
     messageId: string;
     modelId?: string;
     controller: AbortController;
+    /** tokens this run may generate */
+    maxTokens: number;
+    /** Continue: the text the answer already has; the run (greedy, so it starts with that text again) shows only what comes after it */
+    skip?: string;
+    /** what a continuing run generated while it was still going over `skip` */
+    seen: string;
     /** why it was aborted, when it was */
     endedBy?: "stop" | "delete" | "unload";
     /** settles when the run has written its end */
@@ -115,6 +121,25 @@ export class ChatRuns {
         return this.startAnswer(chatId);
     }
 
+    /**
+     * Goes on with an answer that stopped at its token limit: the answer is run again from the
+     * snapshot after the question with the limit raised by one more answer's worth; greedy decoding
+     * repeats the text it has, which is not shown again, and the new text is added to it.
+     */
+    async continue(chatId: string): Promise<Chat> {
+        this.refuseWhileAnswering(chatId);
+        const last = this.store.get(chatId).messages.at(-1);
+        if (last?.role !== "assistant" || !last.tokenLimit) throw new UserError("Only an answer that stopped at its token limit can be continued.");
+        const limit = last.tokenLimit + this.maxAnswerTokens;
+        const chat = await this.store.update(chatId, (c) => {
+            const m = c.messages.at(-1)!;
+            m.status = "streaming";
+            m.tokenLimit = undefined;
+            m.error = undefined;
+        });
+        return this.runAnswer(chat, last.id, last.modelId, limit, last.content);
+    }
+
     async editResend(chatId: string, messageId: string, text: string): Promise<Chat> {
         this.refuseWhileAnswering(chatId);
         const index = this.store.get(chatId).messages.findIndex((m) => m.id === messageId);
@@ -155,7 +180,12 @@ export class ChatRuns {
         const modelId = this.store.get(chatId).modelId ?? this.models.defaultChatModel()?.id;
         const assistant: ChatMessageRecord = { id: newId("msg"), role: "assistant", content: "", createdAt: Date.now(), modelId, status: "streaming" };
         const chat = await this.store.update(chatId, (c) => { c.messages.push(assistant); });
-        const run: ChatRun = { chatId, messageId: assistant.id, modelId, controller: new AbortController(), done: Promise.resolve() };
+        return this.runAnswer(chat, assistant.id, modelId, this.maxAnswerTokens);
+    }
+
+    private runAnswer(chat: Chat, messageId: string, modelId: string | undefined, maxTokens: number, skip?: string): Chat {
+        const chatId = chat.id;
+        const run: ChatRun = { chatId, messageId, modelId, maxTokens, skip, seen: "", controller: new AbortController(), done: Promise.resolve() };
         this.runs.set(chatId, run);
         this.emit({ type: "chat.updated", chat });
         this.emitList();
@@ -176,7 +206,7 @@ export class ChatRuns {
                 modelId,
                 sequenceId: chatId,
                 messages: await this.engineMessages(chatId, messageId),
-                maxTokens: this.maxAnswerTokens,
+                maxTokens: run.maxTokens,
                 state: prepared.options,
                 signal: run.controller.signal,
                 onToken: (text) => this.token(run, text),
@@ -196,8 +226,26 @@ export class ChatRuns {
         }
     }
 
-    private token(run: ChatRun, text: string): void {
+    private token(run: ChatRun, piece: string): void {
         if (!this.store.has(run.chatId)) return;
+        let text = piece;
+        if (run.skip != null) {
+            run.seen += piece;
+            const same = run.seen.length <= run.skip.length ? run.skip.startsWith(run.seen) : run.seen.startsWith(run.skip);
+            if (same && run.seen.length <= run.skip.length) return;
+            if (same) {
+                text = run.seen.slice(run.skip.length);
+                run.skip = undefined;
+            } else {
+                // not the text it had (it should be, greedy): the answer becomes what this run says
+                run.skip = undefined;
+                void this.change(run.chatId, (c) => {
+                    const m = c.messages.find((x) => x.id === run.messageId);
+                    if (m) m.content = run.seen;
+                }).catch(() => undefined);
+                return;
+            }
+        }
         this.store.updateSoon(run.chatId, (c) => {
             const m = c.messages.find((x) => x.id === run.messageId);
             if (m) m.content += text;
@@ -213,6 +261,7 @@ export class ChatRuns {
             snapshotBytes: metrics?.snapshotBytesMeasured ?? (metrics?.checkpointBytesMeasured || undefined),
             error: run.endedBy === "unload" ? "The model was unloaded while answering."
                 : result?.stopReason === "contextFull" ? "The context is full: the answer was cut. Raise the context size in Models, or start a new chat." : undefined,
+            tokenLimit: !stopped && result?.stopReason === "maxTokens" ? run.maxTokens : undefined,
             ...outcome,
         });
         const model = run.modelId ? this.models.registry.find(run.modelId) : undefined;
@@ -231,7 +280,7 @@ export class ChatRuns {
     }
 
     /** Writes the end of the answer and says so; nothing when the chat was deleted meanwhile. */
-    private async close(run: ChatRun, status: MessageStatus, change: Pick<ChatMessageRecord, "metrics" | "snapshotBytes" | "error" | "resumedFrom" | "savedStateBytes" | "stateNote">): Promise<void> {
+    private async close(run: ChatRun, status: MessageStatus, change: Pick<ChatMessageRecord, "metrics" | "snapshotBytes" | "error" | "resumedFrom" | "savedStateBytes" | "stateNote" | "tokenLimit">): Promise<void> {
         // the chat takes a new message as soon as anyone can see this one ended
         if (this.runs.get(run.chatId) === run) this.runs.delete(run.chatId);
         if (!this.store.has(run.chatId)) return;

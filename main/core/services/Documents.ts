@@ -52,15 +52,23 @@ export class Documents {
             file = this.handedOut.take(source.path);
             name = source.name ?? path.basename(source.path);
         }
-        const documentId = source.kind === "upload" ? source.uploadId : newId("doc");
+        return this.read(source.kind === "upload" ? source.uploadId : newId("doc"), file, name, source.kind === "upload" ? source.uploadId : undefined);
+    }
+
+    /** Reads a file the core itself chose (the sample document the model card names), in either transport. */
+    ingestOwn(file: string): Promise<DocumentInfo> {
+        return this.read(newId("doc"), file, path.basename(file));
+    }
+
+    private async read(documentId: string, file: string, name: string, uploadId?: string): Promise<DocumentInfo> {
         try {
             return await this.store.ingest(documentId, file, name, (text) => this.models.countTokens(text), (phase, fraction, message) => {
                 this.emit({ type: "document.progress", documentId, name, phase, fraction, message });
             });
         } finally {
             // an uploaded copy is not needed once its text is out (the text is saved when a chat uses it)
-            if (source.kind === "upload") {
-                this.uploads.delete(source.uploadId);
+            if (uploadId) {
+                this.uploads.delete(uploadId);
                 await fs.rm(file, { force: true }).catch(() => undefined);
             }
         }

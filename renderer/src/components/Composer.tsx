@@ -3,7 +3,7 @@
  * the text box, and send / stop. While a prompt with a document is read in, a progress bar
  * with Cancel replaces the hint line.
  */
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Chat, ModelInfo } from "../../../api/appApi";
 import { ANSWER_RESERVE_TOKENS } from "../../../api/limits";
 import { formatBytes, formatTokens } from "../lib/format";
@@ -24,6 +24,12 @@ export function Composer({ chatId, generating }: { chatId?: string; generating: 
     const live = useMetrics((s) => (chatId ? s.live[chatId] : undefined));
     const models = useModels((s) => s.models);
     const chatModel = models.find((m) => m.id === chat?.modelId);
+    const suggestion = useDocuments((s) => s.suggestion);
+    useEffect(() => {
+        if (!suggestion) return;
+        const offered = useDocuments.getState().takeSuggestion();
+        if (offered) setText((current) => current || offered);
+    }, [suggestion]);
 
     const busyDocs = items.some((d) => d.status === "uploading" || d.status === "reading");
     const ready = items.filter((d) => d.status === "ready");

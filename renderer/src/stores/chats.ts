@@ -17,13 +17,15 @@ interface ChatsState {
     applyChat(chat: Chat): void;
     applyTokens(batch: { chatId: string; messageId: string; text: string }[]): void;
     /** an answer ended: its status and figures (its text came as tokens) */
-    applyAnswered(end: { chatId: string; messageId: string } & Pick<ChatMessageRecord, "status" | "error" | "metrics" | "snapshotBytes" | "resumedFrom" | "savedStateBytes" | "stateNote">): void;
+    applyAnswered(end: { chatId: string; messageId: string } & Pick<ChatMessageRecord, "status" | "error" | "metrics" | "snapshotBytes" | "resumedFrom" | "savedStateBytes" | "stateNote" | "tokenLimit">): void;
     init(): Promise<void>;
     select(chatId: string): Promise<void>;
     create(modelId?: string): Promise<Chat | undefined>;
     send(text: string, documentIds?: string[]): Promise<boolean>;
     stop(chatId?: string): Promise<void>;
     regenerate(): Promise<void>;
+    /** goes on with the active chat's answer that stopped at its token limit */
+    continueAnswer(): Promise<void>;
     editResend(messageId: string, text: string): Promise<void>;
     rename(chatId: string, title: string): Promise<void>;
     remove(chatId: string): Promise<void>;
@@ -54,12 +56,12 @@ export const useChats = create<ChatsState>((set, get) => ({
         }
         set({ chats });
     },
-    applyAnswered({ chatId, messageId, status, error, metrics, snapshotBytes, resumedFrom, savedStateBytes, stateNote }) {
+    applyAnswered({ chatId, messageId, status, error, metrics, snapshotBytes, resumedFrom, savedStateBytes, stateNote, tokenLimit }) {
         const chat = get().chats[chatId];
         const index = chat ? chat.messages.findIndex((m) => m.id === messageId) : -1;
         if (!chat || index < 0) return;
         const messages = chat.messages.slice();
-        messages[index] = { ...messages[index]!, status, error, metrics, snapshotBytes, resumedFrom, savedStateBytes, stateNote };
+        messages[index] = { ...messages[index]!, status, error, metrics, snapshotBytes, resumedFrom, savedStateBytes, stateNote, tokenLimit };
         set({ chats: { ...get().chats, [chatId]: { ...chat, messages } } });
     },
     async init() {
@@ -92,6 +94,12 @@ export const useChats = create<ChatsState>((set, get) => ({
     },
     async stop(chatId = get().activeChatId) {
         if (chatId) await call("chats.stop", { chatId }).catch(reportError("Could not stop"));
+    },
+    async continueAnswer() {
+        const chatId = get().activeChatId;
+        if (!chatId) return;
+        const chat = await call("chats.continue", { chatId }).catch(reportError("Could not continue"));
+        if (chat) get().applyChat(chat);
     },
     async regenerate() {
         const chatId = get().activeChatId;

@@ -25,6 +25,11 @@ export interface PendingDocument {
 interface DocumentsState {
     items: PendingDocument[];
     addFiles(files: File[]): Promise<void>;
+    /** reads the sample document the default pair's model card suggests */
+    addSample(): Promise<void>;
+    /** a message the composer should offer (the model card's question about its sample) */
+    suggestion?: string;
+    takeSuggestion(): string | undefined;
     onProgress(documentId: string, phase: string, fraction: number, message?: string): void;
     cancel(localId: string): Promise<void>;
     discard(localId: string): Promise<void>;
@@ -41,6 +46,23 @@ export const useDocuments = create<DocumentsState>((set, get) => {
 
     return {
         items: [],
+        async addSample() {
+            const sample = useApp.getState().info?.welcome?.sample;
+            if (!sample) return;
+            const localId = `local-${localIds++}`;
+            set({ items: [...get().items, { localId, name: sample.name, bytes: 0, status: "reading", progress: 0 }], suggestion: sample.question });
+            try {
+                const info = await call("documents.ingestSample");
+                patch(localId, { id: info.id, status: "ready", progress: 1, info });
+            } catch (error) {
+                patch(localId, { status: "error", error: (error as Error).message });
+            }
+        },
+        takeSuggestion() {
+            const text = get().suggestion;
+            if (text) set({ suggestion: undefined });
+            return text;
+        },
         async addFiles(files) {
             const max = useApp.getState().info?.maxDocumentBytes ?? Infinity;
             for (const file of files) {

@@ -9,7 +9,9 @@ import { ResumedLine } from "../components/SavedState";
 import { copyText } from "../lib/copy";
 import { downloadText } from "../lib/download";
 import { formatBytes, formatMs, formatRate } from "../lib/format";
+import { useApp } from "../stores/app";
 import { selectActiveChat, selectIsGenerating, useChats } from "../stores/chats";
+import { useDocuments } from "../stores/documents";
 import { modelHoverTitle, modelLabel, modelShortName, useModels } from "../stores/models";
 
 export function ChatView() {
@@ -89,12 +91,34 @@ export function ChatView() {
     );
 }
 
+/** The first screen: what the default pair is and a first thing to try, in its model card's words. */
 function EmptyChat() {
+    const welcome = useApp((s) => s.info?.welcome);
+    const addSample = useDocuments((s) => s.addSample);
+    const [card, setCard] = useState(false);
     return (
-        <div className="empty-chat">
+        <div className="empty-chat" data-testid="welcome">
             <div className="empty-mark" aria-hidden="true"><span /><span /><span /></div>
             <h2>Long context, without the memory bill</h2>
-            <p>Ask anything, or drop a whole document on the window: it is read into the context, not chopped into snippets. The meters on the right show, live, how much cache this model holds next to the dense model it came from.</p>
+            {welcome ? (
+                <>
+                    <div className="welcome-text" data-testid="welcome-text"><Markdown source={welcome.text} /></div>
+                    <div className="welcome-actions">
+                        {welcome.sample && (
+                            <button type="button" className="button primary" onClick={() => void addSample()} data-testid="try-sample" title={`Reads ${welcome.sample.name} into this chat and puts its question in the box`}>
+                                <Icon name="file" size={14} /> Try it: {welcome.sample.name}, then ask “{welcome.sample.question}”
+                            </button>
+                        )}
+                        <button type="button" className="button ghost" onClick={() => setCard(!card)} data-testid="model-card-link" title={welcome.modelCardPath}>
+                            {card ? "Hide the model card" : "The model card: how they were trained, how well they do"}
+                        </button>
+                    </div>
+                    {card && <div className="model-card-text" data-testid="model-card"><Markdown source={welcome.modelCard} /></div>}
+                </>
+            ) : (
+                <p>Drop a whole document on the window and ask about it: it is read into the context, not chopped into snippets.</p>
+            )}
+            <p className="empty-sub">The meters on the right show, live, how much cache this model holds next to the dense model it came from.</p>
             <div className="empty-hints">
                 <span><Icon name="file" size={14} /> .txt .md .pdf .docx .html</span>
                 <span><Icon name="memory" size={14} /> cache bytes: computed &amp; measured</span>
@@ -109,6 +133,7 @@ function Message({ message, isLastAssistant, generating }: { message: ChatMessag
     const [draft, setDraft] = useState(message.content);
     const editResend = useChats((s) => s.editResend);
     const regenerate = useChats((s) => s.regenerate);
+    const continueAnswer = useChats((s) => s.continueAnswer);
     const model = useModels((s) => s.models.find((x) => x.id === message.modelId));
 
     if (message.role === "user") {
@@ -158,6 +183,14 @@ function Message({ message, isLastAssistant, generating }: { message: ChatMessag
             {message.error && (
                 <div className={`message-note ${message.status === "interrupted" ? "warn" : "bad"}`} data-testid="message-error">
                     <Icon name="alert" size={14} /> {message.error}
+                </div>
+            )}
+            {!streaming && message.tokenLimit != null && (
+                <div className="message-note warn" data-testid="message-token-limit">
+                    <Icon name="alert" size={14} /> Stopped at the {message.tokenLimit.toLocaleString("en-US")}-token limit, maybe mid-word.
+                    {isLastAssistant && !generating && (
+                        <button type="button" className="button small" onClick={() => void continueAnswer()} data-testid="continue">Continue</button>
+                    )}
                 </div>
             )}
             {!streaming && (
