@@ -228,8 +228,9 @@ export class ChatRun {
                 return this.withState(await this.finish("", "stopped"));
             this.prefillEndedAt = performance.now();
             await this.snapshot();
-            // a state just saved is this sequence's state, measured: no second file to write
-            if (!await this.saveState())
+            // a state just saved or loaded is this sequence's state, measured: no second file to write
+            // before the first token (a dense state at 16k tokens is 250 MiB)
+            if (!await this.saveState() && !this.loadedThisBatch())
                 await this.measure();
             this.tick("prefill", true);
 
@@ -291,8 +292,15 @@ export class ChatRun {
         if (prompt == null)
             return;
         const head = prompt.slice(0, -1);
-        if (this.options.state?.resume != null)
-            this.stateResult.resume = await resumeSequence(this.sequence, this.options.state.resume, head);
+        if (this.options.state?.resume != null) {
+            const resume = await resumeSequence(this.sequence, this.options.state.resume, head);
+            this.stateResult.resume = resume;
+            // the state just loaded is this sequence's state, measured (the file is llama_state_seq_save_file's)
+            if (resume.status === "resumed" && resume.stateBytes != null && resume.tokens != null) {
+                this.lastState = {bytes: resume.stateBytes, tokens: resume.tokens};
+                this.lastMeasuredAt = performance.now();
+            }
+        }
         await this.sequence.adaptStateToTokens(head, false);
         const rest = head.slice(this.sequence.nextTokenIndex);
         this.prefillFrom = this.sequence.nextTokenIndex;
@@ -368,6 +376,12 @@ export class ChatRun {
             this.tick("prefill", true);
         }
         this.lastTokenAt = now;
+    }
+
+    /** Whether this run loaded a saved state less than one prompt batch of tokens before where the sequence is now. */
+    private loadedThisBatch(): boolean {
+        return this.stateResult.resume?.status === "resumed" && this.lastState != null &&
+            this.sequence.nextTokenIndex - this.lastState.tokens < this.model.context.batchSize;
     }
 
     /** Measures this sequence's state now (between its evaluations only: it waits for them). */

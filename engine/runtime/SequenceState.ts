@@ -10,7 +10,7 @@ const SEQ_STATE_MAGIC = 0x67677371;
  * uint32, the tokens as uint32 each, then the state) was saved at. Throws when the header does not
  * say so or the tokens run past the end of the file.
  */
-export async function readStateTokens(file: string): Promise<Token[]> {
+export async function readStateTokens(file: string): Promise<{tokens: Token[]; stateBytes: number}> {
     const handle = await open(file, "r");
     try {
         const {size} = await handle.stat();
@@ -27,7 +27,8 @@ export async function readStateTokens(file: string): Promise<Token[]> {
         const tokens: Token[] = [];
         for (let i = 0; i < count; i++)
             tokens.push(body.readUInt32LE(4 * i) as Token);
-        return tokens;
+        // what follows the tokens is exactly llama_state_seq_get_size's bytes (see measureSequenceState)
+        return {tokens, stateBytes: size - 12 - 4 * count};
     } finally {
         await handle.close();
     }
@@ -53,8 +54,9 @@ function firstDifference(saved: Token[], prompt: Token[]): number {
 export async function resumeSequence(sequence: LlamaContextSequence, file: string, head: Token[]): Promise<NonNullable<SavedStateResult["resume"]>> {
     const started = performance.now();
     let saved: Token[];
+    let stateBytes: number;
     try {
-        saved = await readStateTokens(file);
+        ({tokens: saved, stateBytes} = await readStateTokens(file));
     } catch (err) {
         return {status: "refused", reason: `the saved state could not be read: ${(err as Error).message}`};
     }
@@ -79,7 +81,7 @@ export async function resumeSequence(sequence: LlamaContextSequence, file: strin
         return {status: "refused", reason: `llama.cpp could not load the saved state: ${(err as Error).message}`};
     }
     await sequence.takeCheckpoint();
-    return {status: "resumed", tokens: saved.length, loadMs: performance.now() - started};
+    return {status: "resumed", tokens: saved.length, stateBytes, loadMs: performance.now() - started};
 }
 
 /** Writes the sequence's whole state (llama_state_seq_save_file) to `file`; its size and the time it took. */

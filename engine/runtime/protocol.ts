@@ -159,6 +159,8 @@ export interface SavedStateResult {
         status: "resumed" | "notNeeded" | "refused";
         /** tokens loaded (resumed) or already held (notNeeded) */
         tokens?: number;
+        /** the loaded state's llama_state_seq_get_size: the file less its header (resumed) */
+        stateBytes?: number;
         loadMs?: number;
         /** why it was refused, in words */
         reason?: string;

@@ -142,7 +142,8 @@ describe("saved chat states", () => {
         expect(answer.content).toBe(resumedAnswer);
         expect(chat.messages.length).toBe(before);
         expect(answer.savedStateBytes).toBeGreaterThan(0);
-        expect(events.some((e) => e.type === "chat.answered" && e.messageId === answer.id && /damaged/.test(e.stateNote ?? ""))).toBe(true);
+        // the answer's end tells the UI too
+        await until(() => events.some((e) => e.type === "chat.answered" && e.messageId === answer.id && /damaged/.test(e.stateNote ?? "")), 10_000, "chat.answered with the note");
     }, 300_000);
 
     it("refuses a truncated state file after an app restart, reads the chat again and gives the same answer", async () => {

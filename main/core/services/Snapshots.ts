@@ -38,7 +38,7 @@ export class Snapshots {
         private readonly models: Models,
         private readonly chatTitle: (chatId: string) => string | undefined,
         private readonly emit: (event: AppEvent) => void,
-        private readonly log: (line: string) => void = (line) => console.info(`[snapshots] ${line}`),
+        private readonly log: (line: string) => void = (line) => console.error(`[snapshots] ${line}`),
     ) {}
 
     /** The state options of the next answer of `chatId` on `modelId` (a loaded model). Never throws: a failure is the note. */
