@@ -185,6 +185,12 @@ export class ApiServer {
     }
 
     private async generate(kind: "chat" | "complete", req: IncomingMessage, res: ServerResponse, started: number, outcome: Outcome): Promise<void> {
+        // the client going away stops everything from here: counting, the wait for a sequence, the generation
+        const gone = new AbortController();
+        res.on("close", () => {
+            if (!res.writableFinished)
+                gone.abort(new ClientGone());
+        });
         const request = parseGenerationRequest(kind, await readJson(req, this.maxBodyBytes));
         const modelId = request.model ?? this.engine.models[0]!.id;
         outcome.model = modelId;
@@ -198,13 +204,6 @@ export class ApiServer {
             : await client.tokenize(modelId, request.prompt, {raw: true});
         outcome.promptTokens = promptTokens;
         const maxTokens = fitOrRefuse(request, promptTokens, load.contextSize);
-
-        // the client going away stops everything from here: the wait for a sequence, the generation
-        const gone = new AbortController();
-        res.on("close", () => {
-            if (!res.writableFinished)
-                gone.abort(new ClientGone());
-        });
         const waitFrom = performance.now();
         const release = await lanes.acquire(gone.signal);
         try {
