@@ -41,8 +41,8 @@ export const apiCommand: CliCommand = {
         const threads = parsePositiveInt("threads", values.threads as string | undefined);
         const gpuLayers = values["gpu-layers"] != null ? parseWhole("gpu-layers", values["gpu-layers"] as string) : undefined;
         const given = (values["api-key"] as string | undefined) ?? process.env.RECURFORMER_API_KEY;
-        if (given != null && given.length < 8)
-            throw new UsageError("--api-key must be at least 8 characters");
+        if (given != null && given.length === 0)
+            throw new UsageError("--api-key must not be empty");
         const apiKey = given ?? `rf-${randomBytes(24).toString("base64url")}`;
 
         const specs: ModelSpec[] = [];
