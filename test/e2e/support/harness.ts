@@ -70,8 +70,9 @@ export function defaultPairProblem(dir = defaultModelsDir): string | undefined {
  * left unset (removed if the caller's environment has it), so the app finds its models as it does
  * for a user: the default pair in assets/models.
  */
-export async function startServe(options: { modelsDir?: string; env?: Record<string, string> }): Promise<Served> {
-    const userData = fs.mkdtempSync(path.join(os.tmpdir(), "rf-e2e-data-"));
+export async function startServe(options: { modelsDir?: string; env?: Record<string, string>; userData?: string }): Promise<Served> {
+    // the same folder again: the app restarted
+    const userData = options.userData ?? fs.mkdtempSync(path.join(os.tmpdir(), "rf-e2e-data-"));
     const env: NodeJS.ProcessEnv = { ...process.env, RECURFORMER_USER_DATA: userData, ...options.env };
     if (options.modelsDir) env.RECURFORMER_MODELS_DIR = options.modelsDir;
     else delete env.RECURFORMER_MODELS_DIR;
