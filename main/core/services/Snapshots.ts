@@ -82,7 +82,10 @@ export class Snapshots {
             this.log(`chat ${prepared.chatId}: the engine refused the saved state: ${resume.reason}`);
         }
         const save = prepared.options.save;
-        if (result?.saved && save && prepared.key) {
+        // a chat deleted while it answered keeps no state
+        if (result?.saved && save && prepared.key && this.chatTitle(prepared.chatId) == null) {
+            await this.discard(prepared);
+        } else if (result?.saved && save && prepared.key) {
             const model = this.models.registry.find(prepared.modelId);
             const kept = await this.store.commit(prepared.chatId, save.path, {
                 ...prepared.key, modelId: prepared.modelId, modelFileName: model?.fileName ?? prepared.modelId, tokens: result.saved.tokens,
