@@ -484,6 +484,27 @@ defaultSuite("The trained default pair, as a new user gets it (RECURFORMER_MODEL
         await served?.stop();
     });
 
+    pairIt("the first screen says what the default pair is, in its model card's words, and offers the sample document with its question", async () => {
+        await page.waitForSelector("[data-testid=welcome-text]", { timeout: 30_000 });
+        const card = fs.readFileSync(path.join(defaultModelsDir, "README.md"), "utf8");
+        const welcome = await page.textContent("[data-testid=welcome-text]");
+        // the card's own sentence, not a string of the app's
+        expect(card).toContain("A 29.4M-parameter dense model trained by this project");
+        expect(welcome).toContain("A 29.4M-parameter dense model trained by this project");
+        expect(welcome).not.toContain("Ask anything");
+        expect(await page.textContent("[data-testid=try-sample]")).toContain("sample-vault-codes.txt");
+        await page.click("[data-testid=model-card-link]");
+        expect(await page.textContent("[data-testid=model-card]")).toContain("The default model pair");
+        await page.click("[data-testid=model-card-link]");
+        await screenshot(page, "default-first-screen");
+        // the sample reads in, and its question is offered in the box
+        await page.click("[data-testid=try-sample]");
+        await waitFor(async () => (await page.locator("[data-testid=doc-card]").last().getAttribute("data-status")) === "ready", 60_000, "sample read");
+        expect(await page.inputValue("[data-testid=composer-input]")).toBe("What is the access code for the Pine Forge vault?");
+        await clearTray(page);
+        await page.fill("[data-testid=composer-input]", "");
+    }, 120_000);
+
     pairIt("loads the default pair with no setup: both models from assets/models, paired, the RecurFormer model loaded", async () => {
         expect(served.log()).toContain(`models from: ${defaultModelsDir}\n`);
         await page.click("[data-testid=nav-models]");
@@ -501,6 +522,10 @@ defaultSuite("The trained default pair, as a new user gets it (RECURFORMER_MODEL
         expect(await page.locator("[data-testid=model-card]").count()).toBe(2);
         expect(await page.locator("[data-testid=model-card][data-kind=dense]").textContent()).toMatch(new RegExp(`RecurFormer conversions.*${DEFAULT_PAIR.recurformer.replace(".", "\\.")}`));
         expect(await page.locator("[data-testid=model-card][data-kind=recurformer]").textContent()).toMatch(new RegExp(`Made from.*${DEFAULT_PAIR.dense.replace(".", "\\.")}`));
+        // the trained context (memory allows it here), and kept heads per layer
+        for (const input of await page.locator("[data-testid=setting-context]").all()) expect(await input.inputValue()).toBe("16384");
+        for (const note of await page.locator("[data-testid=context-note]").allTextContents()) expect(note).toBe("the trained context");
+        expect(await page.textContent("[data-testid=heads-kept]")).toBe("1 of 8 per layer (8 layers)");
         await screenshot(page, "default-models");
         await page.click("[data-testid=nav-chat]");
     }, 150_000);
@@ -550,6 +575,10 @@ defaultSuite("The trained default pair, as a new user gets it (RECURFORMER_MODEL
         expect(await page.textContent("[data-testid=meter-snapshot]")).toMatch(/[\d.]+ [KM]iB/);
         expect(await page.textContent("[data-testid=snapshot-ratio]")).toMatch(/\d+× smaller than the dense model's state/);
         expect(await page.getAttribute("[data-testid=meter-saved]", "data-saves")).toBe("yes");
+        // the chat's row names its model and its document
+        expect(await page.locator("[data-testid=chat-item-meta]").first().textContent()).toBe(`RecurFormer · recurformer · ${plantedDoc.file}`);
+        // the KV buffer says what it holds
+        expect(await page.textContent("[data-testid=meter-kv-buffer]")).toMatch(/KV buffer allocated: 2 chat slots × 16k tokens/);
         await screenshot(page, "document-answer");
         api.close();
     }, 300_000);
@@ -623,14 +652,78 @@ defaultSuite("The trained default pair, as a new user gets it (RECURFORMER_MODEL
         expect(await page.textContent("[data-testid=compare-answer-recurformer]")).toMatch(exactly(plantedDoc.answer));
         // memory saved at the document's length: keep 1/8 less the fixed recurrent state, computed
         const memory = await page.textContent("[data-testid=summary-memory]");
-        expect(memory).toMatch(/Memory saved\s*[\d.]+%\s*at [\d,]+ tokens/);
+        expect(memory).toMatch(/Cache memory\s*RecurFormer [\d.]+% less\s*both at [\d,]+ tokens/);
+        expect(await page.getAttribute("[data-testid=summary-memory]", "data-good")).toBe("yes");
+        // both read the same document: prefill and first token compare like with like, and say on how many tokens;
+        // a four-digit answer is too few tokens for a decode ratio, which is withheld with the reason
+        expect(await page.textContent("[data-testid=summary-prefill]")).toMatch(/both read [\d,]+ prompt tokens/);
+        expect(await page.textContent("[data-testid=summary-first-token]")).toMatch(/both read [\d,]+ prompt tokens/);
+        expect(await page.textContent("[data-testid=summary-decode]")).toMatch(/withheld: \d+ and \d+ tokens decoded, too few/);
+        for (const tile of ["summary-prefill", "summary-first-token"]) {
+            const text = (await page.textContent(`[data-testid=${tile}]`))!;
+            expect(await page.getAttribute(`[data-testid=${tile}]`, "data-good")).toBe(/RecurFormer [\d.]+×/.test(text) ? "yes" : "no");
+        }
         const saved = Number(/([\d.]+)%/.exec(memory!)![1]);
         expect(saved).toBeGreaterThan(80);
         expect(saved).toBeLessThan(87.5);
         expect(Number(await page.getAttribute("[data-testid=chart-speed]", "data-points"))).toBeGreaterThan(2);
         const rfSnapshot = page.locator("[data-testid=compare-snapshot-recurformer]");
         expect(Number(await rfSnapshot.getAttribute("data-dense"))).toBeGreaterThan(10 * Number(await rfSnapshot.getAttribute("data-value")));
+        // the legends: values in units (the latest, with no cursor on the chart), never "--"
+        const legends = await page.locator(".u-legend").allTextContents();
+        for (const legend of legends) expect(legend).not.toContain("--");
+        expect(legends[0]).toMatch(/RecurFormer · computed:?\s*[\d.]+ MiB \(latest\)/);
         await screenshot(page, "default-compare");
-        await page.click("[data-testid=nav-chat]");
     }, 360_000);
+
+    pairIt("Compare, a short run: the decode line of both is drawn, and no ratio rests on a handful of tokens", async () => {
+        await page.locator("label.check input").uncheck();
+        await page.fill("[data-testid=compare-prompt]", "Hello! What can you do?");
+        await page.click("[data-testid=compare-run]");
+        await page.waitForSelector("[data-testid=compare-column-recurformer][data-status=done]", { timeout: 120_000 });
+        for (const tile of ["summary-decode", "summary-prefill", "summary-first-token"]) {
+            const text = (await page.textContent(`[data-testid=${tile}]`))!;
+            // withheld (a prompt of a few dozen tokens), or resting on enough tokens, and never green for a loss
+            expect(text).toMatch(/withheld|decoded tokens|prompt tokens/);
+            if (/dense [\d.]+×/.test(text)) expect(await page.getAttribute(`[data-testid=${tile}]`, "data-good")).toBe("no");
+        }
+        // a point for each side's decode rate, however short the run
+        const speed = await page.evaluate(() => {
+            const u = (document.querySelector("[data-testid=chart-speed]") as HTMLElement);
+            return u.getAttribute("data-points");
+        });
+        expect(Number(speed)).toBeGreaterThan(1);
+        await screenshot(page, "default-compare-short");
+        await page.click("[data-testid=nav-chat]");
+    }, 180_000);
+
+    pairIt("Regenerate after Compare resumes from the chat's snapshot: the document is not read again", async () => {
+        const api = await apiClient(served);
+        const chatId = (await api.call("chats.list")).find((c: { documentNames?: string[] }) => c.documentNames?.includes(plantedDoc.file)).id;
+        await page.locator("[data-testid=chat-item]").filter({ hasText: plantedDoc.file }).first().click();
+        const before = (await api.call("chats.get", { chatId })).messages.at(-1);
+        await page.click("[data-testid=regenerate]");
+        const regen = await waitFor(async () => {
+            const m = (await api.call("chats.get", { chatId })).messages.at(-1);
+            return m.role === "assistant" && m.id !== before.id && m.status !== "streaming" ? m : undefined;
+        }, 120_000, "regenerated answer");
+        await waitIdle(page);
+        process.stdout.write(`[e2e] Regenerate after Compare: first token ${Math.round(regen.metrics.timeToFirstTokenMs)} ms, ${regen.metrics.promptTokens} prompt tokens read, ${regen.metrics.tokensInContext} tokens in context\n`);
+        expect(regen.status).toBe("done");
+        expect(regen.metrics.promptTokens).toBeLessThan(8);
+        expect(regen.metrics.tokensInContext).toBeGreaterThan(plantedDoc.tokens);
+        expect(regen.content).toMatch(exactly(plantedDoc.followUp.answer));
+        api.close();
+    }, 180_000);
+
+    pairIt("Cache projection: binary-unit decades on the log axis, and lines that coincide are named", async () => {
+        await page.click("[data-testid=nav-projection]");
+        await page.waitForSelector("[data-testid=projection-table]");
+        await screenshot(page, "default-projection");
+        await page.selectOption("[data-testid=projection-shape]", { label: "Qwen2-7B (real shape)" });
+        expect(await page.locator("[data-testid=projection-table] tr[data-same-as='RecurFormer keep 1/8']").textContent()).toContain("RecurFormer keep 2/8 (same as RecurFormer keep 1/8: drawn over it)");
+        expect(await page.locator(".u-legend").first().textContent()).toContain("same as RecurFormer keep 1/8");
+        await screenshot(page, "projection-coinciding");
+        await page.click("[data-testid=nav-chat]");
+    }, 60_000);
 });

@@ -14,14 +14,14 @@ export function rateTick(value: number): string {
  * A legend value for one series: the value under the cursor, formatted; with no cursor on the
  * chart, the series' latest value (uPlot would write "--"); nothing where the series has no point.
  */
-export function legendValue(format: (value: number) => string): (u: { data: uPlot.AlignedData }, raw: number | null, seriesIdx: number, idx: number | null) => string {
+export function legendValue(format: (value: number) => string, idleSuffix = "(latest)"): (u: { data: uPlot.AlignedData }, raw: number | null, seriesIdx: number, idx: number | null) => string {
     return (u, raw, seriesIdx, idx) => {
         if (raw != null) return format(raw);
         if (idx != null) return "";
         const ys = u.data[seriesIdx] ?? [];
         for (let i = ys.length - 1; i >= 0; i--) {
             const y = ys[i];
-            if (y != null) return `${format(y as number)} (latest)`;
+            if (y != null) return idleSuffix ? `${format(y as number)} ${idleSuffix}` : format(y as number);
         }
         return "";
     };
@@ -76,11 +76,12 @@ export interface SeriesStyle {
 /**
  * One style per projection series: its own dash pattern, and where two series are the same at
  * every point (Qwen2-7B keeps one KV head per layer at 1/8 and at 2/8), the later one says so in
- * its label, so a line drawn over another is never silently hidden.
+ * its label and is drawn with long gaps (the line under it shows through), so a line drawn over
+ * another is never silently hidden.
  */
 export function projectionStyles(series: readonly { label: string; bytes: readonly number[] }[]): SeriesStyle[] {
     return series.map((s, i) => {
         const same = series.slice(0, i).find((o) => o.bytes.length === s.bytes.length && o.bytes.every((b, j) => b === s.bytes[j]));
-        return { label: same ? `${s.label} (same as ${same.label}: drawn over it)` : s.label, dash: DASHES[i % DASHES.length], sameAs: same?.label };
+        return { label: same ? `${s.label} (same as ${same.label}: drawn over it)` : s.label, dash: same ? [3, 9] : DASHES[i % DASHES.length], sameAs: same?.label };
     });
 }

@@ -53,14 +53,15 @@ export function ProjectionView() {
             { ...darkAxis("cache bytes (log scale)", binaryTick, 84), splits: (_u: uPlot, _i: number, min: number, max: number) => binaryDecades(min, max) },
         ],
         series: [
-            { label: "tokens", value: legendValue((v) => `${formatTokens(Math.round(v))} tokens`) },
+            { label: "tokens", value: legendValue((v) => `${formatTokens(Math.round(v))} tokens`, "") },
             ...styles.map((style, i) => ({
                 label: style.label,
                 stroke: SERIES_COLORS[i % SERIES_COLORS.length],
-                width: style.sameAs ? 3.5 : i === 0 ? 2.5 : 2,
+                width: i === 0 ? 2.5 : 2,
                 dash: style.dash,
-                points: { show: true, size: style.sameAs ? 9 : 5, fill: style.sameAs ? "transparent" : undefined },
-                value: legendValue(formatBytes),
+                // a coinciding line's markers are rings around the other's dots
+                points: { show: true, size: style.sameAs ? 11 : 5, fill: style.sameAs ? "transparent" : undefined },
+                value: legendValue(formatBytes, "at 128k"),
             })),
         ],
     }), [styles]);
