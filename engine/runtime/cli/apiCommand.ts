@@ -7,7 +7,7 @@ import {GgufShape} from "../gguf/GgufShape.js";
 import {ApiServer} from "../api-server/ApiServer.js";
 import {ServedEngine, type ModelSpec} from "../api-server/ServedEngine.js";
 import {UsageError} from "./UsageError.js";
-import {parsePositiveInt} from "./format.js";
+import {isLoopback, parsePositiveInt} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 /** The app's own defaults, so the API and the app run a model the same way. */
@@ -104,10 +104,6 @@ function modelFiles(list: string | undefined): {id: string, path: string}[] {
     if (found.length === 0)
         throw new DefaultModelMissingError(defaultModelCandidates("recurformer"), "recurformer");
     return found;
-}
-
-function isLoopback(host: string): boolean {
-    return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function parsePort(value: string): number {

@@ -9,6 +9,7 @@ import {chatCommand} from "./chatCommand.js";
 import {askCommand} from "./askCommand.js";
 import {benchCommand} from "./benchCommand.js";
 import {apiCommand} from "./apiCommand.js";
+import {engineCommand} from "./engineCommand.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 export const usage = `recurformer — RecurFormer Desktop's engine on the command line
@@ -36,6 +37,9 @@ export const usage = `recurformer — RecurFormer Desktop's engine on the comman
       an OpenAI-compatible HTTP API (GET /v1/models, POST /v1/chat/completions, POST /v1/completions,
       GET /health) on loopback; without --api-key (or RECURFORMER_API_KEY) a random key is printed once.
       Without --models: the default pair, ids "recurformer" and "dense". docs/api.md.
+  recurformer engine [--listen 127.0.0.1:8090] [--token T] [--allow-remote]
+      the engine, headless, for an app or client on another machine (WebSocket at /engine; one engine
+      process per connection); without --token (or RECURFORMER_ENGINE_TOKEN) a random token is printed once.
 
   Every command: --cpu (no GPU backend), --verbose (echo the engine's log to stderr).
   RECURFORMER_CPU_VARIANT=x64 (or haswell, ...) makes the engine load that CPU variant of its build
@@ -56,7 +60,8 @@ const commands: Record<string, CliCommand> = {
     chat: chatCommand,
     ask: askCommand,
     bench: benchCommand,
-    api: apiCommand
+    api: apiCommand,
+    engine: engineCommand
 };
 
 /** Runs the CLI; returns the exit code (0 ok, 1 error, 2 usage). */

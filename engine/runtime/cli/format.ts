@@ -19,3 +19,8 @@ export function parsePositiveInt(name: string, value: string | undefined, fallba
         throw new UsageError(`--${name} must be a positive whole number, not '${value}'`);
     return n;
 }
+
+/** Whether a listen address is this machine only. */
+export function isLoopback(host: string): boolean {
+    return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,113 @@
+// `recurformer engine --listen`: the engine run headless by the real CLI process, driven by a second
+// process (this one) over loopback through WebSocketTransport, exactly as a local engine is: a chat
+// with a document gives the local engine's answer; the remote engine killed mid-turn fails that turn
+// with EngineCrashedError while the host stays up, and a new connection answers the same again.
+import {spawn, type ChildProcess} from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {EngineClient} from "../../engine/runtime/client/EngineClient.js";
+import {WebSocketTransport} from "../../engine/runtime/client/WebSocketTransport.js";
+import {EngineCrashedError} from "../../engine/runtime/errors/EngineCrashedError.js";
+import {modelFolders} from "../../engine/runtime/defaultModel.js";
+import {documentQuestionMessages} from "../../engine/runtime/documentQuestion.js";
+import {cliJs, ensureCompiled, root, runCli, startEngine} from "./helpers.js";
+
+const token = "remote-test-token";
+const modelPath = path.join(modelFolders(root)[0]!, "recurformer.gguf");
+const document = fs.readFileSync(path.join(root, "test", "e2e", "support", "planted-fact-4k.txt"), "utf8");
+const messages = documentQuestionMessages([{name: "vault-codes.txt", text: document}], "What is the access code for the Pine Forge vault?");
+const load = {modelPath, contextSize: 4352, sequences: 1};
+let host: ChildProcess;
+let url = "";
+const hostLog: string[] = [];
+
+beforeAll(async () => {
+    ensureCompiled();
+    host = spawn(process.execPath, [cliJs, "engine", "--listen", "127.0.0.1:0", "--token", token], {cwd: root});
+    let stdout = "";
+    host.stdout!.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
+    host.stderr!.setEncoding("utf8").on("data", (chunk: string) => hostLog.push(...chunk.split("\n").filter((line) => line.length > 0)));
+    const end = Date.now() + 30_000;
+    while (!/ws:\/\/\S+/.test(stdout)) {
+        if (host.exitCode != null || Date.now() > end)
+            throw new Error(`recurformer engine did not start:\n${stdout}\n${hostLog.join("\n")}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    url = /ws:\/\/\S+/.exec(stdout)![0];
+}, 60_000);
+
+afterAll(async () => {
+    if (host != null && host.exitCode == null) {
+        const exited = new Promise((resolve) => host.once("exit", resolve));
+        host.kill("SIGTERM");
+        await exited;
+    }
+});
+
+const remote = () => EngineClient.start({transport: () => new WebSocketTransport(url, token)});
+
+describe("the remote engine on loopback", {timeout: 180_000}, () => {
+    it("answers a chat with a document exactly as a local engine does", async () => {
+        const local = await startEngine();
+        const far = await remote();
+        try {
+            expect(far.pid).not.toBe(local.pid);
+            const [a, b] = [await local.load("rf", load), await far.load("rf", load)];
+            expect(b.shape).toEqual(a.shape);
+            const here = await local.chat({modelId: "rf", chatId: "doc", messages, maxTokens: 16});
+            let streamed = "";
+            const there = await far.chat({modelId: "rf", chatId: "doc", messages, maxTokens: 16}, {onToken: (text) => streamed += text});
+            expect(there.text).toBe(here.text);
+            expect(streamed).toBe(there.text);
+            expect(there.text).toContain("1876");
+            expect(there.promptTokens).toBe(here.promptTokens);
+            expect(there.metrics.cacheBytesComputed).toBe(here.metrics.cacheBytesComputed);
+            expect(there.metrics.stateBytesMeasured).toBe(here.metrics.stateBytesMeasured);
+        } finally {
+            await local.shutdown();
+            await far.shutdown();
+        }
+        expect(hostLog.some((line) => /engine process ended \(code 0\)/.test(line))).toBe(true);
+    });
+
+    it("killed mid-turn fails that turn with EngineCrashedError; the host stays up and a new connection answers the same", async () => {
+        const first = await remote();
+        await first.load("rf", load);
+        let crashed: EngineCrashedError | undefined;
+        first.chat({modelId: "rf", chatId: "doc", messages, maxTokens: 16}, {
+            // the first metrics come while the document is being read: kill the remote engine process then
+            onMetrics: () => first.pid != null && process.kill(first.pid, "SIGKILL")
+        }).catch((err: unknown) => crashed = err as EngineCrashedError);
+        const end = Date.now() + 120_000;
+        while (crashed == null && Date.now() < end)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(crashed).toBeInstanceOf(EngineCrashedError);
+        expect(crashed!.signal).toBe("SIGKILL");
+        expect(first.running).toBe(false);
+
+        const again = await remote();
+        try {
+            await again.load("rf", load);
+            const answer = await again.chat({modelId: "rf", chatId: "doc", messages, maxTokens: 16});
+            expect(answer.text).toContain("1876");
+            expect(answer.stopReason).toBe("eos");
+        } finally {
+            await again.shutdown();
+        }
+    });
+
+    it("refuses a wrong token before any engine starts", async () => {
+        const started = hostLog.filter((line) => /engine process \d+/.test(line)).length;
+        const error = await EngineClient.start({transport: () => new WebSocketTransport(url, "not-the-token")}).catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(EngineCrashedError);
+        expect((error as Error).message).toContain("HTTP 401 (wrong token)");
+        expect(hostLog.filter((line) => /engine process \d+/.test(line)).length).toBe(started);
+    });
+
+    it("listens beyond loopback only with --allow-remote", async () => {
+        const result = await runCli(["engine", "--listen", "0.0.0.0:0"]);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain("--allow-remote");
+    });
+});
