@@ -2,7 +2,6 @@
 // process (this one) over loopback through WebSocketTransport, exactly as a local engine is: a chat
 // with a document gives the local engine's answer; the remote engine killed mid-turn fails that turn
 // with EngineCrashedError while the host stays up, and a new connection answers the same again.
-import {spawn, type ChildProcess} from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
@@ -11,38 +10,26 @@ import {WebSocketTransport} from "../../engine/runtime/client/WebSocketTransport
 import {EngineCrashedError} from "../../engine/runtime/errors/EngineCrashedError.js";
 import {modelFolders} from "../../engine/runtime/defaultModel.js";
 import {documentQuestionMessages} from "../../engine/runtime/documentQuestion.js";
-import {cliJs, ensureCompiled, root, runCli, startEngine} from "./helpers.js";
+import {root, runCli, startEngine} from "./helpers.js";
+import {startEngineHost, type EngineHostProcess} from "./engineHost.js";
 
 const token = "remote-test-token";
 const modelPath = path.join(modelFolders(root)[0]!, "recurformer.gguf");
 const document = fs.readFileSync(path.join(root, "test", "e2e", "support", "planted-fact-4k.txt"), "utf8");
 const messages = documentQuestionMessages([{name: "vault-codes.txt", text: document}], "What is the access code for the Pine Forge vault?");
 const load = {modelPath, contextSize: 4352, sequences: 1};
-let host: ChildProcess;
+let host: EngineHostProcess;
 let url = "";
-const hostLog: string[] = [];
+let hostLog: string[] = [];
 
 beforeAll(async () => {
-    ensureCompiled();
-    host = spawn(process.execPath, [cliJs, "engine", "--listen", "127.0.0.1:0", "--token", token], {cwd: root});
-    let stdout = "";
-    host.stdout!.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
-    host.stderr!.setEncoding("utf8").on("data", (chunk: string) => hostLog.push(...chunk.split("\n").filter((line) => line.length > 0)));
-    const end = Date.now() + 30_000;
-    while (!/ws:\/\/\S+/.test(stdout)) {
-        if (host.exitCode != null || Date.now() > end)
-            throw new Error(`recurformer engine did not start:\n${stdout}\n${hostLog.join("\n")}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    url = /ws:\/\/\S+/.exec(stdout)![0];
+    host = await startEngineHost(token);
+    url = host.url;
+    hostLog = host.log;
 }, 60_000);
 
 afterAll(async () => {
-    if (host != null && host.exitCode == null) {
-        const exited = new Promise((resolve) => host.once("exit", resolve));
-        host.kill("SIGTERM");
-        await exited;
-    }
+    await host?.stop();
 });
 
 const remote = () => EngineClient.start({transport: () => new WebSocketTransport(url, token)});
