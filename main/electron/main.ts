@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { AppCore } from "../core/AppCore.js";
 import { modelFolders } from "../../engine/runtime/defaultModel.js";
 import { UtilityProcessTransport } from "../../engine/runtime/client/UtilityProcessTransport.js";
+import { remoteEngineFromEnv } from "../../engine/runtime/client/remoteEngine.js";
 import { APP_NAME, appVersion, maxDocumentBytes, userDataDir } from "../core/paths.js";
 import type { AppEvent } from "../../api/appApi.js";
 import { isApiMethod } from "../../api/validate.js";
@@ -172,11 +173,13 @@ async function start(): Promise<void> {
     session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permissionAllowed(permission, details.requestingUrl, appPage)));
     session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) => permissionAllowed(permission, details.requestingUrl ?? requestingOrigin, appPage));
 
+    // RECURFORMER_ENGINE_URL / _TOKEN: the engine of `recurformer engine --listen` on another machine
+    const remote = remoteEngineFromEnv();
     core = new AppCore({
         userDataDir: app.getPath("userData"),
         modelDirs: modelFolders(resourcesRoot),
-        engine: () => new UtilityProcessTransport(utilityProcess, { modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined }),
-        engineHostKind: "utility-process",
+        engine: remote?.transport ?? (() => new UtilityProcessTransport(utilityProcess, { modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined })),
+        engineHostKind: remote?.hostKind ?? "utility-process",
         transport: "electron",
         version: appVersion(appRoot),
         maxDocumentBytes: maxDocumentBytes(),
