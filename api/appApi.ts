@@ -81,6 +81,8 @@ export interface ChatMessageRecord {
     savedStateBytes?: number;
     /** assistant: why a saved state was not used or not saved, in words */
     stateNote?: string;
+    /** assistant: why the snapshot this answer took is gone (its model was reloaded or unloaded, the engine restarted) */
+    snapshotLost?: string;
     /** assistant: the answer stopped at this many tokens, the limit of its run; Continue goes on from there */
     tokenLimit?: number;
 }

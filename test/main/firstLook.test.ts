@@ -86,6 +86,17 @@ describe("what a new user meets (issue 18)", () => {
         expect(row.documentNames).toEqual(["planted-fact-4k.txt"]);
     }, 300_000);
 
+    it("1. where a reload cannot be avoided (new settings), the chats on the model say their snapshot is gone", async () => {
+        const chat = (await t.core.call("chats.list", undefined)).find((c) => c.documentNames?.includes("planted-fact-4k.txt"))!;
+        expect(lastMessage(await t.core.call("chats.get", { chatId: chat.id })).snapshotLost).toBeUndefined();
+        await t.core.call("models.setSettings", { modelId: rf().id, settings: { threads: 1 } });
+        try {
+            expect(lastMessage(await t.core.call("chats.get", { chatId: chat.id })).snapshotLost).toBe("the model was reloaded with new settings");
+        } finally {
+            await t.core.call("models.setSettings", { modelId: rf().id, settings: { threads: 0 } });
+        }
+    }, 120_000);
+
     it("5. an answer cut by the token limit says so, and Continue goes on from where it stopped", async () => {
         const chat = await t.core.call("chats.create", undefined);
         await t.core.call("chats.send", { chatId: chat.id, text: "Hello! What can you do?" });

@@ -52,7 +52,9 @@ export class ChatRuns {
         private readonly emit: (event: AppEvent) => void,
         private readonly maxAnswerTokens: number,
         private readonly snapshots: Snapshots,
-    ) {}
+    ) {
+        models.onStateLost((modelId, why) => void this.snapshotsLost(modelId, why));
+    }
 
     list(): ChatSummary[] {
         return this.store.list((id) => this.runs.has(id));
@@ -157,6 +159,19 @@ export class ChatRuns {
         if (format === "json") return { fileName: `${base}.json`, content: JSON.stringify(chat, null, 2) };
         const name = (id?: string) => this.models.registry.find(id)?.shape?.name ?? this.models.registry.find(id)?.fileName ?? "model";
         return { fileName: `${base}.md`, content: chatToMarkdown(chat, name) };
+    }
+
+    /**
+     * A model's sequences were thrown away: the snapshot each chat on it last took is gone, and its
+     * last answer says so (the meters show it) until a new answer takes a new one.
+     */
+    private async snapshotsLost(modelId: string, why: string): Promise<void> {
+        for (const summary of this.list()) {
+            if (summary.modelId !== modelId || this.runs.has(summary.id)) continue;
+            const last = this.store.get(summary.id).messages.at(-1);
+            if (last?.role !== "assistant" || last.snapshotBytes == null) continue;
+            await this.change(summary.id, (c) => { c.messages.at(-1)!.snapshotLost = why; }).catch(() => undefined);
+        }
     }
 
     private refuseWhileAnswering(chatId: string): void {

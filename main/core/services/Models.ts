@@ -16,6 +16,8 @@ import { CHAT_SLOTS } from "../contextSize.js";
 export class Models {
     private readonly loadResults = new Map<string, LoadResult>();
     private readonly loading = new Map<string, Promise<ModelInfo>>();
+    /** told when a model's sequences (and the chats' snapshots in them) are thrown away, and why */
+    private readonly stateLostListeners: ((modelId: string, why: string) => void)[] = [];
     /** models that were loaded when the engine went away, to load again in the next one */
     private readonly toReload = new Set<string>();
 
@@ -92,9 +94,17 @@ export class Models {
         try { return await task; } finally { if (this.loading.get(modelId) === task) this.loading.delete(modelId); }
     }
 
+    /** `listener(modelId, why)` runs when a loaded model's sequences are thrown away (reload, unload, engine restart). */
+    onStateLost(listener: (modelId: string, why: string) => void): void {
+        this.stateLostListeners.push(listener);
+    }
+
     async unload(modelId: string): Promise<ModelInfo> {
         const model = this.get(modelId);
-        if (model.status === "loaded") await (await this.engine.engine()).unload(modelId).catch(() => undefined);
+        if (model.status === "loaded") {
+            await (await this.engine.engine()).unload(modelId).catch(() => undefined);
+            this.stateLost(modelId, "the model was unloaded");
+        }
         this.loadResults.delete(modelId);
         this.registry.setStatus(modelId, model.shape ? "unloaded" : "error", model.error);
         this.changed();
@@ -152,6 +162,7 @@ export class Models {
         if (model.status === "loaded") {
             await client.unload(model.id).catch(() => undefined);
             this.loadResults.delete(model.id);
+            this.stateLost(model.id, "the model was reloaded with new settings");
         }
         this.registry.setStatus(model.id, "loading");
         this.changed();
@@ -177,9 +188,14 @@ export class Models {
         }
     }
 
+    private stateLost(modelId: string, why: string): void {
+        for (const listener of this.stateLostListeners) listener(modelId, why);
+    }
+
     private engineGone(): void {
         for (const m of this.list()) {
             if (m.status !== "loaded" && m.status !== "loading") continue;
+            if (m.status === "loaded") this.stateLost(m.id, "the engine stopped and was restarted");
             this.toReload.add(m.id);
             this.registry.setStatus(m.id, "unloaded");
         }

@@ -82,7 +82,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 <BaselineNote isDense={isDense} baseline={baseline} hasDense={Boolean(dense)} />
             </section>
 
-            <SnapshotCard isDense={isDense} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} />
+            <SnapshotCard isDense={isDense} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} lost={streaming ? undefined : lastAssistant?.snapshotLost} />
 
             <SavedStateCard chat={chat} model={model} dense={dense} />
 
@@ -102,7 +102,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
  * The snapshot a follow-up or Regenerate resumes from (so a document is never read twice), beside
  * the dense model's state at the same point (computed).
  */
-function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snapshot: SnapshotFigures; heldBytes?: number }) {
+function SnapshotCard({ isDense, snapshot, heldBytes, lost }: { isDense: boolean; snapshot: SnapshotFigures; heldBytes?: number; lost?: string }) {
     const max = Math.max(snapshot.bytesMeasured ?? 0, snapshot.denseBytesComputed ?? 0, 1);
     const versus = compareSnapshot(snapshot.timesSmaller);
     if (isDense) {
@@ -121,8 +121,13 @@ function SnapshotCard({ isDense, snapshot, heldBytes }: { isDense: boolean; snap
         <section className="meter-card" data-testid="snapshot-card">
             <div className="meter-label"><Icon name="clock" size={14} /> Snapshot</div>
             <div className="meter-big mono" data-testid="meter-snapshot" data-value={snapshot.bytesMeasured ?? ""}>
-                {formatBytes(snapshot.bytesMeasured)}{snapshot.bytesMeasured != null && <span className="meter-of"> measured</span>}
+                {formatBytes(snapshot.bytesMeasured)}{snapshot.bytesMeasured != null && <span className="meter-of"> measured{lost ? ", now gone" : ""}</span>}
             </div>
+            {lost && (
+                <div className="message-note warn" data-testid="snapshot-lost">
+                    <Icon name="alert" size={14} /> This snapshot is gone: {lost}. The next answer reads the chat again, unless a saved state of it is on disk (Models → Saved chat states).
+                </div>
+            )}
             <div className="cache-bars">
                 <CacheBar label="RecurFormer snapshot" tag="measured" value={snapshot.bytesMeasured} max={max} kind="ours" testId="snapshot-ours" />
                 <CacheBar label="Dense state here" tag="computed" value={snapshot.denseBytesComputed} max={max} kind="dense" testId="snapshot-dense" />
