@@ -220,7 +220,7 @@ describe("recurformer api, through the openai client", {timeout: 120_000}, () =>
         expect(together.map((answer) => answer.text)).toEqual(alone.map((answer) => answer.text));
     });
 
-    it("reads only the new part of a follow-up and says so in timings", async () => {
+    it("reads only the new part of a follow-up (and, on a KV-cache model, of a new question about the same document) and says so in timings", async () => {
         const document = "The river runs north of the old stone city, past the mill and the market. ".repeat(16);
         const first = [{role: "user" as const, content: `${document}\nWhere does the river run?`}];
         const one = await client.chat.completions.create({model: "recurformer", messages: first, max_tokens: 24, temperature: 0});
@@ -232,6 +232,14 @@ describe("recurformer api, through the openai client", {timeout: 120_000}, () =>
         expect(t.prompt_n).toBeLessThan(two.usage!.prompt_tokens - one.usage!.prompt_tokens + 2);
         expect(t.cache_n + t.prompt_n).toBe(two.usage!.prompt_tokens);
         expect(two.usage!.prompt_tokens_details!.cached_tokens).toBe(t.cache_n);
+
+        // a new question about the same document: a KV cache keeps the document, only the question is read
+        // (a recurrent model keeps only what its checkpoints hold, at message ends: Conversations.ts)
+        const ask = (question: string) => client.chat.completions.create({model: "dense", messages: [{role: "user", content: `${document}\n${question}`}], max_tokens: 8, temperature: 0});
+        const where = await ask("Where does the river run?");
+        const what = await ask("What is past the mill?");
+        expect(timingsOf(what).cache_n).toBeGreaterThan(where.usage!.prompt_tokens - 16);
+        expect(timingsOf(what).prompt_n).toBeLessThan(16);
     });
 
     it("refuses a prompt longer than the context with a 400 and the token counts, and reads none of it", async () => {

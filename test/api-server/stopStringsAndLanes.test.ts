@@ -1,10 +1,11 @@
-// The API server's pieces that need no engine: stop strings cut as text streams in, and the fair
-// line of requests for a model's sequences.
+// The API server's pieces that need no engine: stop strings cut as text streams in, the fair line
+// of requests for a model's sequences, request checks, and which sequence a chat lands on.
 import {describe, expect, it} from "vitest";
 import {StopStrings} from "../../engine/runtime/api-server/StopStrings.js";
 import {SequenceLanes} from "../../engine/runtime/api-server/SequenceLanes.js";
 import {parseGenerationRequest} from "../../engine/runtime/api-server/generationRequest.js";
 import {ApiError} from "../../engine/runtime/api-server/ApiError.js";
+import {Conversations} from "../../engine/runtime/api-server/Conversations.js";
 
 function streamThrough(stops: string[], pieces: string[]): {out: string, stopped: boolean} {
     const matcher = new StopStrings(stops);
@@ -109,5 +110,47 @@ describe("request checks", () => {
         expect(refusal(() => parseGenerationRequest("chat", [1]))).toEqual({status: 400, param: "body", code: "invalid_body"});
         // off values of unsupported fields are fine (clients send them)
         expect(chat({n: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false}).maxTokens).toBeUndefined();
+    });
+});
+
+describe("conversation keys", () => {
+    const user = (content: string) => ({role: "user" as const, content});
+    const kv = {withinMessages: true};
+    const document = "The harbour office opens at seven. ".repeat(20);
+
+    it("put a follow-up, a regenerate and a new question about the same document where their start already is", () => {
+        const conversations = new Conversations();
+        const first = conversations.claim("m", [user(`${document}Q1`)], kv);
+        first.done("A1");
+        const followUp = conversations.claim("m", [user(`${document}Q1`), {role: "assistant", content: "A1"}, user("Q2")], kv);
+        expect(followUp.key).toBe(first.key);
+        followUp.done("A2");
+        expect(conversations.claim("m", [user(`${document}Q1`), {role: "assistant", content: "A1"}, user("Q2")], kv).key).toBe(first.key);
+    });
+
+    it("share a document between single questions, but not a short greeting, another model's sequence or a busy one", () => {
+        const conversations = new Conversations();
+        const a = conversations.claim("m", [user(`${document}Where is the office?`)], kv);
+        a.done("Here.");
+        const b = conversations.claim("m", [user(`${document}When does it open?`)], kv);
+        expect(b.key).toBe(a.key);
+        // b is still running: a third question about the document gets a sequence of its own
+        const c = conversations.claim("m", [user(`${document}Who runs it?`)], kv);
+        expect(c.key).not.toBe(a.key);
+        b.done("At seven.");
+        c.done("Nobody.");
+        const greeting = conversations.claim("m", [user("Hello there, how are you today?")], kv);
+        expect([a.key, c.key]).not.toContain(greeting.key);
+        greeting.done("Fine.");
+        expect(conversations.claim("other", [user(`${document}Where is the office?`)], kv).key).not.toBe(a.key);
+    });
+
+    it("for a recurrent model, share whole messages only (its checkpoints are at message ends)", () => {
+        const conversations = new Conversations();
+        const recurrent = {withinMessages: false};
+        const a = conversations.claim("m", [user(`${document}Where is the office?`)], recurrent);
+        a.done("Here.");
+        expect(conversations.claim("m", [user(`${document}When does it open?`)], recurrent).key).not.toBe(a.key);
+        expect(conversations.claim("m", [user(`${document}Where is the office?`), {role: "assistant", content: "Here."}, user("And?")], recurrent).key).toBe(a.key);
     });
 });

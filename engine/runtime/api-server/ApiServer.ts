@@ -243,7 +243,7 @@ export class ApiServer {
                 sendEvent(res, chunk({index: 0, delta: {role: "assistant", content: ""}, logprobs: null, finish_reason: null}));
         }
 
-        const conversation = chat ? this.conversations.claim(modelId, request.messages) : undefined;
+        const conversation = chat ? this.conversations.claim(modelId, request.messages, {withinMessages: !run.load.needsCheckpoints}) : undefined;
         let result: GenerationResult;
         try {
             const handlers = {
