@@ -296,6 +296,30 @@ describe("recurformer api, through the openai client", {timeout: 120_000}, () =>
     });
 });
 
+describe("recurformer api, when its engine dies", {timeout: 120_000}, () => {
+    it("ends the answer in flight with an error in OpenAI's shape and answers the next request on a new engine", async () => {
+        const before = await health() as Awaited<ReturnType<typeof health>> & {engine: {pid: number, restarts: number}};
+        const stream = await client.completions.create({model: "recurformer", prompt: "1, 2, 3, 4, 5, 6, 7,", max_tokens: 900, temperature: 0, stream: true});
+        let killed = false;
+        const failure = await (async () => {
+            for await (const chunk of stream) {
+                if (!killed && (chunk.choices[0]?.text ?? "").length > 0) {
+                    process.kill(before.engine.pid, "SIGKILL");
+                    killed = true;
+                }
+            }
+        })().catch((err: unknown) => err);
+        expect(failure).toBeInstanceOf(OpenAI.APIError);
+        expect((failure as Error).message).toContain("EngineCrashedError");
+        const next = await client.chat.completions.create({model: "recurformer", messages: [{role: "user", content: "Hello"}], max_tokens: 4, temperature: 0});
+        expect(next.choices[0]!.message.content!.length).toBeGreaterThan(0);
+        const after = await health() as typeof before;
+        expect(after.engine.restarts).toBe(1);
+        expect(after.engine.pid).not.toBe(before.engine.pid);
+        expect(log.some((line) => /engine: the engine process is gone \(1 restart\)/.test(line))).toBe(true);
+    });
+});
+
 describe("recurformer api, command line", () => {
     it("refuses to listen beyond loopback without --allow-remote", async () => {
         const result = await runCli(["api", "--host", "0.0.0.0", "--port", "0"]);

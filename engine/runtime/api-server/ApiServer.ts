@@ -149,7 +149,11 @@ export class ApiServer {
             generating: this.lanes.get(spec.id)!.running,
             queued: this.lanes.get(spec.id)!.queued
         }));
-        sendJson(res, client != null ? 200 : 503, {status: client != null ? "ok" : "starting", models});
+        sendJson(res, client != null ? 200 : 503, {
+            status: client != null ? "ok" : "starting",
+            engine: {pid: client?.pid ?? null, restarts: this.engine.restarts},
+            models
+        });
     }
 
     private async modelList(): Promise<object[]> {

@@ -17,7 +17,8 @@ export class ServedEngine {
     private readonly specs: ModelSpec[];
     private readonly log: (line: string) => void;
     private current?: Promise<{client: EngineClient, loaded: Map<string, LoadResult>}>;
-    private restarts = 0;
+    /** engines started after the first one died */
+    public restarts = 0;
 
     public constructor(start: () => Promise<EngineClient>, specs: ModelSpec[], log: (line: string) => void) {
         this.start = start;
