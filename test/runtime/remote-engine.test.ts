@@ -5,11 +5,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import WebSocket from "ws";
 import {EngineClient} from "../../engine/runtime/client/EngineClient.js";
 import {WebSocketTransport} from "../../engine/runtime/client/WebSocketTransport.js";
 import {EngineCrashedError} from "../../engine/runtime/errors/EngineCrashedError.js";
 import {modelFolders} from "../../engine/runtime/defaultModel.js";
 import {documentQuestionMessages} from "../../engine/runtime/documentQuestion.js";
+import {decodeFrame, type HostFrame} from "../../engine/runtime/remote/frames.js";
 import {root, runCli, startEngine} from "./helpers.js";
 import {startEngineHost, type EngineHostProcess} from "./engineHost.js";
 
@@ -82,6 +84,33 @@ describe("the remote engine on loopback", {timeout: 180_000}, () => {
         } finally {
             await again.shutdown();
         }
+    });
+
+    it("ends a connection's engine process when the connection drops without a word", async () => {
+        const socket = new WebSocket(url, {headers: {authorization: `Bearer ${token}`}});
+        const pid = await new Promise<number>((resolve, reject) => {
+            socket.on("message", (data: Buffer) => {
+                const frame = decodeFrame<HostFrame>(data);
+                if (frame?.t === "m" && frame.m.type === "ready")
+                    resolve(frame.m.pid);
+            });
+            socket.on("error", reject);
+        });
+        const alive = () => {
+            try {
+                process.kill(pid, 0);
+                return true;
+            } catch {
+                return false;
+            }
+        };
+        expect(alive()).toBe(true);
+        socket.terminate();
+        const end = Date.now() + 10_000;
+        while (alive() && Date.now() < end)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(alive()).toBe(false);
+        expect(hostLog.some((line) => /closed: ending its engine process/.test(line))).toBe(true);
     });
 
     it("refuses a wrong token before any engine starts", async () => {

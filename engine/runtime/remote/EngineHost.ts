@@ -2,7 +2,7 @@ import http from "node:http";
 import type {AddressInfo, Socket} from "node:net";
 import {createHash, timingSafeEqual} from "node:crypto";
 import {WebSocketServer, type RawData, type WebSocket} from "ws";
-import type {EngineTransportFactory} from "../client/EngineTransport.js";
+import type {EngineTransport, EngineTransportFactory} from "../client/EngineTransport.js";
 import {decodeFrame, encodeFrame, type ClientFrame} from "./frames.js";
 
 /** The path clients connect to. */
@@ -32,6 +32,8 @@ export class EngineHost {
     private readonly server: http.Server;
     private readonly sockets: WebSocketServer;
     private connections = 0;
+    /** the engine processes of open connections */
+    private readonly engines = new Set<EngineTransport>();
 
     public constructor(options: EngineHostOptions) {
         this.options = options;
@@ -53,10 +55,12 @@ export class EngineHost {
         });
     }
 
-    /** Ends every connection (and so every engine process) and stops listening. */
+    /** Ends every connection and every engine process, and stops listening. */
     public close(): Promise<void> {
         for (const socket of this.sockets.clients)
             socket.terminate();
+        for (const engine of this.engines)
+            engine.kill();
         return new Promise((resolve) => {
             this.server.close(() => resolve());
             this.server.closeAllConnections();
@@ -80,6 +84,7 @@ export class EngineHost {
     private serve(ws: WebSocket, from: string): void {
         const number = ++this.connections;
         const engine = this.options.startEngine();
+        this.engines.add(engine);
         let ended = false;
         this.options.log(`connection ${number} from ${from}: engine process ${engine.pid ?? "?"}`);
         const send = (frame: Parameters<typeof encodeFrame>[0]) => {
@@ -90,6 +95,7 @@ export class EngineHost {
         engine.onOutput((d) => send({t: "o", d}));
         engine.onExit((code, signal) => {
             ended = true;
+            this.engines.delete(engine);
             this.options.log(`connection ${number}: engine process ended (${signal ?? `code ${code}`})`);
             send({t: "x", code, signal});
             ws.close(1000, "engine ended");
