@@ -86,6 +86,18 @@ describe("what a new user meets (issue 18)", () => {
         expect(row.documentNames).toEqual(["planted-fact-4k.txt"]);
     }, 300_000);
 
+    it("1. at once, too, the models keep their threads and are not reloaded", async () => {
+        const statuses: string[] = [];
+        const watch = (e: AppEvent) => { if (e.type === "models.changed") statuses.push(...e.models.map((m) => m.status)); };
+        t.core.on("event", watch);
+        const from = t.events.length;
+        const run = await t.core.call("compare.start", { prompt: "hi", denseModelId: dense().id, recurformerModelId: rf().id, mode: "parallel", maxTokens: 8 });
+        expect(run.threadsEach).toBe(Math.max(1, os.availableParallelism()));
+        await until(() => t.events.slice(from).filter((e) => e.type === "compare.done" && e.runId === run.runId).length === 2, 120_000, "both sides");
+        t.core.off("event", watch);
+        expect(statuses.filter((st) => st !== "loaded")).toEqual([]);
+    }, 120_000);
+
     it("1. where a reload cannot be avoided (new settings), the chats on the model say their snapshot is gone", async () => {
         const chat = (await t.core.call("chats.list", undefined)).find((c) => c.documentNames?.includes("planted-fact-4k.txt"))!;
         expect(lastMessage(await t.core.call("chats.get", { chatId: chat.id })).snapshotLost).toBeUndefined();

@@ -4,8 +4,8 @@
  *
  * A comparison runs on the models as they are loaded for chats: it never reloads them (a reload
  * would throw away every chat's snapshot, and the next Regenerate would read the whole document
- * again). Side by side, node-llama-cpp's thread splitter gives each of the two contexts computing
- * at once its share of the threads, so each gets half without a reload.
+ * again). A context's threads are fixed when it is loaded, so side by side each model keeps its own
+ * threads and the two share the CPU (the engine splits nothing: `maxThreads: 0`).
  */
 import type { AppEvent, CompareRunInfo, CompareSide, ModelInfo, ParamsOf } from "../../../api/appApi.js";
 import { documentQuestionText } from "../../../engine/runtime/documentQuestion.js";
@@ -40,9 +40,8 @@ export class ComparisonRuns {
         const rf = this.models.get(p.recurformerModelId);
         if (!dense.shape || !rf.shape) throw new UserError("Both models must be inspected without errors first.");
         for (const run of this.runs.values()) if (!run.finished) throw new UserError("A comparison is already running; stop it first.");
-        // the threads a model computes with (auto: all of them), halved while both compute at once
-        const threads = Math.min(...[dense, rf].map((m) => m.settings.threads > 0 ? m.settings.threads : this.cpuThreads));
-        const threadsEach = p.mode === "parallel" ? Math.max(1, Math.floor(threads / 2)) : threads;
+        // the threads a model computes with (auto: all of them), in either mode
+        const threadsEach = Math.min(...[dense, rf].map((m) => m.settings.threads > 0 ? m.settings.threads : this.cpuThreads));
         const info: CompareRunInfo = {
             runId: newId("cmp"),
             prompt: p.prompt,

@@ -146,7 +146,7 @@ export function CompareView() {
                     </div>
                 </div>
                 <div className="control-foot">
-                    <span>{mode === "parallel" ? `At once: each model gets ${Math.max(1, Math.floor(threads / 2))} of ${threads} threads` : `One after the other: each model gets all ${threads} threads`}</span>
+                    <span data-testid="compare-threads">{mode === "parallel" ? `At once: each model keeps its own threads (${threads} when auto), so the two share the ${threads} CPU threads; nothing is reloaded, chats keep their snapshots` : `One after the other: each model gets all ${threads} threads`}</span>
                     {docs.length > 0 && (
                         <label className="check"><input type="checkbox" checked={withDocs} onChange={(e) => setWithDocs(e.target.checked)} /> include {docs.length} dropped document{docs.length > 1 ? "s" : ""} ({docs.map((d) => d.name).join(", ")})</label>
                     )}
