@@ -35,7 +35,7 @@ const health = async () => (await (await fetch(`${base}/health`)).json()) as {st
 /** The timings object this server adds to every answer (beside OpenAI's fields). */
 interface Timings {
     prompt_n: number; prompt_ms: number; prompt_per_second: number; predicted_n: number; predicted_ms: number; predicted_per_second: number;
-    cache_n: number; tokens_in_context: number; context_size: number; cache_bytes_computed: number;
+    cache_n: number; queued_ms: number; tokens_in_context: number; context_size: number; cache_bytes_computed: number;
     cache_bytes_measured?: number; cache_bytes_measured_at_tokens?: number; dense_cache_bytes_computed?: number;
     recurrent_state_bytes: number; recurrent_state_share: number; time_to_first_token_ms?: number;
 }
@@ -218,6 +218,19 @@ describe("recurformer api, through the openai client", {timeout: 120_000}, () =>
         const alone = [await ask(questions[0]!), await ask(questions[1]!)];
         expect(together[0]!.text).not.toBe(together[1]!.text);
         expect(together.map((answer) => answer.text)).toEqual(alone.map((answer) => answer.text));
+    });
+
+    it("lets a third client wait for a free sequence, in turn, and answers it just the same", async () => {
+        const ask = (content: string) => client.chat.completions.create({model: "recurformer", messages: [{role: "user", content}], max_tokens: 24, temperature: 0});
+        const questions = ["Name a river in Europe.", "What is a mountain?", "Tell me about the moon."];
+        const together = await Promise.all(questions.map(ask));
+        const queued = together.map((answer) => timingsOf(answer).queued_ms);
+        // two ran at once (the model's two sequences); one waited for the first of them to finish
+        expect(queued.filter((ms) => ms > 20)).toHaveLength(1);
+        const alone = [];
+        for (const question of questions)
+            alone.push((await ask(question)).choices[0]!.message.content);
+        expect(together.map((answer) => answer.choices[0]!.message.content)).toEqual(alone);
     });
 
     it("reads only the new part of a follow-up (and, on a KV-cache model, of a new question about the same document) and says so in timings", async () => {
