@@ -286,7 +286,7 @@ export class ApiServer {
         if (request.stream) {
             sendEvent(res, chunk(chat ? {index: 0, delta: {}, logprobs: null, finish_reason: finish} : {index: 0, text: "", logprobs: null, finish_reason: finish}, {usage, timings}));
             if (request.includeUsage)
-                sendEvent(res, {id, object: "chat.completion.chunk", created, model: modelId, choices: [], usage});
+                sendEvent(res, {id, object: chat ? "chat.completion.chunk" : "text_completion", created, model: modelId, choices: [], usage});
             sendEvent(res, "[DONE]");
             res.end();
             return;
