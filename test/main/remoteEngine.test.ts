@@ -1,13 +1,14 @@
 /**
  * The app core on a remote engine (`recurformer engine --listen` on loopback, reached through
  * WebSocketTransport): the default models load there, a chat with a document answers from it and
- * the status says where the engine runs; the remote engine killed mid-answer marks that answer
+ * the status says where the engine runs; Compare runs both models there; the remote engine killed mid-answer marks that answer
  * interrupted, the supervisor connects again (a new engine process, the models loaded again),
  * nothing in the chats is lost, and Regenerate answers.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AppEvent } from "../../api/appApi";
 import { WebSocketTransport } from "../../engine/runtime/client/WebSocketTransport";
 import { startEngineHost, type EngineHostProcess } from "../runtime/engineHost";
 import { answered, lastMessage, openCore, root, until, type TestCore } from "./support/realCore";
@@ -46,6 +47,19 @@ describe("the app on a remote engine", () => {
         expect(answer.status).toBe("done");
         expect(answer.content).toContain("1876");
         expect(answer.metrics!.cacheBytesComputed).toBeGreaterThan(0);
+    }, 240_000);
+
+    it("compares dense and RecurFormer side by side there, with both sides' meters", async () => {
+        const rf = t.core.models.list().find((m) => m.kind === "recurformer")!;
+        const dense = t.core.models.list().find((m) => m.kind === "dense")!;
+        const from = t.events.length;
+        await t.core.call("compare.start", { prompt: "What is the capital of France?", denseModelId: dense.id, recurformerModelId: rf.id, mode: "sequential", maxTokens: 8 });
+        await until(() => t.events.slice(from).filter((e) => e.type === "compare.done").length === 2, 180_000, "both sides");
+        const done = t.events.slice(from).filter((e) => e.type === "compare.done").map((e) => e as Extract<AppEvent, { type: "compare.done" }>);
+        expect(done.map((e) => [e.side, e.status])).toEqual([["dense", "done"], ["recurformer", "done"]]);
+        const metrics = t.events.slice(from).filter((e) => e.type === "compare.metrics").map((e) => e as Extract<AppEvent, { type: "compare.metrics" }>);
+        for (const side of ["dense", "recurformer"] as const)
+            expect(metrics.filter((e) => e.side === side).at(-1)!.metrics.cacheBytesComputed, side).toBeGreaterThan(0);
     }, 240_000);
 
     it("killed mid-answer: the answer is interrupted, the engine comes back over a new connection, nothing is lost, Regenerate answers", async () => {
