@@ -113,11 +113,11 @@ export class ChatStore {
         return onlyHere;
     }
 
-    /** Applies `change` and writes the chat now. */
-    async update(chatId: string, change: (chat: Chat) => void): Promise<Chat> {
+    /** Applies `change` and writes the chat now; `touch: false` for a note that should not move the chat to the top of the list. */
+    async update(chatId: string, change: (chat: Chat) => void, touch = true): Promise<Chat> {
         const chat = this.get(chatId);
         change(chat);
-        chat.updatedAt = Date.now();
+        if (touch) chat.updatedAt = Date.now();
         await this.save(chatId);
         return chat;
     }

@@ -170,7 +170,9 @@ export class ChatRuns {
             if (summary.modelId !== modelId || this.runs.has(summary.id)) continue;
             const last = this.store.get(summary.id).messages.at(-1);
             if (last?.role !== "assistant" || last.snapshotBytes == null) continue;
-            await this.change(summary.id, (c) => { c.messages.at(-1)!.snapshotLost = why; }).catch(() => undefined);
+            // a note on the answer, not news: the chat keeps its place in the list
+            const chat = await this.store.update(summary.id, (c) => { c.messages.at(-1)!.snapshotLost = why; }, false).catch(() => undefined);
+            if (chat) this.emit({ type: "chat.updated", chat });
         }
     }
 
