@@ -113,6 +113,20 @@ describe("the remote engine on loopback", {timeout: 180_000}, () => {
         expect(hostLog.some((line) => /closed: ending its engine process/.test(line))).toBe(true);
     });
 
+    it("loads a model the client names by its own path from the host's model folders when that path is not on the host", async () => {
+        const far = await remote();
+        try {
+            const elsewhere = path.join("/nowhere-on-this-host", "laptop", "models", path.basename(modelPath));
+            const loaded = await far.load("rf", {...load, modelPath: elsewhere});
+            expect(loaded.shape.architecture).toBe("recurformer");
+            expect(hostLog.some((line) => line.includes(`${elsewhere} is not on this machine; using ${modelPath}`))).toBe(true);
+            const missing = await far.load("x", {...load, modelPath: "/nowhere-on-this-host/no-such-model.gguf"}).catch((err: unknown) => err);
+            expect((missing as Error).message).toContain("no-such-model.gguf");
+        } finally {
+            await far.shutdown();
+        }
+    });
+
     it("refuses a wrong token before any engine starts", async () => {
         const started = hostLog.filter((line) => /engine process \d+/.test(line)).length;
         const error = await EngineClient.start({transport: () => new WebSocketTransport(url, "not-the-token")}).catch((err: unknown) => err);

@@ -1,5 +1,6 @@
 import {randomBytes} from "node:crypto";
 import {ForkTransport} from "../client/ForkTransport.js";
+import {modelFolders} from "../defaultModel.js";
 import {EngineHost, enginePath} from "../remote/EngineHost.js";
 import {UsageError} from "./UsageError.js";
 import {isLoopback} from "./format.js";
@@ -25,7 +26,7 @@ export const engineCommand: CliCommand = {
         const token = given ?? randomBytes(24).toString("base64url");
 
         const log = (line: string) => stderr.write(line + "\n");
-        const engineHost = new EngineHost({token, startEngine: () => new ForkTransport(), log});
+        const engineHost = new EngineHost({token, startEngine: () => new ForkTransport(), log, modelFolders: modelFolders()});
         const address = await engineHost.listen(port, host);
         const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
         stdout.write(`RecurFormer engine: ws://${shown}:${address.port}${enginePath}\n`);

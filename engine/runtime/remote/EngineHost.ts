@@ -1,8 +1,11 @@
+import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import type {AddressInfo, Socket} from "node:net";
 import {createHash, timingSafeEqual} from "node:crypto";
 import {WebSocketServer, type RawData, type WebSocket} from "ws";
 import type {EngineTransport, EngineTransportFactory} from "../client/EngineTransport.js";
+import type {Request} from "../protocol.js";
 import {decodeFrame, encodeFrame, type ClientFrame} from "./frames.js";
 
 /** The path clients connect to. */
@@ -18,6 +21,8 @@ export interface EngineHostOptions {
     log: (line: string) => void;
     /** largest frame a client may send (default 256 MiB: a request carrying long documents) */
     maxFrameBytes?: number;
+    /** this machine's model folders: a model path the client sends that is not on this machine is looked up here by file name */
+    modelFolders?: string[];
 }
 
 /**
@@ -81,6 +86,30 @@ export class EngineHost {
         this.sockets.handleUpgrade(req, socket, head, (ws) => this.serve(ws, req.socket.remoteAddress ?? "?"));
     }
 
+    /**
+     * A request whose model path is not on this machine, with the file of that name from this
+     * machine's model folders instead (the client's folders are its own: the same default pair
+     * lives at another path here). Left as it is when no folder has it: the engine says what is missing.
+     */
+    private localPaths(request: Request, connection: number): Request {
+        const local = (file: string): string => {
+            if (fs.existsSync(file))
+                return file;
+            const found = (this.options.modelFolders ?? []).map((dir) => path.join(dir, path.basename(file))).find((candidate) => fs.existsSync(candidate));
+            if (found == null)
+                return file;
+            this.options.log(`connection ${connection}: ${file} is not on this machine; using ${found}`);
+            return found;
+        };
+        if (request.type === "load")
+            return {...request, options: {...request.options, modelPath: local(request.options.modelPath)}};
+        if (request.type === "inspect")
+            return {...request, modelPath: local(request.modelPath), ...(request.densePath != null ? {densePath: local(request.densePath)} : {})};
+        if (request.type === "bench")
+            return {...request, options: {...request.options, modelPath: local(request.options.modelPath)}};
+        return request;
+    }
+
     private serve(ws: WebSocket, from: string): void {
         const number = ++this.connections;
         const engine = this.options.startEngine();
@@ -103,7 +132,7 @@ export class EngineHost {
         ws.on("message", (data: RawData) => {
             const frame = decodeFrame<ClientFrame>(Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]));
             if (frame?.t === "r")
-                engine.send(frame.m);
+                engine.send(this.localPaths(frame.m, number));
             else if (frame?.t === "k")
                 engine.kill();
         });
