@@ -2,15 +2,15 @@
  * Time to first token for the same ~4k-token document question (test/e2e/support/planted-fact-4k.txt), through the app (AppCore: a chat,
  * the document ingested as an upload, `chats.send`, first `chat.token` event) and through
  * `recurformer api` (the CLI process, POST /v1/chat/completions streamed, first content chunk at
- * the HTTP client), in one run on the default RecurFormer model, both loaded the same way (context
- * 8192, 2 sequences, threads auto, CPU; the engine from dist/ for both). Runs alternate, which path
+ * the HTTP client), in one run on the default RecurFormer model, both loaded the same way (the
+ * context the app chose for it, 2 sequences, threads auto, CPU; the engine from dist/ for both). Runs alternate, which path
  * goes first alternates too; each run's document starts with its own line so no run reuses another's
  * prompt. Prints every run, the medians, API / app, and each path's time outside the engine (its
  * TTFT less the engine's own, which a busy machine's noise in the engine does not reach).
  *
  *   npx tsc -p tsconfig.json && npx tsx test/api-server/ttftApiVsApp.ts [--runs 9]
  */
-import {spawn} from "node:child_process";
+import {spawn, type ChildProcess} from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -40,10 +40,8 @@ const core = new AppCore({
 const events: AppEvent[] = [];
 core.on("event", (event) => events.push(event));
 
-const server = spawn(process.execPath, [cliJs, "api", "--port", "0", "--context", "8192", "--parallel", "2", "--gpu-layers", "0", "--models", path.join(modelFolders(root)[0]!, "recurformer.gguf")], {cwd: root});
+let server: ChildProcess | undefined;
 let stdout = "";
-server.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
-server.stderr.resume();
 
 async function until<T>(check: () => T | undefined | false, what: string, ms = 300_000): Promise<T> {
     const end = Date.now() + ms;
@@ -96,7 +94,13 @@ async function viaApi(run: number, base: string, key: string): Promise<{ttftMs: 
 
 try {
     await core.open();
-    await until(() => core.models.list().some((m) => m.kind === "recurformer" && m.status === "loaded"), "the app's model");
+    const model = await until(() => core.models.list().find((m) => m.kind === "recurformer" && m.status === "loaded"), "the app's model");
+    // the API loads the model as the app did: its context, 2 sequences (the app's chat slots), threads auto, no GPU layers
+    server = spawn(process.execPath, [cliJs, "api", "--port", "0", "--context", String(model.settings.contextSize), "--parallel", "2",
+        "--gpu-layers", "0", "--models", model.path], {cwd: root});
+    server.stdout!.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
+    server.stderr!.resume();
+    process.stdout.write(`model ${model.fileName}, context ${model.settings.contextSize} tokens in both\n`);
     await until(() => /API key \(shown once\): (\S+)/.test(stdout), "recurformer api");
     const base = /RecurFormer API: (http:\/\/[^/]+)\/v1/.exec(stdout)![1]!;
     const key = /API key \(shown once\): (\S+)/.exec(stdout)![1]!;
@@ -126,7 +130,7 @@ try {
         `median time outside the engine: app ${median(appOutside).toFixed(1)} ms, API ${median(apiOutside).toFixed(1)} ms ` +
         `(API - app = ${(median(apiOutside) - median(appOutside)).toFixed(1)} ms, ${(100 * (median(apiOutside) - median(appOutside)) / median(app)).toFixed(2)}% of the app's TTFT)\n`);
 } finally {
-    server.kill("SIGTERM");
+    server?.kill("SIGTERM");
     await core.close();
     fs.rmSync(dir, {recursive: true, force: true});
 }

@@ -10,7 +10,7 @@ import {UsageError} from "./UsageError.js";
 import {isLoopback, parsePositiveInt} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
-/** The app's own defaults, so the API and the app run a model the same way. */
+/** Defaults: a context most machines hold for two sequences of a large model; two sequences, as the app has chat slots. */
 const defaultContext = 8192;
 const defaultParallel = 2;
 const defaultPort = 8089;
