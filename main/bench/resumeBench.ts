@@ -184,6 +184,7 @@ async function main(): Promise<void> {
         });
         process.stderr.write(`${model.kind}: follow-up without a saved state, first token ${Math.round(appFirstTokenMs)} ms\n`);
     }
+    const engine = core!.models.loaded(rf.id)?.backend;
     await core!.close();
     core = undefined;
 
@@ -192,7 +193,8 @@ async function main(): Promise<void> {
     const ms = (v?: number) => (v == null ? "—" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
     const lines = [
         `Resume bench (main/bench/resumeBench.ts), ${new Date().toISOString()}`,
-        `${os.cpus().length} CPU cores (${backend}), ${threads} threads, context ${contextSize}, answers 16 tokens, greedy`,
+        `${os.cpus().length} CPU cores (${backend}), ${threads} threads, context ${contextSize}, answers 16 tokens, greedy; ` +
+            `llama.cpp ${engine?.llamaCppRelease ?? "?"} (${engine?.flavour ?? "?"} build, CPU variant ${engine?.cpuVariant ?? "?"}), load average at the end ${os.loadavg()[0]!.toFixed(2)}`,
         "",
         "| model | document tokens | state on disk | first read: first token | app restart | follow-up, resumed: first token (engine / app) | tokens read | state load | follow-up, no saved state: first token (engine / app) | tokens read | speed-up | same answer |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
