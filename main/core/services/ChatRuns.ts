@@ -6,6 +6,9 @@
  *
  * Ending an answer from outside (stop, deleting the chat, unloading its model, the engine
  * going away) aborts the run; a run whose chat is gone drops what still arrives and never throws.
+ *
+ * Over 300 lines on purpose: send, regenerate, edit, continue and stop share one run lifecycle
+ * (start, stream, end, saved state); split across files, each would restate it.
  */
 import type { AppEvent, Chat, ChatMessageRecord, ChatSummary, DocumentRef, MessageStatus } from "../../../api/appApi.js";
 import { documentQuestionText, type AttachedDocument } from "../../../engine/runtime/documentQuestion.js";
