@@ -205,7 +205,7 @@ GENERIC_KIND_WEIGHT = 0.5          # share of document facts from the generic ki
 HELDOUT_KINDS = [
     FactKind("boat", person, lambda r: "the " + r.choice(BOAT_WORDS),
              ["The little fishing boat that {e} keeps by the pier is named {v}."],
-             ["What is {e}'s boat called?", "Could you tell me the name of the boat {e} keeps?"]),
+             ["Which name is painted on {e}'s boat?", "Could you tell me the name of the boat {e} keeps?"]),
     FactKind("locker", person, lambda r: str(r.randint(10, 99)),
              ["{e} hides the spare key in locker {v}, behind the gym."],
              ["Where is {e}'s spare key? Give the locker number.", "Which locker has the spare key of {e}?"]),
@@ -346,6 +346,12 @@ def check_disjoint():
         norm = {t.strip().lower() for t in train}
         for h in held:
             assert h.strip().lower() not in norm, f"{h!r} is in TRAIN and HELDOUT"
+    from .compose import frames_matching, HELDOUT_NOUNS, NOUNS
+    held_templates = [s for k in HELDOUT_KINDS for s in k.statements + k.questions] + \
+        [q for v in HELDOUT_FACT_QUESTIONS.values() for q in v]
+    for t in held_templates:
+        assert not frames_matching(t), f"{t!r} can be composed by compose.py ({frames_matching(t)[0]!r})"
+    assert not HELDOUT_NOUNS & set(NOUNS) - HELDOUT_NOUNS, "a held-out noun is in compose.NOUNS"
     from .text_pool import HAYSTACK_SOURCES
     from .skills import TRAIN_HAY_SOURCES
     for s in HELDOUT_HAY_SOURCES:

@@ -6,6 +6,8 @@ draws one from the mixture MIX:
 
   doc        a fact planted in real text of any training source (narrative, reference, technical) at any
              depth, distractors of the same kind, asked in any training wrapper and phrasing; bare answer
+  doc_composed  the same, but the fact composed from parts (compose.py: any noun, many sentence and question
+             frames), so no one wording is learnt
   doc_multi  several kinds planted; two questions asked in two turns (the second a follow-up)
   doc_2hop   "X keeps the key; X was born in T": which town was the keeper born in
   doc_absent the asked fact is not in the document: "I don't know."
@@ -25,6 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Tuple
 
+from . import compose
 from . import families as F
 from .chat_template import assistant_spans, format_chat, parse_chatml
 from .lengths import approx_tokens
@@ -34,10 +37,10 @@ from .lengths import approx_tokens
 TRAIN_HAY_SOURCES = ("sotu", "moby-dick", "brown", "sword-kjv", "sword-web", "sword-tdavid", "sword-mhcc",
                      "wesnoth", "fortunes", "factbook", "gcide", "wordnet", "python-doc", "debian-faq",
                      "debian-reference", "debian-handbook", "foldoc", "jargon", "manpages")
-DOC_LENGTHS = (200, 400, 800, 1500, 3000)
+DOC_LENGTHS = (200, 400, 800, 1500, 2000, 3000)
 # a row is either long-context tasks or many short chat turns (CHAT_ROW_SHARE of rows): counted in samples,
 # chat turns would otherwise be a sliver of the tokens and the reference facts would be seen too rarely to learn
-TASK_MIX = {"doc": 30, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 2, "hop": 12, "hop_raw": 4}
+TASK_MIX = {"doc": 18, "doc_composed": 32, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 3, "hop": 12, "hop_raw": 4}
 CHAT_MIX = {"fact": 45, "definition": 20, "faq": 5, "hello": 12, "cannot": 8, "unknown": 10}
 CHAT_ROW_SHARE = 0.35
 ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -55,6 +58,7 @@ class SkillData:
     facts: list                       # {"country", "field", "value"} with families' field names
     definitions: list                 # {"word", "pos", "definition"}
     faq: list                         # {"question", "answer"}
+    nouns: list = None                # compose.nouns(self), made on first use
 
 
 def chat(messages) -> Sample:
@@ -126,10 +130,30 @@ def s_doc(rng, data):
                  {"role": "assistant", "content": target[1]}])
 
 
+def noun_pool(data):
+    if data.nouns is None:
+        data.nouns = compose.nouns(data)
+    return data.nouns
+
+
+def doc_kind(rng, data):
+    """A fact kind for a document row: a composed one (any noun, any frame) or a listed training kind."""
+    return compose.composed_kind(rng, noun_pool(data)) if rng.random() < 0.5 else train_kind(rng)
+
+
+def s_doc_composed(rng, data):
+    kind = compose.composed_kind(rng, noun_pool(data))
+    facts = distinct_facts(rng, kind, rng.randint(1, 4))
+    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
+    target = rng.choice(facts)
+    return chat([{"role": "user", "content": ask(rng, "\n".join(body), target[3])},
+                 {"role": "assistant", "content": target[1]}])
+
+
 def s_doc_multi(rng, data):
-    facts = [train_kind(rng).fact(rng) for _ in range(3)]
+    facts = [doc_kind(rng, data).fact(rng) for _ in range(3)]
     while len({f[0] for f in facts}) < 3:
-        facts = [train_kind(rng).fact(rng) for _ in range(3)]
+        facts = [doc_kind(rng, data).fact(rng) for _ in range(3)]
     body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
     a, b = rng.sample(facts, 2)
     follow = rng.choice(["And {q}", "{q}", "Another question: {q}", "One more: {q}"])
@@ -156,7 +180,7 @@ def s_doc_2hop(rng, data):
 
 
 def s_doc_absent(rng, data):
-    kind = train_kind(rng)
+    kind = doc_kind(rng, data)
     facts = distinct_facts(rng, kind, rng.randint(2, 4))
     body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts[1:]])
     return chat([{"role": "user", "content": ask(rng, "\n".join(body), facts[0][3])},
@@ -227,7 +251,8 @@ def _fact_question(rng, fact, table):
 def s_fact(rng, data):
     for _ in range(20):
         f = rng.choice(data.facts)
-        q = _fact_question(rng, f, F.TRAIN_FACT_QUESTIONS)
+        q = _fact_question(rng, f, F.TRAIN_FACT_QUESTIONS) if rng.random() < 0.5 else \
+            compose.fact_question(rng, f["field"], f["country"])
         if q:
             break
     field = {"internet code": "internet country code"}.get(f["field"], f["field"])
@@ -270,7 +295,7 @@ def s_unknown(rng, data):
     return chat([{"role": "user", "content": q}, {"role": "assistant", "content": F.DONT_KNOW}])
 
 
-MAKERS = {"doc": s_doc, "doc_multi": s_doc_multi, "doc_2hop": s_doc_2hop, "doc_absent": s_doc_absent, "hop": s_hop,
+MAKERS = {"doc": s_doc, "doc_composed": s_doc_composed, "doc_multi": s_doc_multi, "doc_2hop": s_doc_2hop, "doc_absent": s_doc_absent, "hop": s_hop,
           "hop_raw": s_hop_raw, "fact": s_fact, "definition": s_definition, "faq": s_faq, "hello": s_hello,
           "cannot": s_cannot, "unknown": s_unknown}
 

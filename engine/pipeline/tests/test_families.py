@@ -40,6 +40,22 @@ class DisjointTest(unittest.TestCase):
         finally:
             F.HELDOUT_GREETINGS.pop()
 
+    def test_check_disjoint_catches_a_composed_frame_that_makes_a_held_out_question(self):
+        from engine.pipeline.tasks import compose
+        compose.QUESTIONS.append("Could you tell me the name of the {a} {e} keeps?")   # the boat question, noun open
+        try:
+            with self.assertRaises(AssertionError):
+                F.check_disjoint()
+        finally:
+            compose.QUESTIONS.pop()
+
+    def test_composed_facts_never_name_a_held_out_kind(self):
+        from engine.pipeline.tasks import compose
+        defs = [{"word": w, "pos": "noun", "definition": "x"} for w in ("boat", "soup", "harp", "wedding")]
+        pool = compose.nouns(skills.SkillData({}, [], defs, []))
+        self.assertIn("harp", pool)
+        self.assertFalse(set(pool) & compose.HELDOUT_NOUNS)
+
     def test_training_rows_never_use_held_out_text(self):
         # every literal stretch of 12+ characters of a held-out template (the text between its placeholders)
         held = [c for k in F.HELDOUT_KINDS for t in k.statements + k.questions for c in re.split(r"\{\w+\}", t)
