@@ -9,6 +9,7 @@ import WebSocket from "ws";
 import {EngineClient} from "../../engine/runtime/client/EngineClient.js";
 import {WebSocketTransport} from "../../engine/runtime/client/WebSocketTransport.js";
 import {EngineCrashedError} from "../../engine/runtime/errors/EngineCrashedError.js";
+import {EngineUnreachableError} from "../../engine/runtime/errors/EngineUnreachableError.js";
 import {modelFolders} from "../../engine/runtime/defaultModel.js";
 import {documentQuestionMessages} from "../../engine/runtime/documentQuestion.js";
 import {decodeFrame, type HostFrame} from "../../engine/runtime/remote/frames.js";
@@ -130,9 +131,19 @@ describe("the remote engine on loopback", {timeout: 180_000}, () => {
     it("refuses a wrong token before any engine starts", async () => {
         const started = hostLog.filter((line) => /engine process \d+/.test(line)).length;
         const error = await EngineClient.start({transport: () => new WebSocketTransport(url, "not-the-token")}).catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(EngineUnreachableError);
         expect(error).toBeInstanceOf(EngineCrashedError);
-        expect((error as Error).message).toContain("HTTP 401 (wrong token)");
+        expect((error as EngineUnreachableError).refused).toBe(true);
+        expect((error as Error).message).toBe(`The remote engine at ${url} refused the connection (HTTP 401): wrong token: it is not the one the engine was started with (--token)`);
         expect(hostLog.filter((line) => /engine process \d+/.test(line)).length).toBe(started);
+    });
+
+    it("says which address it could not reach when no host listens there", async () => {
+        const nowhere = "ws://127.0.0.1:1/engine";
+        const error = await EngineClient.start({transport: () => new WebSocketTransport(nowhere, token)}).catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(EngineUnreachableError);
+        expect((error as EngineUnreachableError).refused).toBe(false);
+        expect((error as Error).message).toMatch(/^Could not reach the remote engine at ws:\/\/127\.0\.0\.1:1\/engine: connect ECONNREFUSED/);
     });
 
     it("listens beyond loopback only with --allow-remote", async () => {

@@ -3,10 +3,11 @@ import type {
     Reply, Request, RequestType, ResultOf, Sampling, StateFileOptions
 } from "../protocol.js";
 import {EngineCrashedError} from "../errors/EngineCrashedError.js";
+import {EngineUnreachableError} from "../errors/EngineUnreachableError.js";
 import {EngineTimeoutError} from "../errors/EngineTimeoutError.js";
 import {EngineStoppedError} from "../errors/EngineStoppedError.js";
 import {reviveError} from "../errors/reviveError.js";
-import type {EngineTransport, EngineTransportFactory} from "./EngineTransport.js";
+import type {EngineTransport, EngineTransportFactory, TransportFailure} from "./EngineTransport.js";
 import {ForkTransport} from "./ForkTransport.js";
 
 export interface EngineClientOptions {
@@ -87,8 +88,8 @@ export class EngineClient {
         this.exited = new Promise((resolve) => markExited = resolve);
         transport.onOutput((chunk) => this.onOutput(chunk));
         transport.onMessage((message) => this.onMessage(message));
-        transport.onExit((code, signal) => {
-            this.onExit(code, signal);
+        transport.onExit((code, signal, failure) => {
+            this.onExit(code, signal, failure);
             markExited();
         });
     }
@@ -272,12 +273,14 @@ export class EngineClient {
         }
     }
 
-    private onExit(code: number | null, signal: string | null): void {
+    private onExit(code: number | null, signal: string | null, failure?: TransportFailure): void {
         const clean = this.shutdownRequested && code === 0;
         const pendingTypes = [...this.pending.values()].map((pending) => pending.type);
         const error = clean
             ? new EngineStoppedError(pendingTypes[0] ?? "request")
-            : new EngineCrashedError(code, signal, this.logTail().slice(-20), pendingTypes.length > 0 ? pendingTypes.join(", ") : undefined);
+            : failure != null
+                ? new EngineUnreachableError(failure.reason, failure.refused, this.logTail().slice(-20))
+                : new EngineCrashedError(code, signal, this.logTail().slice(-20), pendingTypes.length > 0 ? pendingTypes.join(", ") : undefined);
         this.exitError = error;
         this.readyWaiter?.reject(error);
         for (const [id, pending] of this.pending) {

@@ -1,39 +1,56 @@
 import WebSocket from "ws";
 import type {Reply, Request} from "../protocol.js";
-import type {EngineTransport} from "./EngineTransport.js";
+import type {EngineTransport, TransportFailure} from "./EngineTransport.js";
 import {decodeFrame, encodeFrame, type HostFrame} from "../remote/frames.js";
 
 /**
  * An engine process on another machine, run by `recurformer engine --listen` (`remote/EngineHost.ts`),
  * reached over a WebSocket: the same messages as a local engine's IPC channel. A lost connection is
  * an engine that ended (the client's `EngineCrashedError`, with the reason in the log tail), so a
- * supervisor restarts it as it would a local one: a new connection, a new engine process.
+ * supervisor restarts it as it would a local one: a new connection, a new engine process. A host
+ * that cannot be reached, or refuses the connection (its reason, from the response body), is an
+ * exit with a `TransportFailure`: the client's `EngineUnreachableError`, in words with the URL.
  */
 export class WebSocketTransport implements EngineTransport {
     private readonly socket: WebSocket;
     private readonly waiting: Buffer[] = [];
     private readonly messageListeners: ((message: Reply) => void)[] = [];
     private readonly outputListeners: ((chunk: string) => void)[] = [];
-    private readonly exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
+    private readonly exitListeners: ((code: number | null, signal: string | null, failure?: TransportFailure) => void)[] = [];
     private remotePid?: number;
     private exited = false;
+    private opened = false;
+    /** why no engine ran: the host's refusal or the network's error (the first one told) */
+    private failure?: TransportFailure;
 
     /** `url`: ws://HOST:PORT/engine (wss:// behind TLS); `token`: the one the host was started with. */
     public constructor(url: string, token: string) {
         this.socket = new WebSocket(url, {headers: {authorization: `Bearer ${token}`}, maxPayload: 256 * 1024 * 1024});
         this.socket.on("open", () => {
+            this.opened = true;
             for (const frame of this.waiting.splice(0))
                 this.socket.send(frame);
         });
         this.socket.on("message", (data: Buffer) => this.onFrame(decodeFrame<HostFrame>(data)));
         this.socket.on("unexpected-response", (_req, res) => {
-            this.output(`the remote engine at ${url} refused the connection: HTTP ${res.statusCode}` +
-                (res.statusCode === 401 ? " (wrong token)" : ""));
-            this.socket.terminate();
+            // the host says why in the body (EngineHost: a wrong token, no engine at that path)
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => body = (body + chunk).slice(0, 500));
+            res.on("end", () => {
+                const why = body.trim() || (res.statusCode === 401 ? "the token was not accepted" : res.statusMessage ?? "");
+                this.fail(`The remote engine at ${url} refused the connection (HTTP ${res.statusCode}): ${why}`, true);
+                this.socket.terminate();
+            });
         });
-        this.socket.on("error", (error) => this.output(`remote engine ${url}: ${error.message}`));
+        this.socket.on("error", (error) => {
+            if (!this.opened)
+                this.fail(`Could not reach the remote engine at ${url}: ${error.message}`, false);
+            else
+                this.output(`remote engine ${url}: ${error.message}`);
+        });
         this.socket.on("close", (code) => {
-            if (!this.exited)
+            if (!this.exited && this.failure == null)
                 this.output(`lost the connection to the remote engine at ${url} (WebSocket close ${code})`);
             this.exit(null, null);
         });
@@ -60,7 +77,7 @@ export class WebSocketTransport implements EngineTransport {
         this.outputListeners.push(listener);
     }
 
-    public onExit(listener: (code: number | null, signal: string | null) => void): void {
+    public onExit(listener: (code: number | null, signal: string | null, failure?: TransportFailure) => void): void {
         this.exitListeners.push(listener);
     }
 
@@ -98,11 +115,18 @@ export class WebSocketTransport implements EngineTransport {
             listener(`\n${line}\n`);
     }
 
+    private fail(reason: string, refused: boolean): void {
+        if (this.failure != null)
+            return;
+        this.failure = {reason, refused};
+        this.output(reason);
+    }
+
     private exit(code: number | null, signal: string | null): void {
         if (this.exited)
             return;
         this.exited = true;
         for (const listener of this.exitListeners)
-            listener(code, signal);
+            listener(code, signal, this.failure);
     }
 }

@@ -73,16 +73,21 @@ export class EngineHost {
     }
 
     private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
-        const refuse = (status: number, text: string) => {
-            this.options.log(`refused a connection from ${req.socket.remoteAddress}: ${text}`);
-            socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        // the reason travels in the body, for the client to show (WebSocketTransport)
+        const refuse = (status: number, text: string, reason: string) => {
+            this.options.log(`refused a connection from ${req.socket.remoteAddress}: ${reason}`);
+            const body = Buffer.from(reason + "\n");
+            socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
         };
-        if (new URL(req.url ?? "/", "http://localhost").pathname !== enginePath)
-            return refuse(404, "Not Found");
+        const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+        if (pathname !== enginePath)
+            return refuse(404, "Not Found", `no engine at ${pathname}; it is at ${enginePath}`);
         const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim() ?? "";
         const digest = (text: string) => createHash("sha256").update(text).digest();
+        if (given.length === 0)
+            return refuse(401, "Unauthorized", "no token was sent; give the token the engine was started with (--token)");
         if (!timingSafeEqual(digest(given), digest(this.options.token)))
-            return refuse(401, "Unauthorized");
+            return refuse(401, "Unauthorized", "wrong token: it is not the one the engine was started with (--token)");
         this.sockets.handleUpgrade(req, socket, head, (ws) => this.serve(ws, req.socket.remoteAddress ?? "?"));
     }
 
