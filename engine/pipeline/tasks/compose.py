@@ -87,9 +87,12 @@ def value(rng):
         lambda: rng.choice(F.OBJECTS), lambda: rng.choice(F.INSTRUMENTS + F.FRUITS + F.JOBS)])()
 
 
+EVERYDAY = [n for n in NOUNS if n not in HELDOUT_NOUNS]
+
+
 def nouns(data=None):
     """The attribute pool: the hand list plus single WordNet nouns (when the reference data is loaded)."""
-    pool = [n for n in NOUNS if n not in HELDOUT_NOUNS]
+    pool = list(EVERYDAY)
     if data is not None and getattr(data, "definitions", None):
         pool += sorted({d["word"] for d in data.definitions if d.get("pos") == "noun" and d["word"].isalpha()
                         and d["word"].islower() and 3 <= len(d["word"]) <= 12 and d["word"] not in HELDOUT_NOUNS})
@@ -98,7 +101,7 @@ def nouns(data=None):
 
 def composed_kind(rng, noun_pool):
     """A FactKind-like triple maker for one attribute: fact(rng, entity=None) -> (e, v, statement, question)."""
-    a = rng.choice(noun_pool)
+    a = rng.choice(noun_pool) if rng.random() < 0.5 else rng.choice(EVERYDAY)     # half everyday, half any noun
 
     class Kind:
         name = "composed"
