@@ -199,10 +199,37 @@ export interface EngineStatus {
     state: EngineState;
     message?: string;
     restarts: number;
-    /** "utility-process" in Electron, "child-process" in serve mode */
+    /** "utility-process" in Electron, "child-process" in serve mode, "remote engine ws://..." on another machine */
     host: string;
+    /** set while the engine runs on another machine (`recurformer engine --listen`) */
+    remote?: RemoteEngineInfo;
     /** the engine process id, while one runs */
     pid?: number;
+}
+
+/** The remote engine in use: where, from which setting, and the token only as a hint (never sent back in full). */
+export interface RemoteEngineInfo {
+    url: string;
+    /** e.g. "••••3f9a": the last characters of a long token, else only dots */
+    tokenHint: string;
+    /** Settings, or RECURFORMER_ENGINE_URL / _TOKEN at start */
+    source: "settings" | "environment";
+}
+
+/** The OpenAI-compatible API server the app runs on request (Settings; off by default). */
+export interface ApiServerStatus {
+    enabled: boolean;
+    /** "off", "starting" (listening, loading its models), "running", or "error" (see `message`) */
+    state: "off" | "starting" | "running" | "error";
+    port: number;
+    /** http://127.0.0.1:PORT/v1 while listening */
+    url?: string;
+    /** the key clients send as `Authorization: Bearer KEY`: made once at random, kept in the user-data folder */
+    apiKey: string;
+    /** the model ids it serves (the file names) */
+    models: string[];
+    /** what went wrong, or what it is doing, in words */
+    message?: string;
 }
 
 export interface AppInfo {
@@ -239,6 +266,16 @@ export interface ApiMethods {
     "app.info": { params: undefined; result: AppInfo };
     "engine.status": { params: undefined; result: EngineStatus };
     "engine.restart": { params: undefined; result: EngineStatus };
+    /** runs the engine on another machine from now on (and at the next start); the token may be left out to reuse the stored one for the same URL */
+    "engine.connect": { params: { url: string; token?: string }; result: EngineStatus };
+    /** runs the engine on this machine again (and at the next start) */
+    "engine.disconnect": { params: undefined; result: EngineStatus };
+    /** the remote engine URL last chosen in Settings (to fill the field), whether a token is stored for it */
+    "engine.remoteSetting": { params: undefined; result: { url?: string; tokenHint?: string } };
+
+    "apiServer.status": { params: undefined; result: ApiServerStatus };
+    /** switches the API server on or off (remembered); `port` changes its port (restarting it when on) */
+    "apiServer.set": { params: { enabled: boolean; port?: number }; result: ApiServerStatus };
 
     "models.list": { params: undefined; result: ModelInfo[] };
     "models.add": { params: { path: string }; result: ModelInfo };
@@ -287,6 +324,7 @@ export type ResultOf<M extends ApiMethod> = ApiMethods[M]["result"];
 /** Events the core pushes to every connected renderer. */
 export type AppEvent =
     | { type: "engine.status"; status: EngineStatus }
+    | { type: "apiServer.status"; status: ApiServerStatus }
     | { type: "models.changed"; models: ModelInfo[] }
     | { type: "chats.changed"; chats: ChatSummary[] }
     | { type: "chat.updated"; chat: Chat }
@@ -314,7 +352,8 @@ export interface RecurformerApi {
 
 /** Methods with no parameters, for the transports' validators. */
 export const API_METHODS: readonly ApiMethod[] = [
-    "app.info", "engine.status", "engine.restart",
+    "app.info", "engine.status", "engine.restart", "engine.connect", "engine.disconnect", "engine.remoteSetting",
+    "apiServer.status", "apiServer.set",
     "models.list", "models.add", "models.remove", "models.load", "models.unload", "models.setSettings", "models.pickFile",
     "chats.list", "chats.get", "chats.create", "chats.rename", "chats.delete", "chats.setModel", "chats.send", "chats.stop",
     "chats.regenerate", "chats.continue", "chats.editResend", "chats.export",

@@ -33,6 +33,9 @@ export const v = {
             return value;
         };
     },
+    boolean(): Check<boolean> {
+        return (value, path) => (typeof value === "boolean" ? value : fail(path, "must be true or false"));
+    },
     literal<T extends string>(...values: T[]): Check<T> {
         return (value, path) => {
             if (typeof value !== "string" || !(values as string[]).includes(value)) return fail(path, `must be one of ${values.join(", ")}`);
@@ -99,6 +102,11 @@ const schemas: { [M in ApiMethod]: Check<unknown> } = {
     "app.info": v.none(),
     "engine.status": v.none(),
     "engine.restart": v.none(),
+    "engine.connect": v.object({ url: v.string({ min: 1, max: 2048 }), token: v.optional(v.string({ min: 1, max: 4096 })) }),
+    "engine.disconnect": v.none(),
+    "engine.remoteSetting": v.none(),
+    "apiServer.status": v.none(),
+    "apiServer.set": v.object({ enabled: v.boolean(), port: v.optional(v.int({ min: 1, max: 65535 })) }),
     "models.list": v.none(),
     "models.add": v.object({ path: filePath }),
     "models.remove": v.object({ modelId: id }),

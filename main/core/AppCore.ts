@@ -2,7 +2,8 @@
  * The app core: everything the UI can ask for, independent of how it asks (Electron IPC,
  * serve mode's WebSocket, or a test calling `call()` directly). `call(method, params)` validates
  * the params and hands the call to the service that owns it: `Models`, `ChatRuns`, `Documents`,
- * `ComparisonRuns`, `Baselines` (main/core/services/). Every change is pushed as an `AppEvent`.
+ * `ComparisonRuns`, `Baselines`, `Snapshots`, `EngineChoice`, `LocalApiServer` (main/core/services/).
+ * Every change is pushed as an `AppEvent`.
  */
 import { EventEmitter } from "node:events";
 import os from "node:os";
@@ -11,6 +12,7 @@ import type { ApiMethod, AppEvent, AppInfo, ParamsOf, ResultOf } from "../../api
 import { validateParams } from "../../api/validate.js";
 import type { EngineTransportFactory } from "../../engine/runtime/client/EngineTransport.js";
 import { ChatStore } from "./ChatStore.js";
+import { ConnectionSettings } from "./ConnectionSettings.js";
 import { DocumentStore } from "./documents/DocumentStore.js";
 import { EngineSupervisor, type SupervisorOptions } from "./EngineSupervisor.js";
 import { HandedOutFiles } from "./HandedOutFiles.js";
@@ -21,6 +23,8 @@ import { Baselines } from "./services/Baselines.js";
 import { ChatRuns } from "./services/ChatRuns.js";
 import { ComparisonRuns } from "./services/ComparisonRuns.js";
 import { Documents } from "./services/Documents.js";
+import { EngineChoice } from "./services/EngineChoice.js";
+import { LocalApiServer } from "./services/LocalApiServer.js";
 import { Models } from "./services/Models.js";
 import { Snapshots } from "./services/Snapshots.js";
 import { SnapshotStore } from "./SnapshotStore.js";
@@ -28,10 +32,12 @@ import { SnapshotStore } from "./SnapshotStore.js";
 export interface AppCoreOptions {
     userDataDir: string;
     modelDirs: string[];
-    /** starts an engine process: a `UtilityProcessTransport` in Electron, a `ForkTransport` in serve mode */
+    /** starts an engine process on this machine: a `UtilityProcessTransport` in Electron, a `ForkTransport` in serve mode */
     engine: EngineTransportFactory;
     /** "utility-process" (Electron) or "child-process" (serve mode) */
     engineHostKind: string;
+    /** RECURFORMER_ENGINE_URL / _TOKEN: a remote engine that wins over Settings at start (`remoteEngineFromEnv`) */
+    remoteEngine?: { url: string; token: string };
     /** restart back-off and crash-loop cap */
     engineRestart?: SupervisorOptions;
     transport: AppInfo["transport"];
@@ -57,6 +63,11 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
     readonly comparisons: ComparisonRuns;
     readonly baselines: Baselines;
     readonly snapshots: Snapshots;
+    readonly connections: ConnectionSettings;
+    readonly engineChoice: EngineChoice;
+    readonly apiServer: LocalApiServer;
+    /** the models were inspected and the default one loaded (after the first engine that started) */
+    private bootstrapped = false;
     private readonly cpuThreads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
     private readonly handlers: Handlers;
     /** the first screen's words and sample document, from the default models' card */
@@ -77,6 +88,9 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         this.snapshots = new Snapshots(new SnapshotStore(path.join(dir, "snapshots")), this.models, (id) => chatStore.has(id) ? chatStore.get(id).title : undefined, emit);
         this.chats = new ChatRuns(chatStore, this.engine, this.models, this.documents, this.baselines, emit, options.maxAnswerTokens ?? 512, this.snapshots);
         this.comparisons = new ComparisonRuns(this.engine, this.models, this.documents, this.baselines, emit, this.cpuThreads);
+        this.connections = new ConnectionSettings(dir);
+        this.engineChoice = new EngineChoice(this.connections, this.engine, { transport: options.engine, hostKind: options.engineHostKind }, options.remoteEngine);
+        this.apiServer = new LocalApiServer(this.connections, this.models, () => this.engine.transportFactory, emit);
         this.welcome = options.modelDirs[0] ? readWelcome(options.modelDirs[0]) : undefined;
         this.handlers = this.routes();
     }
@@ -87,14 +101,28 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
         await this.snapshots.store.open();
         await this.models.registry.open();
         await this.baselines.open();
+        await this.connections.open();
+        this.engineChoice.chooseAtStart();
         this.engine.start();
-        void this.engine.engine()
-            .then(() => this.models.inspectAll())
-            .then(() => (this.options.autoload ?? true) ? this.models.autoload() : undefined)
-            .catch(() => undefined);
+        void this.bootstrap();
+    }
+
+    /** Inspects the models, loads the default one and starts the API server if Settings left it on, once an engine runs. */
+    private async bootstrap(): Promise<void> {
+        if (this.bootstrapped) return;
+        try {
+            await this.engine.engine();
+            await this.models.inspectAll();
+            if (this.options.autoload ?? true) await this.models.autoload();
+        } catch {
+            return; // no engine yet: the next one Settings connects to does it
+        }
+        this.bootstrapped = true;
+        this.apiServer.open();
     }
 
     async close(): Promise<void> {
+        await this.apiServer.close().catch(() => undefined);
         this.comparisons.stopAll();
         await this.chats.closeAll();
         await this.chats.store.close();
@@ -128,7 +156,7 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             maxDocumentBytes: this.options.maxDocumentBytes,
             cpuThreads: this.cpuThreads,
             gpu: this.models.onGpu(),
-            notices: [...this.models.registry.notices, ...this.chats.store.notices, ...this.baselines.notices, ...this.snapshots.store.notices],
+            notices: [...this.connections.notices, ...this.models.registry.notices, ...this.chats.store.notices, ...this.baselines.notices, ...this.snapshots.store.notices],
             ...(this.welcome ? { welcome: { text: this.welcome.text, sample: this.welcome.sample, modelCard: this.welcome.modelCard, modelCardPath: this.welcome.modelCardPath } } : {}),
         };
     }
@@ -139,6 +167,11 @@ export class AppCore extends EventEmitter<{ event: [AppEvent] }> {
             "app.info": () => this.info(),
             "engine.status": () => this.engine.getStatus(),
             "engine.restart": async () => { await this.engine.restart(); return this.engine.getStatus(); },
+            "engine.connect": async (p) => { const status = await this.engineChoice.connect(p.url, p.token); void this.bootstrap(); return status; },
+            "engine.disconnect": async () => { const status = await this.engineChoice.disconnect(); void this.bootstrap(); return status; },
+            "engine.remoteSetting": () => this.engineChoice.remoteSetting(),
+            "apiServer.status": () => this.apiServer.status(),
+            "apiServer.set": (p) => this.apiServer.set(p.enabled, p.port),
 
             "models.list": () => models.list(),
             "models.add": (p) => models.add(p.path),

@@ -14,6 +14,7 @@ import { EngineClient } from "../../engine/runtime/client/EngineClient.js";
 import type { EngineTransportFactory } from "../../engine/runtime/client/EngineTransport.js";
 import { EngineCrashedError } from "../../engine/runtime/errors/EngineCrashedError.js";
 import { EngineEntryMissingError } from "../../engine/runtime/errors/EngineEntryMissingError.js";
+import { EngineUnreachableError } from "../../engine/runtime/errors/EngineUnreachableError.js";
 
 export interface SupervisorOptions {
     /** wait before a restart, times the crashes in the window (ms, default 300) */
@@ -41,7 +42,7 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
     private lastError?: Error;
     private status: EngineStatus;
 
-    constructor(private readonly transport: EngineTransportFactory, hostKind: string, private readonly options: SupervisorOptions = {}) {
+    constructor(private transport: EngineTransportFactory, hostKind: string, private readonly options: SupervisorOptions = {}) {
         super();
         this.status = { state: "starting", restarts: 0, host: hostKind };
     }
@@ -79,6 +80,39 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
             return;
         }
         this.start();
+    }
+
+    /**
+     * Runs the engine through another transport from now on (Settings: a remote engine, or this
+     * machine again): the running engine is ended as by Restart and a new one started through it.
+     * Resolves when that one is ready or has failed (the status says why).
+     */
+    async use(transport: EngineTransportFactory, hostKind: string, remote?: EngineStatus["remote"]): Promise<void> {
+        this.choose(transport, hostKind, remote);
+        clearTimeout(this.restartTimer);
+        this.restartTimer = undefined;
+        await this.starting?.catch(() => undefined);
+        const settled = new Promise<void>((resolve) => {
+            const check = (status: EngineStatus) => {
+                if (status.state === "starting") return;
+                this.off("status", check);
+                resolve();
+            };
+            this.on("status", check);
+        });
+        await this.restart();
+        await settled;
+    }
+
+    /** Sets the transport the next engine starts through, without starting one (the app's choice at start). */
+    choose(transport: EngineTransportFactory, hostKind: string, remote?: EngineStatus["remote"]): void {
+        this.transport = transport;
+        this.status = { ...this.status, host: hostKind, remote };
+    }
+
+    /** The factory engines are started with now (the API server started from the app uses it too). */
+    get transportFactory(): EngineTransportFactory {
+        return this.transport;
     }
 
     async shutdown(): Promise<void> {
@@ -133,12 +167,22 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
         const now = Date.now();
         const window = this.options.crashWindowMs ?? 60_000;
         this.crashes = [...this.crashes.filter((t) => now - t < window), now];
+        if (error instanceof EngineUnreachableError && error.refused) {
+            // the host said no: asking again unchanged gets the same answer
+            this.setStatus({ state: "crashed", message: `${error.reason}. Not retried: change the URL or token in Settings and Connect, or use Engine → Restart.` });
+            return;
+        }
+        const unreachable = error instanceof EngineUnreachableError ? error.reason : undefined;
         const why = error.signal ? `killed by ${error.signal}` : `exit code ${error.exitCode}`;
         if (this.crashes.length > (this.options.maxCrashes ?? 5)) {
+            if (unreachable) {
+                this.setStatus({ state: "crashed", message: `${unreachable}. Tried ${this.crashes.length} times in a minute; use Engine → Restart to try again, or Settings to use another engine.` });
+                return;
+            }
             this.setStatus({ state: "crashed", message: `The engine process stopped (${why}). It crashed ${this.crashes.length} times in a minute, so it was not restarted; use Engine → Restart.` });
             return;
         }
-        this.setStatus({ state: "crashed", message: `The engine process stopped (${why}). A new one is starting; your chats are safe.` });
+        this.setStatus({ state: "crashed", message: unreachable ? `${unreachable}. Trying again…` : `The engine process stopped (${why}). A new one is starting; your chats are safe.` });
         this.restartTimer = setTimeout(() => {
             this.restartTimer = undefined;
             void this.launch().catch(() => undefined);

@@ -173,13 +173,13 @@ async function start(): Promise<void> {
     session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) => callback(permissionAllowed(permission, details.requestingUrl, appPage)));
     session.defaultSession.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) => permissionAllowed(permission, details.requestingUrl ?? requestingOrigin, appPage));
 
-    // RECURFORMER_ENGINE_URL / _TOKEN: the engine of `recurformer engine --listen` on another machine
-    const remote = remoteEngineFromEnv();
     core = new AppCore({
         userDataDir: app.getPath("userData"),
         modelDirs: modelFolders(resourcesRoot),
-        engine: remote?.transport ?? (() => new UtilityProcessTransport(utilityProcess, { modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined })),
-        engineHostKind: remote?.hostKind ?? "utility-process",
+        engine: () => new UtilityProcessTransport(utilityProcess, { modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined }),
+        engineHostKind: "utility-process",
+        // RECURFORMER_ENGINE_URL / _TOKEN: the engine of `recurformer engine --listen` on another machine (else Settings' choice)
+        remoteEngine: remoteEngineFromEnv(),
         transport: "electron",
         version: appVersion(appRoot),
         maxDocumentBytes: maxDocumentBytes(),

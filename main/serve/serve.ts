@@ -5,7 +5,7 @@
  * Environment: RECURFORMER_PORT (default: random), RECURFORMER_USER_DATA, RECURFORMER_MODELS_DIR,
  * RECURFORMER_MAX_DOCUMENT_MB (see main/core/paths.ts), RECURFORMER_ENGINE_ENTRY (another engine script),
  * RECURFORMER_ENGINE_LOG (echo the engine's log), RECURFORMER_ENGINE_URL and RECURFORMER_ENGINE_TOKEN (an engine
- * on another machine, `recurformer engine --listen`: docs/api.md, "Remote engine").
+ * on another machine, `recurformer engine --listen`: docs/api.md, "Remote engine"; without them, the one chosen in Settings).
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,12 +23,12 @@ async function main(): Promise<void> {
     const dataDir = userDataDir();
     // one app per user-data folder: a second one stops here, before writing anything
     const claim = await claimUserData(dataDir, "serve mode");
-    const remote = remoteEngineFromEnv();
     const core = new AppCore({
         userDataDir: dataDir,
         modelDirs: modelFolders(appRoot),
-        engine: remote?.transport ?? (() => new ForkTransport({ modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined })),
-        engineHostKind: remote?.hostKind ?? "child-process",
+        engine: () => new ForkTransport({ modulePath: process.env.RECURFORMER_ENGINE_ENTRY || undefined }),
+        engineHostKind: "child-process",
+        remoteEngine: remoteEngineFromEnv(),
         transport: "browser",
         version: appVersion(appRoot),
         maxDocumentBytes: maxDocumentBytes(),

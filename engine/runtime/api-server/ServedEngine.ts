@@ -17,6 +17,7 @@ export class ServedEngine {
     private readonly specs: ModelSpec[];
     private readonly log: (line: string) => void;
     private current?: Promise<{client: EngineClient, loaded: Map<string, LoadResult>}>;
+    private stopped = false;
     /** engines started after the first one died */
     public restarts = 0;
 
@@ -32,6 +33,8 @@ export class ServedEngine {
 
     /** The running engine with every model loaded (started or restarted as needed). */
     public async ready(): Promise<{client: EngineClient, loaded: Map<string, LoadResult>}> {
+        if (this.stopped)
+            throw new Error("the API server is stopping");
         const current = await this.current?.catch(() => undefined);
         if (current != null && current.client.running)
             return current;
@@ -47,6 +50,14 @@ export class ServedEngine {
     public async running(): Promise<EngineClient | undefined> {
         const current = await this.current?.catch(() => undefined);
         return current?.client.running === true ? current.client : undefined;
+    }
+
+    /** Ends the engine process, if one runs (the app's Settings switching the server off). */
+    public async shutdown(): Promise<void> {
+        this.stopped = true;
+        const current = await this.current?.catch(() => undefined);
+        this.current = undefined;
+        await current?.client.shutdown().catch(() => undefined);
     }
 
     private async startAndLoad(): Promise<{client: EngineClient, loaded: Map<string, LoadResult>}> {

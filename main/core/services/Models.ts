@@ -6,7 +6,7 @@
  */
 import type { AppEvent, ModelInfo, ModelSettings, TokenCount } from "../../../api/appApi.js";
 import { estimateTokens } from "../../../api/limits.js";
-import type { LoadResult } from "../../../engine/runtime/protocol.js";
+import type { LoadOptions, LoadResult } from "../../../engine/runtime/protocol.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
 import type { ModelRegistry } from "../ModelRegistry.js";
 import { UserError } from "../UserError.js";
@@ -157,6 +157,18 @@ export class Models {
         this.changed();
     }
 
+    /** How the engine loads a model with these settings (the API server started from the app loads its models the same way). */
+    loadOptions(model: ModelInfo, settings: ModelSettings = model.settings): LoadOptions {
+        return {
+            modelPath: model.path,
+            contextSize: settings.contextSize,
+            threads: settings.threads > 0 ? settings.threads : this.cpuThreads,
+            gpuLayers: settings.gpuLayers,
+            cacheType: settings.cacheType,
+            sequences: CHAT_SLOTS,
+        };
+    }
+
     private async loadNow(model: ModelInfo, settings: ModelSettings): Promise<ModelInfo> {
         const client = await this.engine.engine();
         if (model.status === "loaded") {
@@ -167,14 +179,7 @@ export class Models {
         this.registry.setStatus(model.id, "loading");
         this.changed();
         try {
-            const result = await client.load(model.id, {
-                modelPath: model.path,
-                contextSize: settings.contextSize,
-                threads: settings.threads > 0 ? settings.threads : this.cpuThreads,
-                gpuLayers: settings.gpuLayers,
-                cacheType: settings.cacheType,
-                sequences: CHAT_SLOTS,
-            });
+            const result = await client.load(model.id, this.loadOptions(model, settings));
             this.loadResults.set(model.id, { ...result, threads: settings.threads, contextSize: settings.contextSize });
             this.registry.setShape(model.id, result.shape);
             this.registry.setStatus(model.id, "loaded");
