@@ -20,6 +20,7 @@ import {LlamaBackend} from "../../dist/engine/runtime/llama/LlamaBackend.js";
 import {LlamaLog} from "../../dist/engine/runtime/llama/LlamaLog.js";
 import {GgufShape} from "../../dist/engine/runtime/gguf/GgufShape.js";
 import {CacheMeter} from "../../dist/engine/runtime/CacheMeter.js";
+import {perplexity} from "./perplexity.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const {values: args} = parseArgs({options: {
@@ -46,28 +47,7 @@ const readSet = (name, limit) => fs.readFileSync(path.join(args.heldout, `${name
     .filter(Boolean).slice(0, limit).map((l) => JSON.parse(l));
 const sets = Object.fromEntries(Object.entries(samples).map(([name, n]) => [name, readSet(name, n)]));
 const longest = Math.max(...Object.values(sets).flat().map((s) => s.prompt.length / 2.5 + s.max_tokens));
-
-/** mean negative log-likelihood over windows spread evenly through the held-out text */
-async function perplexity(model, sequence, windows, size) {
-    const tokens = model.tokenize(fs.readFileSync(path.join(args.heldout, "heldout_text.txt"), "utf8"));
-    let nll = 0, count = 0;
-    const stride = Math.floor((tokens.length - size - 1) / windows);
-    for (let w = 0; w < windows; w++) {
-        const win = tokens.slice(w * stride, w * stride + size + 1);
-        await sequence.clearHistory();
-        const input = win.slice(0, size).map((t, i) => [t, {generateNext: {
-            logits: {filter: {tokens: [win[i + 1]], includeMax: true}}, totalLogitWeight: true}}]);
-        const out = await sequence.controlledEvaluate(input);
-        for (let i = 0; i < size; i++) {
-            const next = out[i]?.next;
-            if (!next) continue;
-            const max = Math.max(...next.logits.values());
-            nll -= next.logits.get(win[i + 1]) - max - Math.log(next.totalLogitWeight);
-            count++;
-        }
-    }
-    return {value: Math.exp(nll / count), tokens: count, window: size};
-}
+const pplWindow = Number(args["ppl-window"]);      // the context holds a whole window: no context shift
 
 /** greedy reply to a ChatML prompt (BOS first, as in training), up to the end of turn or maxTokens */
 async function reply(model, sequence, prompt, maxTokens) {
@@ -93,7 +73,7 @@ for (const spec of args.models.split(",")) {
     const shape = (await GgufShape.read(modelPath)).shape;
     const meter = new CacheMeter(shape, {cacheType});
     const model = await backend.llama.loadModel({modelPath});
-    const context = await model.createContext({contextSize: Math.ceil((longest + 256) / 256) * 256, sequences: 1,
+    const context = await model.createContext({contextSize: Math.ceil((Math.max(longest, pplWindow) + 256) / 256) * 256, sequences: 1,
         threads: {ideal: threads, min: threads}, batchSize: 512, ignoreMemorySafetyChecks: true,
         ...(cacheType === "q8_0" ? {experimentalKvCacheKeyType: "Q8_0", experimentalKvCacheValueType: "Q8_0",
             flashAttention: true} : {})});
@@ -108,7 +88,8 @@ for (const spec of args.models.split(",")) {
         entry.cacheBytes[n] = meter.bytesAt(n);
         entry.denseCacheBytes[n] = new CacheMeter(shape, {cacheType: "f16"}).denseBytesAt(n) ?? null;
     }
-    entry.perplexity = await perplexity(model, sequence, Number(args["ppl-windows"]), Number(args["ppl-window"]));
+    const text = fs.readFileSync(path.join(args.heldout, "heldout_text.txt"), "utf8");
+    entry.perplexity = await perplexity(sequence, model.tokenize(text), Number(args["ppl-windows"]), pplWindow);
     process.stderr.write(`${spec}: held-out perplexity ${entry.perplexity.value.toFixed(3)}\n`);
     for (const [name, rows] of Object.entries(sets)) {
         const started = performance.now();

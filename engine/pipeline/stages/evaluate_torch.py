@@ -71,6 +71,7 @@ def main(argv=None):
     ap.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     ap.add_argument("--limit", type=int, default=0, help="samples per set (0: all)")
     ap.add_argument("--ppl-window", type=int, default=1024)
+    ap.add_argument("--ppl-windows", type=int, default=16, help="windows spread through the text (evaluate.mjs: 4)")
     a = ap.parse_args(argv)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model, _ = checkpoint.load(a.model, device)
@@ -95,7 +96,7 @@ def main(argv=None):
         print(f"{a.label} {name}: {len(rows)} samples, {time.time() - t0:.0f}s", flush=True)
     with open(os.path.join(a.heldout, "heldout_text.txt"), encoding="utf-8") as f:
         ids = encode(f.read())
-    ppl, n = perplexity(model, ids, a.ppl_window, device)
+    ppl, n = perplexity(model, ids, a.ppl_window, device, a.ppl_windows)
     result["perplexity"] = {"value": ppl, "tokens": n, "window": a.ppl_window}
     print(f"{a.label} held-out perplexity {ppl:.3f} over {n} tokens", flush=True)
     with open(a.out, "w", encoding="utf-8") as f:
