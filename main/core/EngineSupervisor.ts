@@ -39,6 +39,8 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
     /** the engine is being ended by Engine → Restart, not by a crash */
     private restarting = false;
     private restartTimer?: NodeJS.Timeout;
+    /** a new transport was chosen (Settings): its first engine is a new start, not a restart, in the count */
+    private switching = false;
     private lastError?: Error;
     private status: EngineStatus;
 
@@ -89,6 +91,7 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
      */
     async use(transport: EngineTransportFactory, hostKind: string, remote?: EngineStatus["remote"]): Promise<void> {
         this.choose(transport, hostKind, remote);
+        this.switching = true;
         clearTimeout(this.restartTimer);
         this.restartTimer = undefined;
         await this.starting?.catch(() => undefined);
@@ -102,6 +105,7 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
         });
         await this.restart();
         await settled;
+        this.switching = false;
     }
 
     /** Sets the transport the next engine starts through, without starting one (the app's choice at start). */
@@ -140,7 +144,8 @@ export class EngineSupervisor extends EventEmitter<{ status: [EngineStatus]; res
             this.lastError = undefined;
             const again = this.started;
             this.started = true;
-            if (again) this.restarts++;
+            if (again && !this.switching) this.restarts++;
+            if (this.switching) this.restarts = 0;
             this.setStatus({ state: "ready", message: undefined });
             if (again) this.emit("restarted");
             return client;

@@ -127,6 +127,7 @@ function buildMenu(): void {
                 { label: "Compare", accelerator: "CmdOrCtrl+2", click: go("compare") },
                 { label: "Cache Projection", accelerator: "CmdOrCtrl+3", click: go("projection") },
                 { label: "Models", accelerator: "CmdOrCtrl+4", click: go("models") },
+                { label: "Settings", accelerator: "CmdOrCtrl+,", click: go("settings") },
                 { type: "separator" },
                 { role: "resetZoom" }, { role: "zoomIn" }, { role: "zoomOut" },
                 { type: "separator" },

@@ -13,8 +13,9 @@ import { ChatView } from "./views/ChatView";
 import { CompareView } from "./views/CompareView";
 import { ModelsView } from "./views/ModelsView";
 import { ProjectionView } from "./views/ProjectionView";
+import { SettingsView } from "./views/SettingsView";
 
-const VIEWS: Record<View, ComponentType> = { chat: ChatView, compare: CompareView, projection: ProjectionView, models: ModelsView };
+const VIEWS: Record<View, ComponentType> = { chat: ChatView, compare: CompareView, projection: ProjectionView, models: ModelsView, settings: SettingsView };
 
 /** Shown while the engine cannot run: what is wrong, and a way to try again. */
 function EngineBanner() {

@@ -8,6 +8,7 @@ import { useDocuments } from "./stores/documents";
 import { useMetrics } from "./stores/metrics";
 import { useModels } from "./stores/models";
 import { useSnapshots } from "./stores/snapshots";
+import { useSettings } from "./stores/settings";
 
 export function routeEvent(event: AppEvent): void {
     switch (event.type) {
@@ -21,6 +22,7 @@ export function routeEvent(event: AppEvent): void {
             }
             break;
         }
+        case "apiServer.status": useSettings.getState().setApiServer(event.status); break;
         case "models.changed": useModels.getState().setModels(event.models); break;
         case "chats.changed": useChats.getState().setSummaries(event.chats); break;
         case "chat.updated": useChats.getState().applyChat(event.chat); break;

@@ -8,6 +8,7 @@ const NAV: { view: View; label: string; icon: string }[] = [
     { view: "compare", label: "Compare", icon: "compare" },
     { view: "projection", label: "Cache projection", icon: "chart" },
     { view: "models", label: "Models", icon: "cube" },
+    { view: "settings", label: "Settings", icon: "settings" },
 ];
 
 export function Sidebar() {
@@ -22,10 +23,12 @@ export function Sidebar() {
     const remove = useChats((s) => s.remove);
     const models = useModels((s) => s.models);
 
+    // a crash that is not retried (a crash loop, a remote host that refused the token) says "use Engine → Restart"
+    const stopped = engine.state === "crashed" && /Restart/.test(engine.message ?? "");
     const engineLabel = connection === "closed" ? "Disconnected from the app server"
         : engine.state === "ready" ? "Engine ready" : engine.state === "starting" ? "Engine starting…"
-        : engine.state === "crashed" ? "Engine restarting…" : "Engine missing";
-    const engineClass = connection === "closed" ? "bad" : engine.state === "ready" ? "good" : engine.state === "missing" ? "bad" : "warn";
+        : stopped ? "Engine stopped" : engine.state === "crashed" ? "Engine restarting…" : "Engine missing";
+    const engineClass = connection === "closed" || stopped || engine.state === "missing" ? "bad" : engine.state === "ready" ? "good" : "warn";
 
     return (
         <aside className="sidebar">
@@ -65,7 +68,7 @@ export function Sidebar() {
                 <span className="status-dot" />
                 <div>
                     <div>{engineLabel}</div>
-                    <div className="engine-sub">{engine.host === "utility-process" ? "utility process" : engine.host === "child-process" ? "child process" : engine.host}{engine.restarts ? ` · ${engine.restarts} restart${engine.restarts > 1 ? "s" : ""}` : ""}</div>
+                    <div className="engine-sub" title={engine.remote ? `the engine runs on another machine: ${engine.remote.url}` : "the engine runs on this machine"}>{engine.host === "utility-process" ? "utility process" : engine.host === "child-process" ? "child process" : engine.host}{engine.restarts ? ` · ${engine.restarts} restart${engine.restarts > 1 ? "s" : ""}` : ""}</div>
                 </div>
             </div>
         </aside>

@@ -3,7 +3,7 @@ import { create } from "zustand";
 import type { AppInfo, EngineStatus } from "../../../api/appApi";
 import { call } from "../api/client";
 
-export type View = "chat" | "compare" | "projection" | "models";
+export type View = "chat" | "compare" | "projection" | "models" | "settings";
 
 export interface Notice {
     id: number;
