@@ -210,6 +210,8 @@ export interface EngineStatus {
 /** The remote engine in use: where, from which setting, and the token only as a hint (never sent back in full). */
 export interface RemoteEngineInfo {
     url: string;
+    /** "engine": `recurformer engine --listen` (ws://); "llama-server": llama.cpp's own server (http://), one model, cache figures computed only */
+    kind: "engine" | "llama-server";
     /** e.g. "••••3f9a": the last characters of a long token, else only dots */
     tokenHint: string;
     /** Settings, or RECURFORMER_ENGINE_URL / _TOKEN at start */
@@ -266,7 +268,7 @@ export interface ApiMethods {
     "app.info": { params: undefined; result: AppInfo };
     "engine.status": { params: undefined; result: EngineStatus };
     "engine.restart": { params: undefined; result: EngineStatus };
-    /** runs the engine on another machine from now on (and at the next start); the token may be left out to reuse the stored one for the same URL */
+    /** runs the engine elsewhere from now on (and at the next start): ws://…/engine (`recurformer engine --listen`) or http://HOST:PORT (a running llama-server); the token may be left out to reuse the stored one for the same URL (and for a llama-server without --api-key) */
     "engine.connect": { params: { url: string; token?: string }; result: EngineStatus };
     /** runs the engine on this machine again (and at the next start) */
     "engine.disconnect": { params: undefined; result: EngineStatus };

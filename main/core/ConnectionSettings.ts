@@ -67,9 +67,9 @@ export class ConnectionSettings {
 
     /** Remembers the remote engine (and its token, when given) and whether the app uses it. */
     async setRemoteEngine(url: string, connected: boolean, token?: string): Promise<void> {
-        if (token !== undefined && token !== this.token) {
+        if (token !== undefined && token !== (this.token ?? "")) {
             await writeFileAtomic(path.join(this.dir, "engine-token"), token);
-            this.token = token;
+            this.token = token || undefined;
         }
         this.stored = { ...this.stored, remoteEngine: { url, connected } };
         await this.save();

@@ -48,8 +48,8 @@ describe("choosing the engine in Settings", () => {
         expect(status.message).toMatch(/^Could not reach the remote engine at ws:\/\/127\.0\.0\.1:1\/engine: connect ECONNREFUSED 127\.0\.0\.1:1\. Trying again…$/);
     }, 60_000);
 
-    it("a URL that is not a remote engine's address is refused before anything is stored", async () => {
-        await expect(connect("http://127.0.0.1:8090", token)).rejects.toThrow(/ws:\/\/HOST:PORT\/engine/);
+    it("an address that is neither a remote engine's nor a llama-server's is refused, saying what they look like", async () => {
+        await expect(connect("127.0.0.1:8090/engine", token)).rejects.toThrow(/ws:\/\/HOST:PORT\/engine .*a llama-server is http:\/\/HOST:PORT/);
     });
 
     it("the right token: the engine runs there, the model loads there, the choice is kept with the token only as a hint", async () => {

@@ -1,12 +1,12 @@
 import type {
     BenchOptions, BenchRow, ChatMessage, CacheType, Event, InspectReport, LoadOptions, LoadResult, Request, RequestType, ResultOf, Sampling, StateFileOptions
 } from "../protocol.js";
-import {CacheMeter} from "../CacheMeter.js";
 import {ChatRun} from "../ChatRun.js";
 import {chatPromptTokens, rawPromptTokens} from "../promptTokens.js";
 import {BenchRun} from "../BenchRun.js";
 import {LoadedModel} from "../LoadedModel.js";
 import {GgufShape} from "../gguf/GgufShape.js";
+import {computedInspectReport} from "../inspectComputed.js";
 import {LlamaBackend} from "../llama/LlamaBackend.js";
 import {LlamaLog, type LlamaLogLine} from "../llama/LlamaLog.js";
 import {ModelNotLoadedError} from "../errors/ModelNotLoadedError.js";
@@ -188,28 +188,7 @@ export class EngineProcess {
     private async inspect({modelPath, tokens = defaultInspectTokens, densePath, cacheType = "f16", measure = false}: {
         modelPath: string, tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean
     }): Promise<InspectReport> {
-        const shape = await GgufShape.read(modelPath);
-        const denseShape = densePath != null ? await GgufShape.read(densePath) : undefined;
-        const kvBytesPerToken = shape.kvBytesPerToken(cacheType);
-        const meter = new CacheMeter(shape.shape, {cacheType, ...(denseShape != null ? {dense: denseShape.shape} : {})});
-        const report: InspectReport = {
-            modelPath,
-            shape: shape.shape,
-            tokens,
-            cacheType,
-            kvBytesPerToken,
-            recurrentStateBytes: meter.recurrentStateBytes,
-            cacheBytesComputed: meter.bytesAt(tokens)
-        };
-        const denseBytes = meter.denseBytesAt(tokens);
-        if (denseBytes != null && meter.denseFrom != null)
-            report.dense = {
-                from: meter.denseFrom,
-                ...(densePath != null ? {path: densePath} : {}),
-                kvBytesPerToken: meter.denseKvBytesPerToken!,
-                cacheBytesComputed: denseBytes,
-                ratio: meter.bytesAt(tokens) / denseBytes
-            };
+        const {report, meter} = await computedInspectReport(modelPath, tokens, cacheType, densePath);
         if (!measure)
             return report;
 

@@ -1,6 +1,7 @@
 /**
  * Where the engine runs: on this machine (a utility process in Electron, a child process in serve
- * mode) or on another one (`recurformer engine --listen`, reached through `WebSocketTransport`).
+ * mode), on another one (`recurformer engine --listen`, reached through `WebSocketTransport`), or in a
+ * running llama.cpp `llama-server` built from the same patch (http://, `LlamaServerTransport`).
  * At start RECURFORMER_ENGINE_URL / _TOKEN win; without them, what Settings chose last. Connect and
  * Disconnect switch the supervisor's transport (the running engine ends as by Restart; the models
  * that were loaded load again in the new one) and are remembered in `ConnectionSettings`.
@@ -8,6 +9,7 @@
 import type { EngineStatus } from "../../../api/appApi.js";
 import type { EngineTransportFactory } from "../../../engine/runtime/client/EngineTransport.js";
 import { WebSocketTransport } from "../../../engine/runtime/client/WebSocketTransport.js";
+import { LlamaServerTransport } from "../../../engine/runtime/llama-server/LlamaServerTransport.js";
 import { type ConnectionSettings, tokenHint } from "../ConnectionSettings.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
 import { UserError } from "../UserError.js";
@@ -31,7 +33,7 @@ export class EngineChoice {
     chooseAtStart(): void {
         const saved = this.settings.remoteEngine;
         if (this.fromEnvironment) this.useRemote(this.fromEnvironment.url, this.fromEnvironment.token, "environment");
-        else if (saved?.connected && saved.token) this.useRemote(saved.url, saved.token, "settings");
+        else if (saved?.connected && (saved.token || kindOf(saved.url) === "llama-server")) this.useRemote(saved.url, saved.token ?? "", "settings");
         else this.supervisor.choose(this.local.transport, this.local.hostKind);
     }
 
@@ -40,9 +42,9 @@ export class EngineChoice {
         const address = checkedUrl(url);
         const saved = this.settings.remoteEngine;
         const useToken = token ?? (saved?.url === address ? saved.token : undefined);
-        if (!useToken) throw new UserError("Give the token the remote engine was started with (recurformer engine --token).");
-        await this.settings.setRemoteEngine(address, true, useToken);
-        await this.supervisor.use(...this.remote(address, useToken, "settings"));
+        if (!useToken && kindOf(address) === "engine") throw new UserError("Give the token the remote engine was started with (recurformer engine --token).");
+        await this.settings.setRemoteEngine(address, true, useToken ?? "");
+        await this.supervisor.use(...this.remote(address, useToken ?? "", "settings"));
         return this.supervisor.getStatus();
     }
 
@@ -65,16 +67,25 @@ export class EngineChoice {
     }
 
     private remote(url: string, token: string, source: "settings" | "environment"): [EngineTransportFactory, string, EngineStatus["remote"]] {
-        return [() => new WebSocketTransport(url, token), `remote engine ${url}`, { url, tokenHint: tokenHint(token), source }];
+        const kind = kindOf(url);
+        const hint = token ? tokenHint(token) : "none";
+        if (kind === "llama-server")
+            return [() => new LlamaServerTransport(url, token || undefined), `llama-server ${url}`, { url, kind, tokenHint: hint, source }];
+        return [() => new WebSocketTransport(url, token), `remote engine ${url}`, { url, kind, tokenHint: hint, source }];
     }
 }
 
-/** The URL as the WebSocket client takes it, or a UserError saying what a remote engine's address looks like. */
+/** ws(s):// is `recurformer engine --listen`; http(s):// is a llama-server. */
+function kindOf(url: string): "engine" | "llama-server" {
+    return /^https?:/i.test(url) ? "llama-server" : "engine";
+}
+
+/** The URL as the transports take it, or a UserError saying what an engine's address looks like. */
 function checkedUrl(text: string): string {
     const trimmed = text.trim();
     let url: URL | undefined;
     try { url = new URL(trimmed); } catch { url = undefined; }
-    if (!url || (url.protocol !== "ws:" && url.protocol !== "wss:") || !url.hostname)
-        throw new UserError(`“${trimmed}” is not a remote engine address: it looks like ws://HOST:PORT/engine (what recurformer engine --listen prints), or wss:// behind TLS.`);
+    if (!url || !["ws:", "wss:", "http:", "https:"].includes(url.protocol) || !url.hostname)
+        throw new UserError(`“${trimmed}” is not an engine address: a remote engine is ws://HOST:PORT/engine (what recurformer engine --listen prints; wss:// behind TLS), a llama-server is http://HOST:PORT.`);
     return trimmed;
 }

@@ -44,8 +44,10 @@ export const useSettings = create<SettingsStore>((set, get) => ({
     },
 }));
 
-/** Where the engine runs, in words: "this machine (child process)" or "remote engine at ws://…" with where that choice came from. */
-export function engineWhere(host: string, remote?: { url: string; source: "settings" | "environment" }): string {
-    if (remote) return `another machine: ${remote.url}${remote.source === "environment" ? " (from RECURFORMER_ENGINE_URL)" : ""}`;
+/** Where the engine runs, in words: "this machine (child process)", "another machine: ws://…" or "llama-server at http://…", with where that choice came from. */
+export function engineWhere(host: string, remote?: { url: string; kind: "engine" | "llama-server"; source: "settings" | "environment" }): string {
+    const from = remote?.source === "environment" ? " (from RECURFORMER_ENGINE_URL)" : "";
+    if (remote?.kind === "llama-server") return `llama-server at ${remote.url}${from} (cache figures computed, none measured)`;
+    if (remote) return `another machine: ${remote.url}${from}`;
     return `this machine (${host === "utility-process" ? "utility process" : host === "child-process" ? "child process" : host})`;
 }

@@ -42,22 +42,23 @@ function EnginePanel() {
             <h2>Engine</h2>
             <div className={`settings-status ${engine.state === "ready" ? "good" : engine.state === "starting" ? "warn" : "bad"}`} role="status" data-testid="engine-where">
                 <span className="status-dot" />
-                <span>Runs on {engineWhere(engine.host, engine.remote)} · {stateWords}{engine.remote ? ` · token ${engine.remote.tokenHint}` : ""}</span>
+                <span>Runs on {engineWhere(engine.host, engine.remote)} · {stateWords}{engine.remote && engine.remote.tokenHint !== "none" ? ` · token ${engine.remote.tokenHint}` : ""}</span>
             </div>
             {engine.message && engine.state !== "ready" && <div className="message-note bad" data-testid="engine-message"><Icon name="alert" size={14} /> {engine.message}</div>}
             <form className="settings-row" onSubmit={(e) => { e.preventDefault(); if (url.trim()) void connect(url.trim(), token || undefined).then(() => setToken("")); }}>
-                <label className="field grow"><span>Remote engine URL</span>
+                <label className="field grow"><span>Remote engine URL (or a llama-server's http://HOST:PORT)</span>
                     <input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="ws://127.0.0.1:8090/engine" spellCheck={false} data-testid="remote-url" />
                 </label>
                 <label className="field"><span>Token</span>
-                    <input type="password" value={token} onChange={(e) => setToken(e.target.value)} placeholder={storedFor ? `stored ${storedFor}` : "the --token it was started with"} autoComplete="off" data-testid="remote-token" />
+                    <input type="password" value={token} onChange={(e) => setToken(e.target.value)} placeholder={storedFor ? `stored ${storedFor}` : "its --token (--api-key)"} autoComplete="off" data-testid="remote-token" />
                 </label>
-                <button type="submit" className="button primary" disabled={switching || !url.trim() || (!token && !storedFor)} data-testid="remote-connect">{switching ? "Connecting…" : "Connect"}</button>
+                <button type="submit" className="button primary" disabled={switching || !url.trim() || (!token && !storedFor && !/^https?:/i.test(url.trim()))} data-testid="remote-connect">{switching ? "Connecting…" : "Connect"}</button>
                 <button type="button" className="button" disabled={switching || !engine.remote} onClick={() => void disconnect()} data-testid="remote-disconnect">Disconnect</button>
             </form>
             <div className="settings-note">
                 Run <code>npx recurformer engine --listen 127.0.0.1:8090 --token T</code> on the other machine and reach it through an SSH tunnel
-                (<code>ssh -N -L 8090:127.0.0.1:8090 host</code>): the token and every prompt travel in plain text. Disconnect runs the engine on this machine again.
+                (<code>ssh -N -L 8090:127.0.0.1:8090 host</code>): the token and every prompt travel in plain text. Or give the http:// address of a running
+                <code>llama-server -m MODEL.gguf</code> built from the same patch (<code>npm run build:llama-server</code>): it serves its one model. Disconnect runs the engine on this machine again.
             </div>
         </section>
     );
