@@ -4,12 +4,14 @@
  * client with the key the page shows, and switched off closes its port; the remote engine
  * (`recurformer engine --listen` on loopback) with a wrong token says so in words, with the right
  * one the engine line says where the engine runs, and Disconnect brings it back to this machine.
- * Screenshots: test/artifacts/api-settings.png, remote-engine-wrong-token.png, remote-engine-settings.png.
+ * A running llama-server (where `npm run build:llama-server` has built it) is connected by its http:// address.
+ * Screenshots: test/artifacts/api-settings.png, remote-engine-wrong-token.png, remote-engine-settings.png, llama-server-settings.png.
  */
 import net from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
+import { llamaServerMissing, startServer } from "../llama-server/llamaServerProcess";
 import { startEngineHost, type EngineHostProcess } from "../runtime/engineHost";
 import { defaultPairProblem, missingPrerequisites, openBrowser, screenshot, startServe, type Served } from "./support/harness";
 
@@ -107,5 +109,24 @@ suite("Settings, through the UI", () => {
 
         await page.click("[data-testid=remote-disconnect]");
         await page.waitForFunction(() => /this machine \(child process\) · ready/.test(document.querySelector("[data-testid=engine-where]")?.textContent ?? ""), undefined, { timeout: 120_000 });
+    }, 300_000);
+
+    it("llama-server: its http:// address runs the engine there; the page says so and that the cache figures are computed", async (context) => {
+        const why = llamaServerMissing();
+        if (why) { process.stdout.write(`[e2e settings] llama-server case SKIPPED: ${why}\n`); context.skip(); return; }
+        const server = await startServer([]);
+        try {
+            await page.fill("[data-testid=remote-url]", server.url);
+            await page.fill("[data-testid=remote-token]", "");
+            await page.click("[data-testid=remote-connect]");
+            await page.waitForFunction(() => /llama-server at http:\/\/.*· ready/.test(document.querySelector("[data-testid=engine-where]")?.textContent ?? ""), undefined, { timeout: 120_000 });
+            expect(await page.textContent("[data-testid=engine-where]")).toBe(`Runs on llama-server at ${server.url} (cache figures computed, none measured) · ready`);
+            await dismissNotices(page);
+            await screenshot(page, "llama-server-settings");
+            await page.click("[data-testid=remote-disconnect]");
+            await page.waitForFunction(() => /this machine \(child process\) · ready/.test(document.querySelector("[data-testid=engine-where]")?.textContent ?? ""), undefined, { timeout: 120_000 });
+        } finally {
+            server.process.kill("SIGTERM");
+        }
     }, 300_000);
 });

@@ -7,9 +7,8 @@
  * server listens is said with its URL; and the app core connects to it from Settings and answers a chat.
  * SKIPPED, with the reason, where the llama-server binary has not been built.
  */
-import {spawn, type ChildProcess} from "node:child_process";
+import type {ChildProcess} from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {CacheMeter} from "../../engine/runtime/CacheMeter.js";
@@ -19,10 +18,10 @@ import {EngineUnreachableError} from "../../engine/runtime/errors/EngineUnreacha
 import {GgufShape} from "../../engine/runtime/gguf/GgufShape.js";
 import {LlamaServerTransport} from "../../engine/runtime/llama-server/LlamaServerTransport.js";
 import {answered, defaultModelsDir, lastMessage, openCore, root, until} from "../main/support/realCore.js";
+import {freePort, llamaServerMissing, startServer} from "./llamaServerProcess.js";
 
-const binary = process.env.LLAMA_SERVER_PATH ?? path.join(root, "node_modules", ".cache", "recurformer-llama-server", "bin", "llama-server");
 const modelPath = path.join(defaultModelsDir, "recurformer.gguf");
-const missing = !fs.existsSync(binary) ? `no llama-server binary at ${binary} (build it with \`npm run build:llama-server\`, or set LLAMA_SERVER_PATH)` : undefined;
+const missing = llamaServerMissing();
 const suite = missing ? describe.skip : describe;
 if (missing) process.stdout.write(`\n[llama-server] SKIPPED: ${missing}\n`);
 
@@ -31,33 +30,9 @@ const messages = documentQuestionMessages([{name: "vault-codes.txt", text: docum
 let server: ChildProcess | undefined;
 let url = "";
 
-async function freePort(): Promise<number> {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
-    return port;
-}
-
-/** A llama-server on the default RecurFormer model, on a free loopback port, once it answers /health. */
-async function startServer(extra: string[]): Promise<{url: string, process: ChildProcess}> {
-    const port = await freePort();
-    const started = spawn(binary, ["-m", modelPath, "--host", "127.0.0.1", "--port", String(port), "-c", "8192", "-np", "1", "-t", "2", ...extra], {stdio: ["ignore", "pipe", "pipe"]});
-    const log: string[] = [];
-    for (const stream of [started.stdout!, started.stderr!])
-        stream.setEncoding("utf8").on("data", (chunk: string) => log.push(...chunk.split("\n")));
-    const end = Date.now() + 120_000;
-    for (;;) {
-        const ok = await fetch(`http://127.0.0.1:${port}/health`).then((res) => res.ok, () => false);
-        if (ok) return {url: `http://127.0.0.1:${port}`, process: started};
-        if (started.exitCode != null || Date.now() > end) throw new Error(`llama-server did not start:\n${log.slice(-30).join("\n")}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-}
-
 suite("llama-server as the engine", () => {
     beforeAll(async () => {
-        ({url, process: server} = await startServer([]));
+        ({url, process: server} = await startServer([], modelPath));
     }, 150_000);
 
     afterAll(() => {
@@ -102,7 +77,7 @@ suite("llama-server as the engine", () => {
     });
 
     it("a server started with --api-key refuses another key: said with the URL and the key", async () => {
-        const keyed = await startServer(["--api-key", "right-key"]);
+        const keyed = await startServer(["--api-key", "right-key"], modelPath);
         try {
             const error = await EngineClient.start({transport: () => new LlamaServerTransport(keyed.url, "wrong-key")}).catch((err: unknown) => err);
             expect(error).toBeInstanceOf(EngineUnreachableError);

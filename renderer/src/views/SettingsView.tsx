@@ -57,7 +57,7 @@ function EnginePanel() {
             </form>
             <div className="settings-note">
                 Run <code>npx recurformer engine --listen 127.0.0.1:8090 --token T</code> on the other machine and reach it through an SSH tunnel
-                (<code>ssh -N -L 8090:127.0.0.1:8090 host</code>): the token and every prompt travel in plain text. Or give the http:// address of a running
+                (<code>ssh -N -L 8090:127.0.0.1:8090 host</code>): the token and every prompt travel in plain text. Or give the http:// address of a running{" "}
                 <code>llama-server -m MODEL.gguf</code> built from the same patch (<code>npm run build:llama-server</code>): it serves its one model. Disconnect runs the engine on this machine again.
             </div>
         </section>
