@@ -53,7 +53,7 @@ FTYPES = {  # name -> (matrix tensor type, general.file_type)
     "f16": (GT.F16, gguf.LlamaFileType.MOSTLY_F16),
     "q8_0": (GT.Q8_0, gguf.LlamaFileType.MOSTLY_Q8_0),
 }
-ALWAYS_F32_SUFFIXES = ("ssm_a", "ssm_d", "ssm_norm.weight", "ssm_conv1d.weight")
+ALWAYS_F32_SUFFIXES = ("ssm_a", "ssm_d", "ssm_norm.weight", "ssm_conv1d.weight", "shortconv.conv.weight")
 
 
 # ----------------------------------------------------------------------------- tokenizer

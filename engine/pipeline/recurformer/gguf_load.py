@@ -1,4 +1,5 @@
-"""GGUF import: the inverse of gguf_export.py, for the files it writes (`llama`, `qwen2`, `recurformer`).
+"""GGUF import: the inverse of gguf_export.py, for the files it writes (`llama`, `qwen2`, `recurformer`; `based`
+through based_gguf.py).
 
 Used to check an export (round trip) and to compute reference logits from exactly the numbers llama.cpp
 reads (F16/Q8_0 rounding included): test/fixtures' expected logits come from a model loaded back here.
@@ -14,6 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from .based_gguf import load_based
 from .dense import DenseConfig, DenseModel
 from .gguf_export import gguf, permute_rope_rows
 from .recurformer import RecurFormerConfig, RecurFormerModel
@@ -33,7 +35,7 @@ def read_gguf(path) -> Tuple[Dict[str, Any], Dict[str, np.ndarray], Dict[str, st
 
 
 def load_gguf(path, rope_type: Optional[str] = None, dtype=torch.float32):
-    """A DenseModel or RecurFormerModel with the file's weights. rope_type: the layout the returned model
+    """A DenseModel, RecurFormerModel or BasedModel with the file's weights. rope_type: the layout the returned model
     uses (default: the file's)."""
     kv, tensors, _ = read_gguf(path)
     arch = kv["general.architecture"]
@@ -41,6 +43,8 @@ def load_gguf(path, rope_type: Optional[str] = None, dtype=torch.float32):
         return _load_dense(kv, tensors, arch, rope_type).to(dtype)
     if arch == "recurformer":
         return _load_recurformer(kv, tensors, rope_type).to(dtype)
+    if arch == "based":
+        return load_based(kv, tensors).to(dtype)
     raise ValueError(f"{path}: architecture {arch!r} is not one this pipeline writes")
 
 

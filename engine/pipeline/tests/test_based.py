@@ -1,13 +1,17 @@
 """BASED reference (recurformer/based.py): the Taylor kernel, parallel == recurrent linear attention,
 incremental decoding == one full forward, a fixed-size state and a window cache of at most w tokens."""
 import math
+import tempfile
 import unittest
+from pathlib import Path
 
 import torch
 
 from engine.pipeline.recurformer.based import (BasedConfig, BasedModel, LinearState, linear_attention_parallel,
                                               linear_attention_recurrent, taylor_features)
+from engine.pipeline.recurformer.based_gguf import export_based
 from engine.pipeline.recurformer.dense import Attention, KVCache, init_weights
+from engine.pipeline.recurformer.gguf_load import load_gguf, read_gguf
 
 SHAPE = dict(vocab_size=50, n_layer=4, n_embd=32, n_head=4, feature_dim=4, window=5, conv_kernel=3, ffn_hidden=48)
 
@@ -106,6 +110,26 @@ class DecodingTest(unittest.TestCase):
         self.assertEqual(cfg.head_dim, 16)
         with self.assertRaises(ValueError):
             BasedConfig(n_layer=2, layer_kinds=["linear", "conv"])
+
+
+class GgufTest(unittest.TestCase):
+    def test_export_then_load_gives_the_same_model(self):
+        model = random_model(9, vocab_size=300, n_embd=64, layer_kinds=["swa", "linear", "linear", "swa"])
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "based.gguf"
+            types = export_based(model.float(), path, ftype="f16")
+            kv, tensors, _ = read_gguf(path)
+            back = load_gguf(path, dtype=torch.float64)
+        self.assertEqual(kv["general.architecture"], "based")
+        self.assertEqual([int(k) for k in kv["based.layer_kinds"]], [0, 1, 1, 0])
+        self.assertEqual(types["blk.1.shortconv.conv.weight"], "F32")
+        self.assertEqual(types["blk.1.attn_q.weight"], "F16")
+        self.assertEqual(tuple(tensors["blk.1.shortconv.conv.weight"].shape), (64, 3))
+        self.assertEqual(back.config.layer_kinds, model.config.layer_kinds)
+        tokens = torch.randint(0, 300, (1, 9), generator=torch.Generator().manual_seed(10))
+        a, _ = model.double()(tokens)
+        b, _ = back(tokens)
+        torch.testing.assert_close(a, b, rtol=2e-2, atol=2e-2)     # F16 matrices
 
 
 if __name__ == "__main__":
