@@ -17,7 +17,7 @@ import sys
 import zlib
 from datetime import datetime, timezone
 
-from .tasks.scoring import summarize
+from .tasks.scoring import judge, normalize, summarize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLUMNS = [("docqa_1k", "doc-QA 1k"), ("docqa_4k", "4k"), ("docqa_8k", "8k"), ("docqa_16k", "16k"),
@@ -52,7 +52,7 @@ def model_rows(sets, torch_files=(), llama_file=None, previous=()):
             r = json.load(f)
         label = r["label"] + (" (previous pair)" if os.path.basename(r["model"]) in previous else "")
         rows.append({"label": label, "evaluator": "pytorch", "file": os.path.basename(r["model"]),
-                     "perplexity": r.get("perplexity", {}).get("value"),
+                     "perplexity": r.get("perplexity", {}).get("value"), "_replies": r["replies"],
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()
                                if any(x["id"] in r["replies"] for x in s)}})
     if llama_file:
@@ -61,11 +61,34 @@ def model_rows(sets, torch_files=(), llama_file=None, previous=()):
         for m in r["models"]:
             label = llama_label(m) + (" (previous pair)" if m["model"] in previous else "")
             rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
-                         "perplexity": m.get("perplexity", {}).get("value"),
+                         "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
                          "cache16k": m["cacheBytes"].get("16384"), "dense16k": m["denseCacheBytes"].get("16384"),
                          "cells": {n: summarize(s, m["replies"]) for n, s in sets.items()
                                    if any(x["id"] in m["replies"] for x in s)}})
     return rows
+
+
+def same_model(torch_label, llama_label_):
+    """Whether a PyTorch row and a llama.cpp row are the same model (the reference runs the checkpoint, llama.cpp
+    its Q8_0 export, so files differ): dense with dense, keep1-* with keep 1/8, previous with previous."""
+    prev = ("previous" in torch_label) == ("previous" in llama_label_)
+    t = "dense" if torch_label.startswith("dense") else "keep 1/8" if torch_label.startswith("keep1") else None
+    return prev and t is not None and llama_label_.split(" (")[0] == t
+
+
+def agreement(sets, rows):
+    """[(torch label, llama.cpp label, samples both ran, same reply, same verdict)]: the two evaluators on the
+    same samples (greedy both, so a different reply is a numerical difference: Q8_0 weights, F16 cache)."""
+    by_id = {x["id"]: x for s in sets.values() for x in s}
+    out = []
+    for t in [r for r in rows if r["evaluator"] == "pytorch"]:
+        for l in [r for r in rows if r["evaluator"] == "llama.cpp" and same_model(t["label"], r["label"])]:
+            ids = [i for i in l["_replies"] if i in t["_replies"] and i in by_id]
+            same = sum(normalize(t["_replies"][i]["reply"]) == normalize(l["_replies"][i]["reply"]) for i in ids)
+            verdicts = sum(judge(by_id[i], t["_replies"][i]["reply"], t["_replies"][i]["ended"])["correct"] ==
+                           judge(by_id[i], l["_replies"][i]["reply"], l["_replies"][i]["ended"])["correct"] for i in ids)
+            out.append((t["label"], l["label"], len(ids), same, verdicts))
+    return out
 
 
 def cell_text(c):
@@ -136,7 +159,7 @@ def targets(rows):
     return out
 
 
-def render(rows, tg, commands, created, note=""):
+def render(rows, tg, commands, created, note="", agree=()):
     lines = ["# Held-out evaluation of the default pair", "",
              f"Made {created} by `engine/pipeline/results.py` from replies files (commands below). Every set is a "
              "held-out *family* (engine/pipeline/tasks/families.py: fact kinds, sentence shapes, question phrasings, "
@@ -162,6 +185,10 @@ def render(rows, tg, commands, created, note=""):
         lines.append(f"| {r['label']} (`{r['file']}`) | {r['evaluator']} | {ppl} | " +
                      " | ".join(cell_text(r["cells"].get(c[0])) for c in COLUMNS) + f" | {open_txt} | {cache} |")
     lines += ([""] + [note] if note else [])
+    if agree:
+        lines += ["", "## Reference against llama.cpp (same samples, greedy)", "",
+                  "| PyTorch row | llama.cpp row | samples | same reply | same verdict |", "| --- | --- | ---: | ---: | ---: |"]
+        lines += [f"| {a} | {b} | {n} | {s} | {v} |" for a, b, n, s, v in agree]
     lines += ["", "## Targets (issue 13)", "", "| target | evaluator | measured | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tg]
     lines += ["", "## Commands", ""] + [f"- `{c}`" for c in commands] + [""]
@@ -234,12 +261,15 @@ def main(argv=None):
     sets = load_sets(a.heldout)
     rows = model_rows(sets, [p for p in a.torch.split(",") if p], a.llama, set(filter(None, a.previous.split(","))))
     tg = targets(rows)
+    agree = agreement(sets, rows)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with open(os.path.join(a.out_dir, "RESULTS.json"), "w", encoding="utf-8") as f:
-        json.dump({"created": created, "rows": rows, "targets": [dict(zip(("target", "evaluator", "measured",
+        json.dump({"created": created, "rows": [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
+                   "agreement": [dict(zip(("pytorch", "llama.cpp", "samples", "same_reply", "same_verdict"), x))
+                                 for x in agree], "targets": [dict(zip(("target", "evaluator", "measured",
                                                                           "verdict"), t)) for t in tg]}, f, indent=1)
     with open(os.path.join(a.out_dir, "RESULTS.md"), "w", encoding="utf-8") as f:
-        f.write(render(rows, tg, a.command, created, a.note))
+        f.write(render(rows, tg, a.command, created, a.note, agree))
     kind = write_png(rows, os.path.join(a.out_dir, "RESULTS.png"))
     print(f"RESULTS.md, RESULTS.json, RESULTS.png ({kind}) in {a.out_dir}: {len(rows)} rows, "
           f"{sum('met' in t[3] and 'not' not in t[3] for t in tg)}/{len(tg)} targets met")

@@ -39,3 +39,20 @@ class ResultsTest(unittest.TestCase):
         self.assertIn("not met", t[("keep1: doc-QA within 3 points of dense", "pytorch")][3])
         self.assertIn("not met", t[("keep1: open turns, 0 template leaks and >= 95% ending by themselves", "pytorch")][3])
         self.assertIn("not met", t[("dense: open turns, 0 template leaks and >= 95% ending by themselves", "pytorch")][3])
+
+    def test_reference_and_llama_cpp_rows_of_one_model_are_compared_sample_by_sample(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = self.write(d, "a.json", "dense", replies(9, 7), 10.0)
+            b = self.write(d, "b.json", "keep1-mixed", replies(6, 7), 12.0)
+            llama = os.path.join(d, "l.json")
+            models = [{"model": "dense.gguf", "architecture": "llama", "replies": replies(8, 7),
+                       "cacheBytes": {}, "denseCacheBytes": {}},
+                      {"model": "rf.gguf", "architecture": "recurformer", "shape": {"kvHeadsPerLayer": [1]},
+                       "replies": replies(6, 7), "cacheBytes": {}, "denseCacheBytes": {}}]
+            with open(llama, "w") as f:
+                json.dump({"models": models}, f)
+            rows = R.model_rows(SETS, [a, b], llama)
+        agree = {(x[0], x[1]): x[2:] for x in R.agreement(SETS, rows)}
+        self.assertEqual(agree[("dense", "dense")], (30, 29, 29))          # d8: "v8" against "no"
+        self.assertEqual(agree[("keep1-mixed", "keep 1/8")], (30, 30, 30))
+        self.assertNotIn(("dense", "keep 1/8"), agree)
