@@ -119,6 +119,78 @@ def composed_kind(rng, noun_pool):
     return Kind
 
 
+# facts about what someone does, where, when, how much: (statement, questions, value maker). {o} an object,
+# {ev} an event, {dish} a dish, {p} a possessive; none is a held-out kind (no spare key, soup, journey, phone)
+OBJECTS_O = ["coat", "letters", "savings", "tools", "medals", "photographs", "spare gloves", "notebooks", "records",
+             "seeds", "old coins", "fishing rods", "paints", "winter boots", "recipes", "maps"]
+EVENTS = ["harvest fair", "school concert", "town meeting", "birthday party", "summer market", "chess tournament",
+          "retirement dinner", "boat race", "flower show", "village feast"]
+DISHES = ["bread", "stew", "pie", "porridge", "cake", "salad", "sauce", "pudding"]
+CONTAINERS = ["cupboard", "drawer", "shed", "attic", "cellar", "tin box", "chest", "cabinet", "basket", "barn"]
+
+
+def _where(r):
+    return r.choice([lambda: f"the {r.choice(ADJECTIVES)} {r.choice(CONTAINERS)}", lambda: F.place(r),
+                     lambda: F.town(r), lambda: f"room {r.randint(2, 400)}"])()
+
+
+def _thing(r):
+    return r.choice(F.OBJECTS + F.FRUITS + [f"a {c} scarf" for c in F.COLORS] + [f"the {i}" for i in F.INSTRUMENTS])
+
+
+def _date(r):
+    return r.choice([f"{r.choice(F.MONTHS)} {r.randint(1, 28)}", r.choice(F.WEEKDAYS), f"{r.randint(1200, 2020)}"])
+
+
+def _money(r):
+    return r.choice([f"{r.randint(2, 900)} dollars", f"{r.randint(2, 90)} pounds", f"{r.randint(2, 500)} crowns"])
+
+
+ACTIONS = [
+    ("{e} keeps {p} {o} in {v}.", ["Where does {e} keep {p} {o}?", "In what place are {e}'s {o} kept?"], _where),
+    ("The {o} of {e} are stored in {v}.", ["Where are the {o} of {e} stored?", "Where does {e} store the {o}?"], _where),
+    ("{e} brought {v} to the {ev}.", ["What did {e} bring to the {ev}?", "What was it that {e} brought to the {ev}?"], _thing),
+    ("For the {ev}, {e} wore {v}.", ["What did {e} wear for the {ev}?", "What was {e} wearing at the {ev}?"], _thing),
+    ("The {ev} of {e} will take place on {v}.", ["When will the {ev} of {e} take place?", "On what day is {e}'s {ev}?"], _date),
+    ("{e} always mixes {v} into the {dish}.", ["What does {e} mix into the {dish}?", "What goes into {e}'s {dish}?"], _thing),
+    ("Most evenings {e} can be found at {v}.", ["Where can {e} be found most evenings?", "Where is {e} in the evenings?"], _where),
+    ("{e} paid {v} for the {o}.", ["How much did {e} pay for the {o}?", "What did the {o} cost {e}?"], _money),
+    ("{e} hid {v} under the floor of the {c}.", ["What did {e} hide under the floor of the {c}?",
+                                                  "What is hidden under the {c} floor by {e}?"], _thing),
+    ("{e} sent {v} to a cousin abroad.", ["What did {e} send abroad?", "What did {e} send to the cousin?"], _thing),
+    ("In {p} pocket {e} carries {v}.", ["What does {e} carry in {p} pocket?", "What is in {e}'s pocket?"], _thing),
+    ("Before the storm, {e} locked {v} in the {c}.", ["What did {e} lock in the {c}?",
+                                                     "What was locked in the {c} by {e}?"], _thing),
+    ("{e} moved to {v} after the war.", ["Where did {e} move after the war?", "After the war, where did {e} go?"], _where),
+    ("The last letter from {e} arrived on {v}.", ["When did the last letter from {e} arrive?",
+                                                 "On which date did {e}'s last letter come?"], _date),
+    ("{e} lent {v} to a neighbour and never got it back.", ["What did {e} lend to a neighbour?",
+                                                           "What did the neighbour borrow from {e}?"], _thing),
+    ("At the {ev}, {e} sold {v}.", ["What did {e} sell at the {ev}?", "What was {e} selling at the {ev}?"], _thing),
+    ("{e} buried {v} at the foot of the old oak.", ["What did {e} bury by the oak?",
+                                                   "What lies buried at the foot of the oak, according to {e}?"], _thing),
+    ("Every year {e} gives the school {v}.", ["What does {e} give the school every year?",
+                                             "What does the school get from {e} each year?"], _money),
+]
+
+
+def action_kind(rng):
+    """A FactKind-like maker for one action frame (what, where, when, how much someone does something)."""
+    statement, questions, make = rng.choice(ACTIONS)
+    fill = dict(o=rng.choice(OBJECTS_O), ev=rng.choice(EVENTS), dish=rng.choice(DISHES), c=rng.choice(CONTAINERS))
+
+    class Kind:
+        name = "action"
+
+        @staticmethod
+        def fact(r, entity_=None):
+            e = entity_ or F.person(r)
+            slots = dict(fill, e=e, v=make(r), p=r.choice(["their", "his", "her"]))
+            st, q = statement.format(**slots), r.choice(questions).format(**slots)
+            return e, slots["v"], st[0].upper() + st[1:], q[0].upper() + q[1:]
+    return Kind
+
+
 # plain questions about reference facts: a field's names x frames ({n} the name, {c} the country)
 FIELD_NAMES = {
     "capital": ["capital", "capital city", "national capital", "chief city", "main city"],
@@ -147,7 +219,7 @@ def fact_question(rng, field, country):
 
 
 WORD = r"[\w'{}-]+"
-SLOT = {"a": 3, "n": 3, "p": 1, "adj": 1, "e": 3, "c": 3, "v": 2}     # words a slot may hold when matching
+SLOT = {"a": 3, "n": 3, "p": 1, "adj": 1, "e": 3, "c": 3, "v": 2, "o": 2, "ev": 2, "dish": 1}     # words a slot may hold when matching
 
 
 def frame_regex(frame):
@@ -165,4 +237,5 @@ def frame_regex(frame):
 
 def frames_matching(template):
     """The frames of this file that could produce `template` (a held-out sentence or question)."""
-    return [f for f in STATEMENTS + QUESTIONS + FACT_FRAMES if frame_regex(f).match(template.strip())]
+    frames = STATEMENTS + QUESTIONS + FACT_FRAMES + [a[0] for a in ACTIONS] + [q for a in ACTIONS for q in a[1]]
+    return [f for f in frames if frame_regex(f).match(template.strip())]

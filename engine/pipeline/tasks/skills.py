@@ -40,7 +40,7 @@ TRAIN_HAY_SOURCES = ("sotu", "moby-dick", "brown", "sword-kjv", "sword-web", "sw
 DOC_LENGTHS = (200, 400, 800, 1500, 2000, 3000)
 # a row is either long-context tasks or many short chat turns (CHAT_ROW_SHARE of rows): counted in samples,
 # chat turns would otherwise be a sliver of the tokens and the reference facts would be seen too rarely to learn
-TASK_MIX = {"doc": 18, "doc_composed": 32, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 3, "hop": 12, "hop_raw": 4}
+TASK_MIX = {"doc": 18, "doc_composed": 32, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 12, "hop_raw": 4}
 CHAT_MIX = {"fact": 45, "definition": 20, "faq": 5, "hello": 12, "cannot": 8, "unknown": 10}
 CHAT_ROW_SHARE = 0.35
 ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -142,7 +142,7 @@ def doc_kind(rng, data):
 
 
 def s_doc_composed(rng, data):
-    kind = compose.composed_kind(rng, noun_pool(data))
+    kind = compose.composed_kind(rng, noun_pool(data)) if rng.random() < 0.6 else compose.action_kind(rng)
     facts = distinct_facts(rng, kind, rng.randint(1, 4))
     body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
     target = rng.choice(facts)
