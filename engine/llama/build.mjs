@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the RecurFormer-patched llama.cpp that the engine loads, offline:
 //   1. clone the llama.cpp source bundled inside the node-llama-cpp package (no network),
-//   2. copy recurformer.cpp into src/models/ and apply every engine/llama/*.patch in name order,
+//   2. copy the model files (recurformer.cpp, based.cpp) into src/models/ and apply every engine/llama/*.patch in name order,
 //   3. build it with node-llama-cpp's own build command (CPU here; CUDA/Metal/Vulkan where found),
 //      as the portable flavour: no -march=native, one CPU library per instruction-set level, the
 //      best one picked at run time (flavours.json),
@@ -23,7 +23,8 @@ const nlcDir = path.join(root, "node_modules", "node-llama-cpp");
 const llamaDir = path.join(nlcDir, "llama");
 const srcDir = path.join(llamaDir, "llama.cpp");
 const localBuildsDir = path.join(llamaDir, "localBuilds");
-const modelFile = path.join(here, "recurformer.cpp");
+/** our model files, copied into src/models/ */
+const modelFiles = ["recurformer.cpp", "based.cpp"].map((f) => path.join(here, f));
 const flavours = JSON.parse(fs.readFileSync(path.join(here, "flavours.json"), "utf8"));
 /** our patches, applied in name order (registration, then the portable-build and GPU ones) */
 const patchFiles = fs.readdirSync(here).filter((f) => f.endsWith(".patch")).sort().map((f) => path.join(here, f));
@@ -72,7 +73,8 @@ function cmakeOptionsOf(flavour) {
 function stampOf(gpu, flavour) {
     const info = JSON.parse(fs.readFileSync(path.join(llamaDir, "llama.cpp.info.json"), "utf8"));
     const nlcVersion = JSON.parse(fs.readFileSync(path.join(nlcDir, "package.json"), "utf8")).version;
-    const hash = createHash("sha256").update(fs.readFileSync(modelFile));
+    const hash = createHash("sha256");
+    for (const file of modelFiles) hash.update(fs.readFileSync(file));
     for (const file of patchFiles) hash.update(fs.readFileSync(file));
     return {
         llamaCpp: info.tag, nodeLlamaCpp: nlcVersion, patch: hash.digest("hex"), gpu,
@@ -126,10 +128,10 @@ function filesOfPatch(file) {
     return [...fs.readFileSync(file, "utf8").matchAll(/^diff --git a\/(\S+) b\//gm)].map((m) => m[1]);
 }
 
-/** Resets the files our patches edit, then applies recurformer.cpp and every patch; names the hunk that fails. */
+/** Resets the files our patches edit, then copies the model files and applies every patch; names the hunk that fails. */
 function applyPatches() {
     git(["checkout", "--", ...patchFiles.flatMap(filesOfPatch)]);
-    fs.copyFileSync(modelFile, path.join(srcDir, "src", "models", "recurformer.cpp"));
+    for (const file of modelFiles) fs.copyFileSync(file, path.join(srcDir, "src", "models", path.basename(file)));
     for (const file of patchFiles) {
         const name = path.basename(file);
         const check = git(["apply", "--check", "--verbose", file]);
@@ -143,7 +145,7 @@ function applyPatches() {
         if (applied.status !== 0) throw new BuildError(`git apply ${name} failed: ${applied.stderr}`);
         log(`applied ${name} (${filesOfPatch(file).length} files)`);
     }
-    log("copied src/models/recurformer.cpp");
+    log(`copied ${modelFiles.map((f) => `src/models/${path.basename(f)}`).join(", ")}`);
 }
 
 function argValue(name, fallback) {

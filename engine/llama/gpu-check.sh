@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU check of the RecurFormer engine (issue 11), in one go on a machine with CMake, nvcc, an NVIDIA GPU and
 # python3 with torch + numpy (no Node needed):
-#   1. the llama.cpp source (a git bundle, a .tar[.xz] of its tree, or a folder) + recurformer.cpp + every
+#   1. the llama.cpp source (a git bundle, a .tar[.xz] of its tree, or a folder) + recurformer.cpp, based.cpp + every
 #      engine/llama/*.patch in name order, built with CUDA (-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90);
 #   2. CPU-vs-CUDA parity of the Mamba-2 ops at our shapes (test-backend-ops -o SSM_SCAN,SSM_CONV,...);
 #   3. perplexity CPU-only and fully offloaded (a trained pair: RF_MODEL, DENSE_MODEL), graph splits;
@@ -88,7 +88,7 @@ case "$LLAMA_SRC" in
     *) cp -r "$LLAMA_SRC" "$SRC" ;;
 esac
 (cd "$SRC" && git rev-parse --short HEAD 2>/dev/null || echo "not a git checkout") > "$LOGS/source.txt"
-cp "$ROOT/engine/llama/recurformer.cpp" "$SRC/src/models/recurformer.cpp"
+cp "$ROOT/engine/llama/recurformer.cpp" "$ROOT/engine/llama/based.cpp" "$SRC/src/models/"
 for patch in $(ls "$ROOT"/engine/llama/*.patch | LC_ALL=C sort); do
     (cd "$SRC" && GIT_CEILING_DIRECTORIES=$(dirname "$SRC") git apply --whitespace=nowarn "$patch") || { say "$(basename "$patch") does not apply"; exit 1; }
 done
