@@ -9,6 +9,12 @@
  *   SSM state  = SSM heads x head dim x d_state x 4
  * with SSM heads = replaced query heads, d_inner = SSM heads x head dim, groups = replaced KV groups.
  *
+ * BASED (engine/pipeline/recurformer/based.py; engine/llama/README.md "GGUF format: based"): no KV grows
+ * with the context. Its sliding-window layers keep K and V of the last w tokens only, and each linear layer
+ * holds a fixed F32 state (short conv (K-1) x width + heads x (1 + d' + d'^2) x (head dim + 1)):
+ *
+ *   bytes(n) = min(n, w) x window layers x heads x head dim x (bytes(K) + bytes(V)) + state bytes
+ *
  * Pure functions, used by the cache projection view and its tests.
  */
 
@@ -89,8 +95,37 @@ export function recurformerCache(shape: AttentionShape, keptEighths: number, cac
     };
 }
 
-export function cacheBytesAt(tokens: number, kvBytesPerToken: number, recurrentStateBytes = 0): number {
-    return tokens * kvBytesPerToken + recurrentStateBytes;
+/** A sliding window's cache: KV bytes per token, kept for the last `tokens` tokens. */
+export interface WindowCache {
+    tokens: number;
+    kvBytesPerToken: number;
+}
+
+export function cacheBytesAt(tokens: number, kvBytesPerToken: number, recurrentStateBytes = 0, window?: WindowCache): number {
+    return tokens * kvBytesPerToken + recurrentStateBytes + (window ? Math.min(tokens, window.tokens) * window.kvBytesPerToken : 0);
+}
+
+export interface BasedPlan {
+    /** window w of the sliding-window layers */
+    window: number;
+    /** feature dim d' of the linear-attention layers */
+    featureDim: number;
+    convKernel?: number;
+    /** linear-attention layers (default: half, the reference's linear/window alternation) */
+    linearLayers?: number;
+}
+
+/** BASED at an attention shape's width and heads (BASED has no GQA: every head keeps its own K/V). */
+export function basedCache(shape: AttentionShape, plan: BasedPlan, cacheType: CacheType = "f16") {
+    const linear = plan.linearLayers ?? Math.ceil(shape.layers / 2);
+    const width = shape.heads * shape.headDim;
+    const features = 1 + plan.featureDim + plan.featureDim ** 2;
+    const statePerLayer = ((plan.convKernel ?? 3) - 1) * width * 4 + shape.heads * features * (shape.headDim + 1) * 4;
+    return {
+        kvBytesPerToken: 0,
+        window: { tokens: plan.window, kvBytesPerToken: (shape.layers - linear) * width * 2 * CACHE_TYPE_BYTES[cacheType] } as WindowCache,
+        recurrentStateBytes: linear * statePerLayer,
+    };
 }
 
 /** 1 - ours/dense, as a fraction */

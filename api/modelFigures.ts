@@ -40,7 +40,7 @@ export interface ModelShape {
     kvBytesPerToken: number;
     /** KV-cache bytes per token per cache type; absent where llama.cpp cannot use that type for this shape */
     kvBytesPerTokenByType: Partial<Record<CacheType, number>>;
-    /** fixed recurrent state bytes per sequence (conv + SSM, F32), 0 for dense */
+    /** fixed recurrent state bytes per sequence (conv + SSM, or BASED's conv + linear attention; F32), 0 for dense */
     recurrentStateBytes: number;
     /** the dense source model's KV bytes per token at f16, computed from provenance (RecurFormer) or = kvBytesPerToken (dense) */
     denseKvBytesPerToken?: number;
@@ -53,12 +53,36 @@ export interface ModelShape {
     replacedKvGroupsPerLayer?: number[];
     /** RecurFormer provenance: recency window w */
     recencyWindow?: number;
+    /** BASED: the sliding-window layers' cache (their KV lives only for the last `tokens` tokens) */
+    window?: WindowShape;
+    /** BASED: the linear-attention layers' sizes (their state is part of recurrentStateBytes) */
+    linearAttention?: LinearAttentionShape;
     /** vocabulary size (rows of token_embd) */
     vocabularySize: number;
     /** parameters: sum of all tensor element counts */
     parameterCount: number;
     /** the file's size on disk */
     fileBytes: number;
+}
+
+/** Sliding-window attention layers (BASED): KV kept for the last `tokens` tokens only. */
+export interface WindowShape {
+    /** window w: a query sees its last w tokens */
+    tokens: number;
+    /** KV bytes per token of the window layers at f16 */
+    kvBytesPerToken: number;
+    /** the same per cache type; absent where llama.cpp cannot use that type */
+    kvBytesPerTokenByType: Partial<Record<CacheType, number>>;
+}
+
+/** Taylor linear-attention layers (BASED). */
+export interface LinearAttentionShape {
+    /** feature dim d' (q/k per head); the state holds 1 + d' + d'^2 features per head */
+    featureDim: number;
+    /** short conv kernel K */
+    convKernel: number;
+    /** state bytes per layer per sequence: conv (K-1) x width + heads x (1 + d' + d'^2) x (head dim + 1), F32 */
+    stateBytesPerLayer: number;
 }
 
 /** Mamba-2 sizes (`ssm.*` keys). */

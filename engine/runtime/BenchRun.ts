@@ -94,7 +94,7 @@ export class BenchRun {
             }
             const stateBytesMeasured = context.stateSize;
             const tokensInContext = sequence.nextTokenIndex;
-            const computed = meter.contextBuffers({cells: buffers.kvCells ?? context.contextSize, streams: buffers.kvStreams ?? 1});
+            const computed = meter.contextBuffers({cells: buffers.kvCells ?? context.contextSize, streams: buffers.kvStreams ?? 1, batchSize: context.batchSize});
             return {
                 modelPath,
                 backend: this.backend.info(),

@@ -10,8 +10,9 @@ export interface CacheMeterOptions {
 
 /**
  * Cache bytes of one model at n tokens, computed from its shape (engine/llama/README.md, "Cache"):
- * `n x KV bytes per token + recurrent state bytes`, and the dense model's figure at the same n
- * (`n x dense KV bytes per token`; a dense model has no recurrent state).
+ * `n x KV bytes per token + min(n, w) x window KV bytes per token + recurrent state bytes` (the window
+ * term only for BASED, whose window layers keep the last w tokens), and the dense model's figure at the
+ * same n (`n x dense KV bytes per token`; a dense model has no recurrent state).
  */
 export class CacheMeter {
     public readonly shape: ModelShape;
@@ -20,6 +21,9 @@ export class CacheMeter {
     public readonly kvBytesPerToken: number;
     /** recurrent state bytes per sequence */
     public readonly recurrentStateBytes: number;
+    /** BASED: window w and the window layers' KV bytes per token at this cache type (0 without a window) */
+    public readonly windowTokens: number;
+    public readonly windowKvBytesPerToken: number;
     /** the dense figure per token, when known */
     public readonly denseKvBytesPerToken?: number;
     /** where the dense figure comes from */
@@ -33,6 +37,11 @@ export class CacheMeter {
         this.cacheType = cacheType;
         this.kvBytesPerToken = kv;
         this.recurrentStateBytes = shape.recurrentStateBytes;
+        this.windowTokens = shape.window?.tokens ?? 0;
+        const windowKv = shape.window != null ? shape.window.kvBytesPerTokenByType[cacheType] : 0;
+        if (windowKv == null)
+            throw new UnsupportedCacheTypeError(shape.name, cacheType);
+        this.windowKvBytesPerToken = windowKv;
         if (dense != null) {
             this.denseKvBytesPerToken = dense.kvBytesPerTokenByType[cacheType];
             this.denseFrom = "file";
@@ -44,7 +53,7 @@ export class CacheMeter {
 
     /** Cache bytes of one sequence holding n tokens. */
     public bytesAt(tokens: number): number {
-        return tokens * this.kvBytesPerToken + this.recurrentStateBytes;
+        return tokens * this.kvBytesPerToken + Math.min(tokens, this.windowTokens) * this.windowKvBytesPerToken + this.recurrentStateBytes;
     }
 
     /** The dense model's cache bytes at n tokens, when known. */
@@ -60,12 +69,24 @@ export class CacheMeter {
 
     /**
      * What llama.cpp allocates for a context: `cells` KV cells in each of `streams` streams (one per
-     * sequence unless the KV cache is unified) and one recurrent state per sequence.
+     * sequence unless the KV cache is unified) and one recurrent state per sequence. With a window
+     * (BASED) its SWA cache adds `windowCells(...)` cells per stream of the window layers' KV.
      */
-    public contextBuffers({cells, streams = 1, sequences = 1}: {cells: number, streams?: number, sequences?: number}): {kvBufferBytes: number, recurrentBufferBytes: number} {
+    public contextBuffers({cells, streams = 1, sequences = 1, batchSize = 512}: {cells: number, streams?: number, sequences?: number, batchSize?: number}): {kvBufferBytes: number, recurrentBufferBytes: number} {
+        const window = this.windowTokens > 0 ? this.windowCells({cells, streams, sequences, batchSize}) * streams * this.windowKvBytesPerToken : 0;
         return {
-            kvBufferBytes: cells * streams * this.kvBytesPerToken,
+            kvBufferBytes: cells * streams * this.kvBytesPerToken + window,
             recurrentBufferBytes: this.recurrentStateBytes > 0 ? Math.max(1, sequences) * this.recurrentStateBytes : 0
         };
+    }
+
+    /**
+     * Cells per stream of llama.cpp's SWA cache (llama-kv-cache-iswa.cpp): the window (per sequence when
+     * the cache is unified) plus one ubatch, at most the context's `cells`, padded up to 256.
+     * node-llama-cpp runs SWA models at ubatch = batch size + 1 ("edge cases with SWA KV cache").
+     */
+    public windowCells({cells, streams = 1, sequences = 1, batchSize = 512}: {cells: number, streams?: number, sequences?: number, batchSize?: number}): number {
+        const unified = streams === 1 ? Math.max(1, sequences) : 1;
+        return Math.ceil(Math.min(cells, this.windowTokens * unified + batchSize + 1) / 256) * 256;
     }
 }

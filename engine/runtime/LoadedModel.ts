@@ -170,7 +170,8 @@ export class LoadedModel {
         const computed = this.meter.contextBuffers({
             cells: this.buffers.kvCells ?? this.context.contextSize,
             streams: this.buffers.kvStreams ?? 1,
-            sequences: this.slots.length
+            sequences: this.slots.length,
+            batchSize: this.context.batchSize
         });
         return {
             modelId: this.modelId,

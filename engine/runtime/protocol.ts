@@ -10,9 +10,9 @@
  * This module holds types only (no runtime code).
  */
 
-import type {CacheType, Metrics, ModelShape, SsmShape} from "../../api/modelFigures.js";
+import type {CacheType, LinearAttentionShape, Metrics, ModelShape, SsmShape, WindowShape} from "../../api/modelFigures.js";
 
-export type {CacheType, Metrics, ModelShape, SsmShape};
+export type {CacheType, LinearAttentionShape, Metrics, ModelShape, SsmShape, WindowShape};
 
 export interface LoadOptions {
     /** path of the GGUF file */
@@ -59,6 +59,8 @@ export interface MeasuredBuffers {
     /** the K and V parts, the cells per stream and the streams (one per sequence unless the cache is unified), from "llama_kv_cache: size = ..." */
     kvCells?: number;
     kvStreams?: number;
+    /** cells per stream of the window (SWA) cache, from its own "llama_kv_cache: size = ..." line (BASED) */
+    kvWindowCells?: number;
     kBytesMeasured?: number;
     vBytesMeasured?: number;
 }

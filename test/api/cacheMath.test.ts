@@ -1,7 +1,7 @@
 /** Cache arithmetic: the real shapes, the recurrent state formula, and the projection series. */
 import { describe, expect, it } from "vitest";
 import {
-    REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache,
+    REAL_SHAPES, basedCache, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache,
 } from "../../api/cacheMath";
 import { formatBytes } from "../../api/format";
 
@@ -54,5 +54,18 @@ describe("cache math", () => {
         expect(formatBytes(1536)).toBe("1.50 KiB");
         expect(formatBytes(300 * 1024 * 1024)).toBe("300 MiB");
         expect(formatBytes(undefined)).toBe("—");
+    });
+
+    it("sizes BASED as a fixed state plus w tokens of window KV, flat past the window", () => {
+        const llama2 = shape("Llama-2-7B");
+        const b = basedCache(llama2, { window: 64, featureDim: 16 });
+        // 16 linear layers: conv 2 x 4096 x 4 + 32 heads x 273 features x 129 x 4; 16 window layers: 4096 x 2 x 2 bytes
+        expect(b.recurrentStateBytes).toBe(16 * (2 * 4096 * 4 + 32 * 273 * 129 * 4));
+        expect(b.window.kvBytesPerToken).toBe(16 * 4096 * 2 * 2);
+        expect(cacheBytesAt(10, b.kvBytesPerToken, b.recurrentStateBytes, b.window)).toBe(10 * 16 * 4096 * 4 + b.recurrentStateBytes);
+        const at1k = cacheBytesAt(1024, b.kvBytesPerToken, b.recurrentStateBytes, b.window);
+        expect(cacheBytesAt(16_384, b.kvBytesPerToken, b.recurrentStateBytes, b.window)).toBe(at1k);
+        expect(at1k).toBe(64 * 16 * 4096 * 4 + b.recurrentStateBytes);
+        expect(basedCache(llama2, { window: 64, featureDim: 16 }, "q8_0").window.kvBytesPerToken).toBe(16 * 4096 * 2 * 34 / 32);
     });
 });

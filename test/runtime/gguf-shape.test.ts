@@ -29,14 +29,24 @@ function expected(h: Header, type: "f16" | "q8_0" = "f16") {
     const a = arch(h);
     const layers = a.block_count as number;
     const heads = perLayer(a.attention.head_count, layers);
-    const kv = perLayer(a.attention.head_count_kv ?? a.attention.head_count, layers);
+    const architecture = (h.metadata as any).general.architecture as string;
+    // BASED: linear layers (kind 1) keep no KV; the window layers' KV lives for the last w tokens only
+    const linear: boolean[] = architecture === "based" ? (a.layer_kinds as number[]).map((k) => k === 1) : new Array<boolean>(layers).fill(false);
+    const kv = perLayer(a.attention.head_count_kv ?? a.attention.head_count, layers).map((n, il) => linear[il] ? 0 : n);
     const hd = (a.attention.key_length ?? a.embedding_length / heads[0]!) as number;
     const hdv = (a.attention.value_length ?? hd) as number;
-    const kvPerToken = kv.reduce((sum, n) => sum + rowBytes(type, n * hd) + rowBytes(type, n * hdv), 0);
+    const kvOfLayers = kv.reduce((sum, n) => sum + rowBytes(type, n * hd) + rowBytes(type, n * hdv), 0);
+    const kvPerToken = architecture === "based" ? 0 : kvOfLayers;
+    let window = {tokens: 0, kvPerToken: 0};
     let recurrent = 0;
     let dense: number | undefined = kvPerToken;
-    const architecture = (h.metadata as any).general.architecture as string;
-    if (architecture === "recurformer") {
+    if (architecture === "based") {
+        const d = a.linear_attention.feature_dim as number;
+        const K = a.shortconv.l_cache as number;
+        window = {tokens: a.attention.sliding_window, kvPerToken: kvOfLayers};
+        recurrent = linear.filter(Boolean).length * ((K - 1) * a.embedding_length + heads[0]! * (1 + d + d * d) * (hdv + 1)) * 4;
+        dense = undefined;
+    } else if (architecture === "recurformer") {
         const {conv_kernel: K, inner_size: dInner, state_size: N, group_count: G} = a.ssm;
         const mambaLayers = heads.filter((q) => q < a.source.head_count).length;
         recurrent = mambaLayers * ((K - 1) * (dInner + 2 * G * N) * 4 + N * dInner * 4);
@@ -47,7 +57,7 @@ function expected(h: Header, type: "f16" | "q8_0" = "f16") {
         recurrent = layers * ((K - 1) * (dInner + 2 * G * N) * 4 + N * dInner * 4);
         dense = undefined;
     }
-    return {layers, heads, kv, hd, kvPerToken, recurrent, dense};
+    return {layers, heads, kv, hd, kvPerToken, window, recurrent, dense};
 }
 
 const models = () => fs.readdirSync(fixturesDir).filter((f) => f.endsWith(".gguf")).sort();
@@ -106,12 +116,12 @@ describe("GgufShape", () => {
 });
 
 describe("CacheMeter", () => {
-    it("bytes at n tokens = n x KV bytes per token + recurrent state; dense = n x dense KV bytes per token", async () => {
+    it("bytes at n tokens = n x KV bytes per token (+ min(n, w) x window KV for BASED) + recurrent state; dense = n x dense KV bytes per token", async () => {
         for (const name of models()) {
             const e = expected(await header(fixture(name)));
             const meter = new CacheMeter((await GgufShape.read(fixture(name))).shape);
             for (const n of [0, 1, 1000, 16384]) {
-                expect(meter.bytesAt(n), `${name} @ ${n}`).toBe(n * e.kvPerToken + e.recurrent);
+                expect(meter.bytesAt(n), `${name} @ ${n}`).toBe(n * e.kvPerToken + Math.min(n, e.window.tokens) * e.window.kvPerToken + e.recurrent);
                 expect(meter.denseBytesAt(n), `${name} @ ${n}`).toBe(e.dense == null ? undefined : n * e.dense);
             }
         }

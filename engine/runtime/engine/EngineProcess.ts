@@ -199,7 +199,7 @@ export class EngineProcess {
             try {
                 const {context, buffers} = await LoadedModel.createContext(backend, model, modelPath, {contextSize: tokens, sequences: 1, cacheType, batchSize: Math.min(512, tokens)});
                 try {
-                    const computed = meter.contextBuffers({cells: buffers.kvCells ?? context.contextSize, streams: buffers.kvStreams ?? 1});
+                    const computed = meter.contextBuffers({cells: buffers.kvCells ?? context.contextSize, streams: buffers.kvStreams ?? 1, batchSize: context.batchSize});
                     // the log prints MiB with 2 decimals: K and V are each within 0.005 MiB
                     const tolerance = 0.0051 * 1024 * 1024;
                     const kvMeasured = buffers.kBytesMeasured != null && buffers.vBytesMeasured != null

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type {CacheType, ModelShape, SsmShape} from "../protocol.js";
+import type {CacheType, LinearAttentionShape, ModelShape, SsmShape} from "../protocol.js";
 import {GgufShapeError} from "../errors/GgufShapeError.js";
 import {UnsupportedArchitectureError} from "../errors/UnsupportedArchitectureError.js";
 import {UnsupportedCacheTypeError} from "../errors/UnsupportedCacheTypeError.js";
@@ -7,7 +7,7 @@ import {GgufFile, type GgufValue} from "./GgufFile.js";
 import {cacheTypeIds, ggmlRowBytes, ggmlTypes} from "./ggmlTypes.js";
 
 /** Architectures whose cache this engine can size (and which the app runs). */
-export const supportedArchitectures = ["llama", "qwen2", "recurformer", "falcon-h1", "mamba2"] as const;
+export const supportedArchitectures = ["llama", "qwen2", "recurformer", "falcon-h1", "mamba2", "based"] as const;
 export type SupportedArchitecture = typeof supportedArchitectures[number];
 
 /** Bounds past which a value is taken as damage rather than a model. */
@@ -20,7 +20,8 @@ const limits = {
     ffn: 1 << 20,
     ssmState: 1 << 16,
     ssmInner: 1 << 20,
-    convKernel: 64
+    convKernel: 64,
+    featureDim: 256
 };
 
 /**
@@ -34,6 +35,9 @@ const limits = {
  *   where row() is ggml's row size (f16: 2 bytes per element, q8_0: 34 bytes per 32 elements).
  * - recurrent state per sequence = per Mamba layer (K-1)(d_inner + 2GN) x 4 + N x d_inner x 4 bytes.
  * - dense source KV bytes per token = the first formula with source.head_count_kv on every layer.
+ * - BASED ("GGUF format: based"): no KV that grows with the context; the window layers' KV per token (the
+ *   first formula over those layers) lives for the last w tokens only (`window`), and each linear layer's
+ *   state is (K-1) x width + heads x (1 + d' + d'^2) x (hd + 1) F32 values per sequence.
  */
 export class GgufShape {
     public readonly file: GgufFile;
@@ -187,12 +191,34 @@ class ShapeReader {
             recurrentLayers = new Array<boolean>(layers).fill(true);
         }
 
-        const vocabularySize = this.checkTensors({arch, layers, width, heads, kvHeads, headDim, valueHeadDim, ssm, recurrentLayers});
+        let windowTokens: number | undefined;
+        let linearAttention: LinearAttentionShape | undefined;
+        if (arch === "based") {
+            const kinds = this.optionalUintArray(`${arch}.layer_kinds`);
+            if (kinds == null || kinds.length !== layers || kinds.some((kind) => kind > 1))
+                throw new GgufShapeError(this.path, `${arch}.layer_kinds must give each of the ${layers} layers 0 (sliding window) or 1 (linear)`, {field: `${arch}.layer_kinds`});
+            recurrentLayers = kinds.map((kind) => kind === 1);
+            windowTokens = this.uint(`${arch}.attention.sliding_window`, {min: 1, max: limits.contextLength});
+            const featureDim = this.uint(`${arch}.linear_attention.feature_dim`, {min: 1, max: limits.featureDim});
+            const convKernel = this.uint(`${arch}.shortconv.l_cache`, {min: 2, max: limits.convKernel});
+            const features = 1 + featureDim + featureDim * featureDim;
+            linearAttention = {
+                featureDim, convKernel,
+                stateBytesPerLayer: ((convKernel - 1) * width + heads[0]! * features * (valueHeadDim + 1)) * 4
+            };
+            kvHeads.forEach((_, il) => { if (recurrentLayers[il]) kvHeads[il] = 0; });   // linear layers keep no KV
+        }
 
-        const kvBytesPerTokenByType = kvBytesByType(kvHeads, headDim, valueHeadDim);
-        const recurrentStateBytes = ssm == null
-            ? 0
-            : recurrentLayers.filter(Boolean).length * recurrentStateBytesPerLayer(ssm);
+        const vocabularySize = this.checkTensors({arch, layers, width, heads, kvHeads, headDim, valueHeadDim, ssm, recurrentLayers, featureDim: linearAttention?.featureDim, convKernel: linearAttention?.convKernel});
+
+        // BASED: every attention layer is a window layer, so no KV grows with the context
+        const kvBytesPerTokenByType = kvBytesByType(windowTokens != null ? kvHeads.map(() => 0) : kvHeads, headDim, valueHeadDim);
+        const windowKvByType = windowTokens != null ? kvBytesByType(kvHeads, headDim, valueHeadDim) : undefined;
+        const recurrentStateBytes = linearAttention != null
+            ? recurrentLayers.filter(Boolean).length * linearAttention.stateBytesPerLayer
+            : ssm == null
+                ? 0
+                : recurrentLayers.filter(Boolean).length * recurrentStateBytesPerLayer(ssm);
 
         let denseKvBytesPerTokenByType: Partial<Record<CacheType, number>> | undefined;
         if (arch === "recurformer")
@@ -229,6 +255,10 @@ class ShapeReader {
             ...(typeof sourceArchitecture === "string" ? {sourceArchitecture} : {}),
             ...(replaced != null ? {replacedKvGroupsPerLayer: replaced} : {}),
             ...(typeof window === "number" ? {recencyWindow: window} : {}),
+            ...(windowTokens != null && windowKvByType != null
+                ? {window: {tokens: windowTokens, kvBytesPerToken: windowKvByType.f16!, kvBytesPerTokenByType: windowKvByType}}
+                : {}),
+            ...(linearAttention != null ? {linearAttention} : {}),
             vocabularySize,
             parameterCount: this.file.tensors.reduce((sum, tensor) => sum + tensor.elements, 0),
             fileBytes: this.file.fileBytes
@@ -255,9 +285,9 @@ class ShapeReader {
      * branch) against the keys; the rest (norms, FFN) llama.cpp checks itself, and its reason is
      * carried into our error. Returns the vocabulary size.
      */
-    private checkTensors({arch, layers, width, heads, kvHeads, headDim, valueHeadDim, ssm, recurrentLayers}: {
+    private checkTensors({arch, layers, width, heads, kvHeads, headDim, valueHeadDim, ssm, recurrentLayers, featureDim, convKernel}: {
         arch: SupportedArchitecture, layers: number, width: number, heads: number[], kvHeads: number[],
-        headDim: number, valueHeadDim: number, ssm?: SsmShape, recurrentLayers: boolean[]
+        headDim: number, valueHeadDim: number, ssm?: SsmShape, recurrentLayers: boolean[], featureDim?: number, convKernel?: number
     }): number {
         const embedding = this.file.tensor("token_embd.weight");
         if (embedding == null)
@@ -271,6 +301,11 @@ class ShapeReader {
 
         if (arch === "mamba2")
             return vocabularySize;
+        if (arch === "based") {
+            for (let il = 0; il < layers; il++)
+                this.checkBasedLayer(il, width, heads[il]!, headDim, valueHeadDim, recurrentLayers[il]!, featureDim!, convKernel!);
+            return vocabularySize;
+        }
 
         for (let il = 0; il < layers; il++) {
             const nq = heads[il]!;
@@ -313,6 +348,26 @@ class ShapeReader {
             }
         }
         return vocabularySize;
+    }
+
+    /** One BASED layer: window attention, or short conv + Taylor linear attention (engine/llama/README.md). */
+    private checkBasedLayer(il: number, width: number, nq: number, headDim: number, valueHeadDim: number, linear: boolean, featureDim: number, convKernel: number): void {
+        const blk = `blk.${il}`;
+        const qk = linear ? nq * featureDim : nq * headDim;
+        const why = linear ? `linear attention: ${nq} heads, feature dim ${featureDim}` : `window attention: ${nq} heads x ${headDim}`;
+        this.expectShape(`${blk}.attn_q.weight`, [width, qk], il, why);
+        this.expectShape(`${blk}.attn_k.weight`, [width, qk], il, why);
+        this.expectShape(`${blk}.attn_v.weight`, [width, nq * valueHeadDim], il, why);
+        this.expectShape(`${blk}.attn_output.weight`, [nq * valueHeadDim, width], il, why);
+        if (!linear)
+            return;
+        const conv = `short conv: kernel ${convKernel}, width ${width}`;
+        this.expectShape(`${blk}.shortconv.in_proj.weight`, [width, 2 * width], il, conv);
+        this.expectShape(`${blk}.shortconv.conv.weight`, [convKernel, width], il, conv);
+        this.expectShape(`${blk}.shortconv.out_proj.weight`, [width, width], il, conv);
+        const tensor = this.file.tensor(`${blk}.shortconv.conv.weight`)!;
+        if (tensor.type !== 0)
+            throw new GgufShapeError(this.path, `${blk}.shortconv.conv.weight is stored as ${ggmlTypes.get(tensor.type)?.name ?? `type ${tensor.type}`}, but llama.cpp's ssm_conv needs F32 there`, {layer: il, field: `${blk}.shortconv.conv.weight`});
     }
 
     private expectShape(name: string, dims: number[], layer: number, why: string): void {

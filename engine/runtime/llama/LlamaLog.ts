@@ -117,7 +117,12 @@ export class LlamaLog {
             if (match != null)
                 out.recurrentBufferBytesMeasured = (out.recurrentBufferBytesMeasured ?? 0) + Math.round(Number(match[1]) * mib);
             match = text.match(/llama_kv_cache: size =\s+[\d.]+ MiB \(\s*(\d+) cells,\s*\d+ layers,\s*\d+\/(\d+) seqs\).*K \(\w+\):\s+([\d.]+) MiB, V \(\w+\):\s+([\d.]+) MiB/);
-            if (match != null) {
+            // an iSWA memory (BASED) logs its full-context cache, then its window cache: cells of the first, bytes of both
+            if (match != null && out.kvCells != null) {
+                out.kvWindowCells = Number(match[1]);
+                out.kBytesMeasured = out.kBytesMeasured! + Math.round(Number(match[3]) * mib);
+                out.vBytesMeasured = out.vBytesMeasured! + Math.round(Number(match[4]) * mib);
+            } else if (match != null) {
                 out.kvCells = Number(match[1]);
                 out.kvStreams = Number(match[2]);
                 out.kBytesMeasured = Math.round(Number(match[3]) * mib);
