@@ -32,12 +32,12 @@ def tokens(b, t, seed=1):
     return torch.randint(0, CONFIG.vocab_size, (b, t), generator=torch.Generator().manual_seed(seed))
 
 
-def decode(model, toks, prefill, schedule):
-    """prefill, then one token at a time through pyramid.forward: all logits and the last state"""
+def decode(model, toks, prefill, schedule, step=1):
+    """prefill, then `step` tokens at a time through pyramid.forward: all logits and the last state"""
     logits, state = pyramid.forward(model, toks[:, :prefill], schedule)
     out = [logits]
-    for t in range(prefill, toks.shape[1]):
-        logits, state = pyramid.forward(model, toks[:, t:t + 1], schedule, state)
+    for t in range(prefill, toks.shape[1], step):
+        logits, state = pyramid.forward(model, toks[:, t:t + step], schedule, state)
         out.append(logits)
     return torch.cat(out, dim=1), state
 
@@ -127,13 +127,14 @@ class PyramidTest(unittest.TestCase):
                 self.assertTrue(torch.equal(mine.ssm.ssm, theirs.ssm.ssm))
 
     def test_thinned_decoding_equals_a_masked_forward(self):
+        # one token at a time, and in batches of 8 from the start (the engine's select-after-every-batch form)
         for model in (dense(), recurformer()):
-            for per_group in (False, True):
-                with self.subTest(model=type(model).__name__, per_group=per_group), torch.no_grad():
+            for per_group, prefill, step in ((False, 30, 1), (True, 30, 1), (False, 8, 8)):
+                with self.subTest(model=type(model).__name__, per_group=per_group, step=step), torch.no_grad():
                     schedule = Schedule(r0=0.7, decay=0.6, recent=4, queries=3, every=4, per_group=per_group)
                     toks = tokens(2, 44)
-                    got, state = decode(model, toks, 30, schedule)
-                    self.assertEqual(len(state.kept), 4)              # after the prefill and at 34, 38, 42
+                    got, state = decode(model, toks, prefill, schedule, step)
+                    self.assertEqual([n for n, _ in state.kept], [30, 34, 38, 42] if step == 1 else [8, 16, 24, 32, 40, 44])
                     masks = pyramid.visibility(state, 44)
                     B, G = masks[3].shape[:2]
                     self.assertLess(int(masks[3].sum()), B * G * 44 * 45 // 2)   # something was dropped
