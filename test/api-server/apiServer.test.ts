@@ -210,7 +210,8 @@ describe("recurformer api, through the openai client", {timeout: 120_000}, () =>
                 }
                 return {text, first, last: Date.now()};
             });
-        const questions = ["What do farmers grow in the valley?", "Describe the ocean at night."];
+        // two questions the default model answers differently (a self-description, a definition)
+        const questions = ["Hello! What can you do?", "What does \"ephemeral\" mean?"];
         const together = await Promise.all(questions.map(ask));
         // they ran at the same time: each began before the other ended
         expect(together[0]!.first).toBeLessThan(together[1]!.last);
