@@ -7,11 +7,11 @@
  * A running llama-server (where `npm run build:llama-server` has built it) is connected by its http:// address.
  * Screenshots: test/artifacts/api-settings.png, remote-engine-wrong-token.png, remote-engine-settings.png, llama-server-settings.png.
  */
-import net from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { llamaServerMissing, startServer } from "../llama-server/llamaServerProcess";
+import { freePort, listening } from "../support/ports";
 import { startEngineHost, type EngineHostProcess } from "../runtime/engineHost";
 import { defaultPairProblem, missingPrerequisites, openBrowser, screenshot, startServe, type Served } from "./support/harness";
 
@@ -20,22 +20,6 @@ const pairProblem = defaultPairProblem();
 if (pairProblem) missing.push(pairProblem);
 const suite = missing.length ? describe.skip : describe;
 if (missing.length) process.stdout.write(`\n[e2e settings] SKIPPED: ${missing.join("; ")}\n`);
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-}
-
-function listening(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = net.connect(port, "127.0.0.1");
-        socket.once("connect", () => { socket.destroy(); resolve(true); });
-        socket.once("error", () => resolve(false));
-    });
-}
 
 /** closes the toasts, so the screenshots show the page itself */
 async function dismissNotices(page: Page): Promise<void> {

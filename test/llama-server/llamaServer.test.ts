@@ -18,7 +18,8 @@ import {EngineUnreachableError} from "../../engine/runtime/errors/EngineUnreacha
 import {GgufShape} from "../../engine/runtime/gguf/GgufShape.js";
 import {LlamaServerTransport} from "../../engine/runtime/llama-server/LlamaServerTransport.js";
 import {answered, defaultModelsDir, lastMessage, openCore, root, until} from "../main/support/realCore.js";
-import {freePort, llamaServerMissing, startServer} from "./llamaServerProcess.js";
+import {freePort} from "../support/ports.js";
+import {llamaServerMissing, startServer} from "./llamaServerProcess.js";
 
 const modelPath = path.join(defaultModelsDir, "recurformer.gguf");
 const missing = llamaServerMissing();

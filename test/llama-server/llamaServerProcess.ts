@@ -1,9 +1,9 @@
 /** The llama-server that `npm run build:llama-server` builds, started on a model for the tests that use it as the engine. */
 import {spawn, type ChildProcess} from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
+import {freePort} from "../support/ports.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const llamaServerBinary = process.env.LLAMA_SERVER_PATH ?? path.join(root, "node_modules", ".cache", "recurformer-llama-server", "bin", "llama-server");
@@ -11,14 +11,6 @@ export const llamaServerBinary = process.env.LLAMA_SERVER_PATH ?? path.join(root
 /** Why the llama-server tests cannot run here, or undefined. */
 export function llamaServerMissing(): string | undefined {
     return fs.existsSync(llamaServerBinary) ? undefined : `no llama-server binary at ${llamaServerBinary} (build it with \`npm run build:llama-server\`, or set LLAMA_SERVER_PATH)`;
-}
-
-export async function freePort(): Promise<number> {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
-    return port;
 }
 
 /** A llama-server on the default RecurFormer model, on a free loopback port, once it answers /health. */

@@ -11,6 +11,7 @@ import path from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiServerStatus } from "../../api/appApi";
+import { freePort, listening } from "../support/ports";
 import { openCore, type TestCore } from "./support/realCore";
 
 let t: TestCore;
@@ -25,24 +26,6 @@ afterAll(async () => {
     if (quit) fs.rmSync(t.dir, { recursive: true, force: true });
     else await t?.close();
 });
-
-/** a port nothing listens on now */
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-}
-
-/** whether something accepts connections at 127.0.0.1:port */
-function listening(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = net.connect(port, "127.0.0.1");
-        socket.once("connect", () => { socket.destroy(); resolve(true); });
-        socket.once("error", () => resolve(false));
-    });
-}
 
 const status = () => t.core.call("apiServer.status", undefined);
 

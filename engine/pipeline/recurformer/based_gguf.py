@@ -10,8 +10,7 @@ import numpy as np
 import torch
 
 from .based import BasedConfig, BasedModel
-from .gguf_export import (GgufVocab, _check_vocab, _ffn_tensors, _global_tensors, _u32_array, _write, add_vocab, gguf,
-                          np32, tiny_byte_vocab)
+from .gguf_export import GgufVocab, _check_vocab, _u32_array, _write, add_vocab, gguf, np32, tiny_byte_vocab
 
 A = "based"
 KIND_IDS = {"swa": 0, "linear": 1}
@@ -46,22 +45,7 @@ def export_based(model: BasedModel, path, *, ftype: str = "f32", vocab: Optional
     w.add_vocab_size(cfg.vocab_size)
     add_vocab(w, vocab, chat_template)
 
-    tensors = _global_tensors(model)
-    for il, layer in enumerate(model.layers):
-        p = f"blk.{il}."
-        tensors.append((p + "attn_norm.weight", np32(layer.attn_norm.weight)))
-        if layer.kind == "linear":
-            c = layer.conv
-            tensors += [(p + "shortconv.in_proj.weight", np32(c.in_proj.weight)),
-                        (p + "shortconv.in_proj.bias", np32(c.in_proj.bias)),
-                        (p + "shortconv.conv.weight", np32(c.conv_weight)),
-                        (p + "shortconv.out_proj.weight", np32(c.out_proj.weight)),
-                        (p + "shortconv.out_proj.bias", np32(c.out_proj.bias)),
-                        (p + "attn_norm_2.weight", np32(layer.attn_norm_2.weight))]
-        a = layer.attn
-        tensors += [(p + "attn_q.weight", np32(a.wq.weight)), (p + "attn_k.weight", np32(a.wk.weight)),
-                    (p + "attn_v.weight", np32(a.wv.weight)), (p + "attn_output.weight", np32(a.wo.weight))]
-        tensors += _ffn_tensors(p, layer)
+    tensors = [(name, np32(param)) for name, param in _parameter_names(model)]
     return _write(w, Path(path), tensors, ftype)
 
 
@@ -87,7 +71,7 @@ def load_based(kv, tensors: Dict[str, np.ndarray]) -> BasedModel:
 
 
 def _parameter_names(model: BasedModel) -> List[Tuple[str, torch.nn.Parameter]]:
-    """(GGUF tensor name, parameter) for every parameter, the inverse of export_based's list."""
+    """(GGUF tensor name, parameter) for every parameter: what export_based writes and load_based reads back."""
     out = [("token_embd.weight", model.tok_embd.weight), ("output_norm.weight", model.output_norm.weight)]
     if model.output is not None:
         out.append(("output.weight", model.output.weight))

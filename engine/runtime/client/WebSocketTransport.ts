@@ -1,6 +1,7 @@
 import WebSocket from "ws";
-import type {Reply, Request} from "../protocol.js";
+import type {Request} from "../protocol.js";
 import type {EngineTransport, TransportFailure} from "./EngineTransport.js";
+import {TransportEvents} from "./TransportEvents.js";
 import {decodeFrame, encodeFrame, type HostFrame} from "../remote/frames.js";
 
 /**
@@ -11,20 +12,17 @@ import {decodeFrame, encodeFrame, type HostFrame} from "../remote/frames.js";
  * that cannot be reached, or refuses the connection (its reason, from the response body), is an
  * exit with a `TransportFailure`: the client's `EngineUnreachableError`, in words with the URL.
  */
-export class WebSocketTransport implements EngineTransport {
+export class WebSocketTransport extends TransportEvents implements EngineTransport {
     private readonly socket: WebSocket;
     private readonly waiting: Buffer[] = [];
-    private readonly messageListeners: ((message: Reply) => void)[] = [];
-    private readonly outputListeners: ((chunk: string) => void)[] = [];
-    private readonly exitListeners: ((code: number | null, signal: string | null, failure?: TransportFailure) => void)[] = [];
     private remotePid?: number;
-    private exited = false;
     private opened = false;
     /** why no engine ran: the host's refusal or the network's error (the first one told) */
     private failure?: TransportFailure;
 
     /** `url`: ws://HOST:PORT/engine (wss:// behind TLS); `token`: the one the host was started with. */
     public constructor(url: string, token: string) {
+        super();
         this.socket = new WebSocket(url, {headers: {authorization: `Bearer ${token}`}, maxPayload: 256 * 1024 * 1024});
         this.socket.on("open", () => {
             this.opened = true;
@@ -69,18 +67,6 @@ export class WebSocketTransport implements EngineTransport {
             this.waiting.push(frame);
     }
 
-    public onMessage(listener: (message: Reply) => void): void {
-        this.messageListeners.push(listener);
-    }
-
-    public onOutput(listener: (chunk: string) => void): void {
-        this.outputListeners.push(listener);
-    }
-
-    public onExit(listener: (code: number | null, signal: string | null, failure?: TransportFailure) => void): void {
-        this.exitListeners.push(listener);
-    }
-
     /** Ends the remote engine process at once, and the connection. */
     public kill(): void {
         if (this.socket.readyState === WebSocket.OPEN) {
@@ -98,11 +84,9 @@ export class WebSocketTransport implements EngineTransport {
         if (frame.t === "m") {
             if (frame.m.type === "ready")
                 this.remotePid = frame.m.pid;
-            for (const listener of this.messageListeners)
-                listener(frame.m);
+            this.tellMessage(frame.m);
         } else if (frame.t === "o") {
-            for (const listener of this.outputListeners)
-                listener(frame.d);
+            this.tellOutput(frame.d);
         } else {
             this.exit(frame.code, frame.signal);
             this.socket.close();
@@ -111,8 +95,7 @@ export class WebSocketTransport implements EngineTransport {
 
     /** a line of this transport's own, into the engine's log (so a crash report carries it) */
     private output(line: string): void {
-        for (const listener of this.outputListeners)
-            listener(`\n${line}\n`);
+        this.tellOutput(`\n${line}\n`);
     }
 
     private fail(reason: string, refused: boolean): void {
@@ -123,10 +106,6 @@ export class WebSocketTransport implements EngineTransport {
     }
 
     private exit(code: number | null, signal: string | null): void {
-        if (this.exited)
-            return;
-        this.exited = true;
-        for (const listener of this.exitListeners)
-            listener(code, signal, this.failure);
+        this.tellExit(code, signal, this.failure);
     }
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type {EngineTransport, TransportFailure} from "../client/EngineTransport.js";
+import {TransportEvents} from "../client/TransportEvents.js";
 import type {CacheMeter} from "../CacheMeter.js";
 import {EngineError} from "../errors/EngineError.js";
 import {toErrorPayload} from "../errors/reviveError.js";
@@ -29,37 +30,22 @@ class ServerGone extends Error {}
  * The server holds one model: `load` of another file is refused with the name of the one it serves.
  * A server that cannot be reached, or refuses the key, ends the transport with a `TransportFailure`.
  */
-export class LlamaServerTransport implements EngineTransport {
+export class LlamaServerTransport extends TransportEvents implements EngineTransport {
     public readonly pid = undefined;
     private readonly base: string;
     private props?: Props;
     private readonly loaded = new Map<string, CacheMeter>();
     private readonly running = new Map<number, AbortController>();
-    private readonly messageListeners: ((message: Reply) => void)[] = [];
-    private readonly outputListeners: ((chunk: string) => void)[] = [];
-    private readonly exitListeners: ((code: number | null, signal: string | null, failure?: TransportFailure) => void)[] = [];
-    private exited = false;
 
     /** `url`: http://HOST:PORT (a trailing /v1 is dropped); `apiKey`: the server's --api-key, if it has one. */
     public constructor(url: string, private readonly apiKey?: string) {
+        super();
         this.base = url.replace(/\/+$/, "").replace(/\/v1$/, "");
         void this.connect();
     }
 
     public send(message: Request): void {
         void this.answer(message);
-    }
-
-    public onMessage(listener: (message: Reply) => void): void {
-        this.messageListeners.push(listener);
-    }
-
-    public onOutput(listener: (chunk: string) => void): void {
-        this.outputListeners.push(listener);
-    }
-
-    public onExit(listener: (code: number | null, signal: string | null, failure?: TransportFailure) => void): void {
-        this.exitListeners.push(listener);
     }
 
     /** Lets go of the server (it keeps running: it is the user's): requests in flight are stopped. */
@@ -206,15 +192,11 @@ export class LlamaServerTransport implements EngineTransport {
     }
 
     private emit(message: Reply | {id: 0, type: "ready", pid: number}): void {
-        if (this.exited)
-            return;
-        for (const listener of this.messageListeners)
-            listener(message as Reply);
+        this.tellMessage(message as Reply);
     }
 
     private output(line: string): void {
-        for (const listener of this.outputListeners)
-            listener(`${line}\n`);
+        this.tellOutput(`${line}\n`);
     }
 
     private end(code: number | null, failure?: TransportFailure): void {
@@ -224,8 +206,6 @@ export class LlamaServerTransport implements EngineTransport {
             this.output(failure.reason);
         for (const controller of this.running.values())
             controller.abort();
-        this.exited = true;
-        for (const listener of this.exitListeners)
-            listener(code, null, failure);
+        this.tellExit(code, null, failure);
     }
 }
