@@ -7,8 +7,16 @@
 #   3. perplexity CPU-only and fully offloaded (a trained pair: RF_MODEL, DENSE_MODEL), graph splits;
 #   4. llama-bench dense vs RecurFormer vs its falcon-h1 twin at the Llama-3.2-1B shape, F16, random weights
 #      (engine/llama/gpu_models.py), each model in its own invocation (llama-bench keys its depth-state
-#      cache on the depth alone, so it leaks between models of one invocation); graph splits from its log;
-#   5. the summary (engine/llama/gpu_report.py): perplexity agreement, splits, ratios against the targets.
+#      cache on the depth alone, so it leaks between models of one invocation); graph splits from its log
+#      (llama-perplexity does not print them: a short llama-bench of the trained pair gives theirs); decode at
+#      depth 0 once more with CUDA graphs off (what graphs save in launches);
+#   5. where decode time goes: Nsight Compute times every kernel of 16 decoded tokens at depths 0 and 16k for
+#      dense and RecurFormer (engine/llama/gpu_profile.py groups them: weight matmuls, attention, the Mamba-2
+#      scan and conv, norms, copies, ...; and the time no kernel fills). Skipped where ncu is absent;
+#   6. the summary (engine/llama/gpu_report.py, gpu_profile.py): perplexity agreement, splits, ratios against the
+#      targets, the HBM bandwidth share, the per-kernel breakdown.
+# The 1B models' perplexity is not measured: with random F16 weights their activations overflow (inf on CPU and
+# GPU alike), so the CPU/GPU agreement is measured on the trained pair.
 #
 #   engine/llama/gpu-check.sh OUT_DIR        -> OUT_DIR/gpu-check.txt (summary), logs.txt, bench-*.json
 #
@@ -71,8 +79,11 @@ finish() {
             grep -E "d_state=(16|32|64),|1344|1000,|FAIL|tests passed|backends passed|not supported"
         echo
         cat "$LOGS/report.txt"
+        echo
+        python3 "$ROOT/engine/llama/gpu_profile.py" "$LOGS" 2>&1
     } > "$OUT_DIR/gpu-check.txt"
     cp "$LOGS"/bench-*.json "$OUT_DIR"/ 2>/dev/null
+    (cd "$LOGS" && ls ncu-*.csv > /dev/null 2>&1 && tar -cJf "$OUT_DIR/ncu.tar.xz" ncu-*.csv)
     for f in "$LOGS"/*.log; do echo "===== $(basename "$f")"; grep -v "^llama_model_loader: - kv\|^load_tensors: \|print_info: \|llama_model_loader: - type" "$f" | tail -n 150; done > "$OUT_DIR/logs.txt"
     cat "$OUT_DIR/gpu-check.txt"
 }
@@ -80,6 +91,7 @@ finish() {
 rm -rf "$WORK" && mkdir -p "$MODELS" "$LOGS"
 trap finish EXIT
 say "start: $(nproc) cores, budget $BUDGET_S s"
+nvidia-smi --query-gpu=name --format=csv,noheader > "$LOGS/gpu.txt" 2>/dev/null
 
 # 1. source, patches, build ------------------------------------------------------------------------------
 case "$LLAMA_SRC" in
@@ -112,6 +124,7 @@ ppl() {  # ppl NAME MODEL
     [ -f "$2" ] || { say "ppl $1: $2 absent, skipped"; return; }
     step "ppl-$1-gpu" 20 "$BIN/llama-perplexity" -m "$2" -f "$PPL_TEXT" -c 512 -ngl 99 -v   # -v: the graph-splits line
     step "ppl-$1-cpu" 30 "$BIN/llama-perplexity" -m "$2" -f "$PPL_TEXT" -c 512 -ngl 0 --device none -t "$JOBS"
+    step "bench-$1" 20 "$BIN/llama-bench" -v -m "$2" -ngl 99 -fa 1 -p 512 -n 32 -r 2   # its log has the graph splits
 }
 ppl recurformer "$RF_MODEL"
 ppl dense "$DENSE_MODEL"
@@ -124,11 +137,25 @@ for name in dense-1b recurformer-1b falcon-h1-1b; do
     step "bench-$name" 45 sh -c "'$BIN/llama-bench' -v -m '$MODELS/$name.gguf' -ngl 99 -fa 1 -p 512 -n 128 -d $DEPTHS -r 3 \
         -o json -oe md > '$LOGS/bench-$name.json'"
 done
-# the RecurFormer at 1B on the CPU as well: its perplexity must match the GPU's here too (random weights)
-for name in recurformer-1b; do
+# the same decode with CUDA graphs off: what the graphs save in kernel launches
+for name in dense-1b recurformer-1b; do
     [ -f "$MODELS/$name.gguf" ] || continue
-    step "ppl-$name-gpu" 20 "$BIN/llama-perplexity" -m "$MODELS/$name.gguf" -f "$PPL_TEXT" -c 512 --chunks 2 -ngl 99 -v
-    step "ppl-$name-cpu" 60 "$BIN/llama-perplexity" -m "$MODELS/$name.gguf" -f "$PPL_TEXT" -c 512 --chunks 2 -ngl 0 \
-        --device none -t "$JOBS"
+    step "nographs-$name" 30 sh -c "GGML_CUDA_DISABLE_GRAPHS=1 '$BIN/llama-bench' -m '$MODELS/$name.gguf' -ngl 99 -fa 1 \
+        -p 0 -n 128 -r 3 -o json > '$LOGS/nographs-$name.json'"
 done
+
+# 5. where decode time goes: every kernel of 16 decoded tokens timed by Nsight Compute (graphs off: ncu times each
+#    kernel alone either way); the depth is filled in one prompt (-b/-ub = depth) so its kernels are few
+if command -v ncu > /dev/null; then
+    for depth in 0 16384; do for name in dense-1b recurformer-1b; do
+        [ -f "$MODELS/$name.gguf" ] || continue
+        batch=$(( depth > 2048 ? depth : 2048 ))
+        step "ncu-$name-d$depth" 60 env GGML_CUDA_DISABLE_GRAPHS=1 ncu --metrics gpu__time_duration.sum --csv \
+            --print-units base --clock-control none --log-file "$LOGS/ncu-$name-d$depth.csv" \
+            "$BIN/llama-bench" -m "$MODELS/$name.gguf" -ngl 99 -fa 1 -p 0 -n 16 -d "$depth" -r 1 --no-warmup \
+            -b "$batch" -ub "$batch"
+    done; done
+else
+    say "ncu: absent, no per-kernel breakdown"
+fi
 say "done"

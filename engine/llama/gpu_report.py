@@ -1,9 +1,11 @@
 """Summary of one GPU check (engine/llama/gpu-check.sh): perplexity CPU vs GPU, graph splits per model, and
 llama-bench RecurFormer / dense and falcon-h1 / dense ratios against issue 11's targets, with each model's
-decode bytes per token and the share of the H200's HBM bandwidth they reach. Standard library only.
+decode bytes per token and the share of the GPU's HBM bandwidth they reach, and decode with CUDA graphs off.
+Standard library only.
 
     python3 engine/llama/gpu_report.py LOG_DIR  > summary.txt
-LOG_DIR holds the check's ppl-NAME-{cpu,gpu}.log, bench-NAME.json and shape-NAME.json files.
+LOG_DIR holds the check's gpu.txt (nvidia-smi's name), ppl-NAME-{cpu,gpu}.log, bench-NAME.{json,log},
+nographs-NAME.json and shape-NAME.json files.
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import re
 import sys
 from pathlib import Path
 
-HBM_BYTES_PER_S = 4.8e12        # H200 datasheet; a device-to-device copy reached about 4.3e12 here
+# datasheet HBM bandwidth by nvidia-smi name (a device-to-device copy reached about 4.3e12 on the H200 and
+# 3.0e12 on the H100 here)
+HBM_BYTES_PER_S = {"H200": 4.8e12, "H100 80GB HBM3": 3.35e12, "H100 NVL": 3.9e12, "H100 PCIe": 2.0e12}
 TARGETS = {("tg", 0): 1.0, ("tg", 16384): 1.3, ("tg", 65536): 1.5, ("pp", 16384): 1.0, ("pp", 65536): 1.6}
 PPL_TOLERANCE = 0.01
 
@@ -41,8 +45,14 @@ def decode_bytes(shape: dict, model_size: int, depth: int) -> float:
     return model_size + shape["kv_bytes_per_token"] * depth + 2 * shape["state_bytes"]
 
 
+def hbm_bytes_per_s(log_dir: Path):
+    name = (log_dir / "gpu.txt").read_text() if (log_dir / "gpu.txt").exists() else ""
+    return next((v for k, v in HBM_BYTES_PER_S.items() if k in name), None), name.strip()
+
+
 def main(log_dir: str) -> int:
     d = Path(log_dir)
+    hbm, gpu_name = hbm_bytes_per_s(d)
     names = sorted(p.stem[len("shape-"):] for p in d.glob("shape-*.json"))
     out = []
     out.append("== perplexity (CPU only vs all layers on the GPU) and the scheduler's graph splits")
@@ -50,6 +60,7 @@ def main(log_dir: str) -> int:
     for m in ppl_models:
         cpu, _ = ppl_and_splits(d / f"ppl-{m}-cpu.log")
         gpu, splits = ppl_and_splits(d / f"ppl-{m}-gpu.log")
+        splits = splits or ppl_and_splits(d / f"bench-{m}.log")[1]
         if cpu and gpu:
             rel = abs(gpu - cpu) / cpu
             verdict = f"differ by {100 * rel:.3f}% ({'within' if rel <= PPL_TOLERANCE else 'NOT within'} 1%)"
@@ -87,7 +98,19 @@ def main(log_dir: str) -> int:
             out.append(line + (f"   >= {target}x" if target else ""))
 
         out.append("")
-        out.append(f"== decode: bytes read per token and share of the HBM bound ({HBM_BYTES_PER_S / 1e12:.1f} TB/s)")
+        out.append("== decode at depth 0 with CUDA graphs off (GGML_CUDA_DISABLE_GRAPHS=1): what graphs save")
+        for n in names:
+            off, on = bench_rows(d / f"nographs-{n}.json").get(("tg", 0)), bench[n].get(("tg", 0))
+            if off and on:
+                out.append(f"  {n:<18} {on[0]:.1f} t/s with graphs, {off[0]:.1f} without: "
+                           f"{1e6 / off[0] - 1e6 / on[0]:.0f} us per token saved ({100 * (1 - off[0] / on[0]):.0f}%)")
+
+        out.append("")
+        if not hbm:
+            out.append(f"== decode: no HBM bandwidth known for '{gpu_name}', share of the bound not computed")
+            print("\n".join(out))
+            return 0
+        out.append(f"== decode: bytes read per token and share of the HBM bound ({gpu_name}: {hbm / 1e12:.2f} TB/s)")
         for k in [k for k in keys if k[0] == "tg"]:
             parts = []
             bound = {}
@@ -96,8 +119,8 @@ def main(log_dir: str) -> int:
                 if not v:
                     continue
                 b = decode_bytes(shapes[n], v[2], k[1])
-                bound[n] = HBM_BYTES_PER_S / b
-                parts.append(f"{n} {b / 1e9:.2f} GB/token, {v[0] * b / 1e9:.0f} GB/s = {100 * v[0] * b / HBM_BYTES_PER_S:.0f}%")
+                bound[n] = hbm / b
+                parts.append(f"{n} {b / 1e9:.2f} GB/token, {v[0] * b / 1e9:.0f} GB/s = {100 * v[0] * b / hbm:.0f}%")
             bounds = ", ".join(f"{n}/{dense} {bound[n] / bound[dense]:.2f}x" for n in bound if n != dense and dense in bound)
             out.append(f"  tg128 @ d{k[1]}: " + "; ".join(parts) + (f"; bandwidth-bound ratio {bounds}" if bounds else ""))
     print("\n".join(out))
