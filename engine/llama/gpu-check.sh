@@ -150,7 +150,7 @@ if command -v ncu > /dev/null; then
     for depth in 0 16384; do for name in dense-1b recurformer-1b; do
         [ -f "$MODELS/$name.gguf" ] || continue
         batch=$(( depth > 2048 ? depth : 2048 ))
-        step "ncu-$name-d$depth" 60 env GGML_CUDA_DISABLE_GRAPHS=1 ncu --metrics gpu__time_duration.sum --csv \
+        step "ncu-$name-d$depth" 60 timeout 150 env GGML_CUDA_DISABLE_GRAPHS=1 ncu --metrics gpu__time_duration.sum --csv \
             --print-units base --clock-control none --log-file "$LOGS/ncu-$name-d$depth.csv" \
             "$BIN/llama-bench" -m "$MODELS/$name.gguf" -ngl 99 -fa 1 -p 0 -n 16 -d "$depth" -r 1 --no-warmup \
             -b "$batch" -ub "$batch"
