@@ -16,7 +16,11 @@
 # sets), KEEPS (default "1"), CONVERT_ARGS (convert.py options of every conversion), CONVERT_VARIANTS
 # ("name:extra options;..." e.g. "mixed:--task-every 2;taskonly:--task-every 1": one conversion per keep and
 # variant, out dirs rf-keepK-NAME), TASK_LR, DENSE (the teacher of the conversions: default WORK/dense),
-# EVAL_EXTRA ("label:path ..." more models for the evaluate stage), EVAL_ARGS (evaluate_torch.py options).
+# EVAL_EXTRA ("label:path ..." more models for the evaluate stage), EVAL_ARGS (evaluate_torch.py options),
+# BASED ("W:D ...", e.g. "64:16 256:16"; default none: one BASED conversion of DENSE per window W and feature dim
+# D, convert.py --arch based, at the same time, budget, batch, CONVERT_ARGS and first CONVERT_VARIANTS options as
+# the RecurFormer ones; out dirs
+# based-wW-dD, GGUFs recurformer-desktop-based-wW-dD.Q8_0.gguf).
 set -euo pipefail
 stage() { echo "=== $(date +%T) $*"; }
 W=${1:?work dir}; OUT=${2:?output dir}
@@ -65,9 +69,20 @@ fi
 RF=()
 IFS=';' read -ra VARIANTS <<< "$CONVERT_VARIANTS"
 for keep in $KEEPS; do for v in "${VARIANTS[@]}"; do RF+=("$keep:${v%%:*}:${v#*:}"); done; done
+BASED_DIRS=()
+for b in ${BASED:-}; do BASED_DIRS+=("based-w${b%%:*}-d${b#*:}"); done
 if wants convert; then
-    stage "convert ${#RF[@]} at once ($CONVERT_MIN min): ${RF[*]}"
+    stage "convert $(( ${#RF[@]} + ${#BASED_DIRS[@]} )) at once ($CONVERT_MIN min): ${RF[*]} ${BASED_DIRS[*]}"
     pids=()
+    for b in ${BASED:-}; do
+        name="based-w${b%%:*}-d${b#*:}"
+        # shellcheck disable=SC2086
+        $PY -m engine.pipeline.stages.convert --arch based --window "${b%%:*}" --feature-dim "${b#*:}" --dense "$DENSE" \
+            --data "$DATA" --out "$W/$name" --seq-len "$SEQ" --batch $(( BATCH / 2 > 0 ? BATCH / 2 : 1 )) \
+            --stage1-steps 0 --stage2-steps 0 --minutes "$CONVERT_MIN" --paragraphs "$PARAGRAPHS" --tokenizer "$TOKENIZER" \
+            $CONVERT_ARGS ${VARIANTS[0]#*:} > "$W/convert-$name.log" 2>&1 &
+        pids+=($!)
+    done
     for r in "${RF[@]}"; do
         IFS=: read -r keep name extra <<< "$r"
         # shellcheck disable=SC2086
@@ -79,6 +94,7 @@ if wants convert; then
     done
     for pid in "${pids[@]}"; do wait "$pid"; done
     for r in "${RF[@]}"; do IFS=: read -r keep name _ <<< "$r"; echo "--- keep $keep/8 $name"; tail -n 3 "$W/convert-keep$keep-$name.log"; done
+    for name in "${BASED_DIRS[@]}"; do echo "--- $name"; tail -n 3 "$W/convert-$name.log"; done
 fi
 if wants export; then
     stage export
@@ -89,11 +105,16 @@ if wants export; then
         $PY -m engine.pipeline.stages.export --model "$W/rf-keep$keep-$name" --tokenizer "$TOKENIZER" \
             --out "$OUT/recurformer-desktop-keep$keep-$name.Q8_0.gguf"
     done
+    for name in "${BASED_DIRS[@]}"; do
+        $PY -m engine.pipeline.stages.export --model "$W/$name" --tokenizer "$TOKENIZER" \
+            --out "$OUT/recurformer-desktop-$name.Q8_0.gguf" --description "RecurFormer Desktop BASED model ($name, engine/pipeline)"
+    done
 fi
 if wants evaluate; then
     stage "held-out evaluation (PyTorch reference)"
     models=("dense:$DENSE")
     for r in "${RF[@]}"; do IFS=: read -r keep name _ <<< "$r"; [ -d "$W/rf-keep$keep-$name" ] && models+=("keep$keep-$name:$W/rf-keep$keep-$name"); done
+    for name in "${BASED_DIRS[@]}"; do models+=("$name:$W/$name"); done
     for m in ${EVAL_EXTRA:-} "${models[@]}"; do
         [ -e "${m#*:}" ] || continue
         $PY -m engine.pipeline.stages.evaluate_torch --model "${m#*:}" --label "${m%%:*}" --tokenizer "$TOKENIZER" \

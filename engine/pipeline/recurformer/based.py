@@ -16,11 +16,15 @@ Causal linear attention, per head (the paper's normalized form):
     parallel:   y_i = sum_{j<=i} phi(q_i).phi(k_j) v_j  /  sum_{j<=i} phi(q_i).phi(k_j)
     recurrent:  S_i = S_{i-1} + phi(k_i) v_i^T     (D x hd)      z_i = z_{i-1} + phi(k_i)     (D)
                 y_i = phi(q_i)^T S_i / phi(q_i)^T z_i
-The state (S, z) is D x (hd + 1) numbers per head whatever the sequence length.
+The state (S, z) is D x (hd + 1) numbers per head whatever the sequence length. The parallel form runs in
+chunks of C tokens (LINEAR_CHUNK): quadratic inside a chunk, the recurrent sums carried between chunks
+(S and z before chunk c = S_0 + the chunks before it), so training memory is O(T C + T D), not O(T^2);
+the sums are the same, only the order of the additions differs.
 
 Sliding-window attention: softmax attention with RoPE ("norm" layout: pairs 2i, 2i+1) in which query
 position p sees key positions p-w+1 .. p (its last w tokens, itself included; llama.cpp's
-LLAMA_SWA_TYPE_STANDARD). Decoding keeps only the last w-1 tokens' keys and values.
+LLAMA_SWA_TYPE_STANDARD). Decoding keeps only the last w-1 tokens' keys and values. On torch 2.x the masked
+softmax runs in scaled_dot_product_attention (no T x T scores kept for training).
 
 Short gated convolution (the paper's BaseConv, expand 2 so its inner width is E):
     u, g = split(W_in h + b_in)                 (E each)
@@ -58,6 +62,7 @@ import torch.nn.functional as F
 from .dense import DecodeState, FeedForward, KVCache, RMSNorm, apply_rope, rope_cos_sin
 
 LAYER_KINDS = ("linear", "swa")
+LINEAR_CHUNK = 128          # C: tokens per chunk of the parallel linear attention
 
 
 def default_pattern(n_layer: int) -> List[str]:
@@ -125,9 +130,39 @@ class LinearState:
         return self.conv[0].numel() + self.kv[0].numel() + self.z[0].numel()
 
 
-def linear_attention_parallel(fq, fk, v, kv0, z0):
+def linear_attention_parallel(fq, fk, v, kv0, z0, chunk: int = LINEAR_CHUNK):
     """fq, fk: (B, H, T, D) features, v: (B, H, T, hd), starting state kv0 (B, H, D, hd), z0 (B, H, D).
-    Quadratic form inside the chunk plus what the carried state contributes. Returns y, kv, z."""
+    Whole chunks of `chunk` tokens at once (linear_attention_chunks), the rest quadratic. Returns y, kv, z."""
+    head = fq.shape[2] // chunk * chunk
+    if head <= chunk:
+        return linear_attention_quadratic(fq, fk, v, kv0, z0)
+    y, kv, z = linear_attention_chunks(fq[:, :, :head], fk[:, :, :head], v[:, :, :head], kv0, z0, chunk)
+    if head == fq.shape[2]:
+        return y, kv, z
+    y2, kv, z = linear_attention_quadratic(fq[:, :, head:], fk[:, :, head:], v[:, :, head:], kv, z)
+    return torch.cat((y, y2), dim=2), kv, z
+
+
+def linear_attention_chunks(fq, fk, v, kv0, z0, chunk: int):
+    """T a multiple of `chunk`: per chunk c, y = quadratic part inside c + phi(q) S_before(c) over the same
+    normalizer, S_before(c) = S_0 + sum of phi(k) v^T over the chunks before c (likewise z)."""
+    B, H, T, D = fq.shape
+    n = T // chunk
+    q, k = fq.reshape(B, H, n, chunk, D), fk.reshape(B, H, n, chunk, D)
+    vv = v.reshape(B, H, n, chunk, v.shape[-1])
+    kv_c, z_c = k.transpose(-1, -2) @ vv, k.sum(3)                          # each chunk's sums
+    kv_after, z_after = kv0[:, :, None] + kv_c.cumsum(2), z0[:, :, None] + z_c.cumsum(2)
+    kv_before = torch.cat((kv0[:, :, None], kv_after[:, :, :-1]), dim=2)     # (B, H, n, D, hd)
+    z_before = torch.cat((z0[:, :, None], z_after[:, :, :-1]), dim=2)        # (B, H, n, D)
+    scores = (q @ k.transpose(-1, -2)).tril()
+    num = scores @ vv + q @ kv_before
+    den = scores.sum(-1) + (q * z_before[:, :, :, None]).sum(-1)
+    y = (num / den[..., None]).reshape(B, H, T, v.shape[-1])
+    return y, kv_after[:, :, -1], z_after[:, :, -1]
+
+
+def linear_attention_quadratic(fq, fk, v, kv0, z0):
+    """Quadratic form over the whole input plus what the carried state contributes."""
     scores = (fq @ fk.transpose(-1, -2)).tril()                              # phi(q_i).phi(k_j), j <= i
     num = scores @ v + fq @ kv0                                              # (B, H, T, hd)
     den = scores.sum(-1) + (fq * z0[:, :, None]).sum(-1)                     # (B, H, T)
@@ -216,8 +251,11 @@ class SlidingWindowAttention(nn.Module):
         key_pos = torch.arange(last - k.shape[2], last, device=h.device)
         dist = positions[:, None] - key_pos[None, :]
         visible = (dist >= 0) & (dist < self.window)
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_dim)
-        y = scores.masked_fill(~visible, float("-inf")).softmax(-1) @ v
+        if hasattr(F, "scaled_dot_product_attention"):   # torch 2.x: same math, fused
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=visible)
+        else:
+            scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_dim)
+            y = scores.masked_fill(~visible, float("-inf")).softmax(-1) @ v
         start = max(0, k.shape[2] - (self.window - 1))
         kept = KVCache(k[:, :, start:], v[:, :, start:])
         return self.wo(y.transpose(1, 2).reshape(B, T, -1)), kept
@@ -274,6 +312,9 @@ class BasedModel(nn.Module):
     def output_weight(self) -> torch.Tensor:
         return self.tok_embd.weight if self.output is None else self.output.weight
 
+    def head(self, x):
+        return F.linear(self.output_norm(x), self.output_weight())
+
     def forward(self, tokens: torch.Tensor, state: Optional[DecodeState] = None, form: str = "auto"):
         """Same contract as DenseModel.forward: logits (B, T, vocab) and the new DecodeState (one
         LinearState or window KVCache per layer). form: see TaylorLinearAttention.forward."""
@@ -286,5 +327,4 @@ class BasedModel(nn.Module):
                 layer.zero_state(self.config, tokens.shape[0], x.dtype, x.device)
             x, st = layer(x, positions, st, form)
             layer_states.append(st)
-        logits = F.linear(self.output_norm(x), self.output_weight())
-        return logits, DecodeState(past + tokens.shape[1], layer_states)
+        return self.head(x), DecodeState(past + tokens.shape[1], layer_states)

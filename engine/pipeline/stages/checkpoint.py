@@ -1,4 +1,4 @@
-"""Checkpoints: a directory with `config.json` (kind + config dataclass fields), `model.pt`
+"""Checkpoints: a directory with `config.json` (kind: dense, recurformer or based + config dataclass fields), `model.pt`
 (state_dict) and, while training, `train.pt` (optimizer, step, RNG) so a run can resume on a
 fresh GPU machine. Works on torch 1.13 and 2.x."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Optional
 
 import torch
 
+from ..recurformer.based import BasedConfig, BasedModel
 from ..recurformer.dense import DenseConfig, DenseModel
 from ..recurformer.recurformer import RecurFormerConfig, RecurFormerModel
 from ..recurformer.gguf_load import load_gguf
@@ -21,6 +22,8 @@ def config_to_dict(cfg) -> dict:
         d = dataclasses.asdict(cfg)
         d["source"] = dataclasses.asdict(cfg.source)
         return {"kind": "recurformer", "config": d}
+    if isinstance(cfg, BasedConfig):
+        return {"kind": "based", "config": dataclasses.asdict(cfg)}
     return {"kind": "dense", "config": dataclasses.asdict(cfg)}
 
 
@@ -29,10 +32,14 @@ def config_from_dict(d: dict):
         c = dict(d["config"])
         c["source"] = DenseConfig(**c["source"])
         return RecurFormerConfig(**c)
+    if d["kind"] == "based":
+        return BasedConfig(**d["config"])
     return DenseConfig(**d["config"])
 
 
 def build_model(cfg):
+    if isinstance(cfg, BasedConfig):
+        return BasedModel(cfg)
     return RecurFormerModel(cfg) if isinstance(cfg, RecurFormerConfig) else DenseModel(cfg)
 
 

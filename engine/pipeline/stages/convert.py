@@ -1,7 +1,13 @@
-"""RecurFormer surgery and continual training.
+"""RecurFormer (or BASED) surgery and continual training.
 
     python -m engine.pipeline.stages.convert --dense CKPT --recency DIR/recency.json --keep 1 \
         --data DIR --out CKPT [--stage1-steps 600 --stage2-steps 600 --minutes 9]
+    python -m engine.pipeline.stages.convert --arch based --window 64 --feature-dim 16 --dense CKPT \
+        --data DIR --out CKPT [...]
+
+--arch based replaces steps 1-2 by recurformer/based_surgery.py (sliding-window layers = the dense
+attention, linear-attention layers warm-started from it) and trains its new parameters in stage 1;
+the loss, data, stages and time box are the same, so BASED and RecurFormer get the same budget.
 
 1. Selection: per layer replace the (n_kv_head - keep) KV groups with the highest recency score.
 2. Surgery: attention keeps the other groups' heads; a Mamba-2 branch per layer is warm-started
@@ -26,6 +32,8 @@ import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint
 
+from ..recurformer.based import BasedModel
+from ..recurformer.based_surgery import based_from_dense, new_parameter_names
 from ..recurformer.recency import select_replaced_groups
 from ..recurformer.surgery import recurformer_from_dense
 from . import checkpoint, distributed
@@ -127,9 +135,12 @@ def _chunked_distill_loss(student, teacher, rows, answer_mask, answer_weight, ch
 
 
 def set_trainable(model, stage: int) -> int:
+    """Stage 1: the surgery's new parameters (RecurFormer: the Mamba-2 branches; BASED:
+    based_surgery.new_parameter_names); stage 2: all. Returns the number trained."""
+    new = new_parameter_names(model) if isinstance(model, BasedModel) else None
     n = 0
     for name, p in model.named_parameters():
-        p.requires_grad = stage == 2 or ".mamba." in name
+        p.requires_grad = stage == 2 or (name in new if new is not None else ".mamba." in name)
         n += p.numel() if p.requires_grad else 0
     return n
 
@@ -137,8 +148,11 @@ def set_trainable(model, stage: int) -> int:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dense", required=True, help="dense teacher checkpoint")
-    ap.add_argument("--recency", required=True, help="recency.json from the analyze stage")
-    ap.add_argument("--keep", type=int, default=1, help="KV groups kept per layer (1 = keep 1 of 8)")
+    ap.add_argument("--arch", choices=["recurformer", "based"], default="recurformer")
+    ap.add_argument("--recency", help="recurformer: recency.json from the analyze stage")
+    ap.add_argument("--keep", type=int, default=1, help="recurformer: KV groups kept per layer (1 = keep 1 of 8)")
+    ap.add_argument("--window", type=int, default=64, help="based: sliding window w")
+    ap.add_argument("--feature-dim", type=int, default=16, help="based: linear attention's feature dim d'")
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--d-state", type=int, default=64)
@@ -165,6 +179,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.paragraphs and not args.tokenizer:
         ap.error("--paragraphs needs --tokenizer (the teacher's tokenizer.json)")
+    if args.arch == "recurformer" and not args.recency:
+        ap.error("--arch recurformer needs --recency")
+    variant = {"keep": args.keep} if args.arch == "recurformer" else \
+        {"arch": "based", "window": args.window, "feature_dim": args.feature_dim}
 
     device = distributed.setup()
     if torch.cuda.is_available():
@@ -173,13 +191,16 @@ def main(argv=None):
     teacher.eval()
     for p in teacher.parameters():
         p.requires_grad = False
-    recency = json.load(open(args.recency))
 
     stage = 1
     if os.path.exists(os.path.join(args.out, "model.pt")):
         student, meta = checkpoint.load(args.out, device)
         stage = meta.get("stage_index", 1)
+    elif args.arch == "based":
+        student = based_from_dense(teacher, window=args.window, feature_dim=args.feature_dim, seed=args.seed,
+                                   name=f"{teacher.config.name}-based-w{args.window}-d{args.feature_dim}")
     else:
+        recency = json.load(open(args.recency))
         replaced = select_replaced_groups(recency["recency"], keep=args.keep)
         student = recurformer_from_dense(teacher, replaced, d_state=args.d_state, window=recency["window"],
                                          recency_scores=recency["recency"], sink_scores=recency["sink"],
@@ -215,11 +236,11 @@ def main(argv=None):
         summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
                         minutes=max(0.0, (deadline - time.time()) / 60 * (args.stage1_share if s == 1 else 1)),
                         weight_decay=0.0,
-                        extra={"stage": f"continual-{s}", "keep": args.keep})
+                        extra={"stage": f"continual-{s}", **variant})
         summaries[s] = {k: v for k, v in summary.items() if k != "history"}
         done = summary["step"] >= steps
         if distributed.is_main():
-            checkpoint.save(args.out, student, extra={"stage_index": s + 1 if done else s, "keep": args.keep,
+            checkpoint.save(args.out, student, extra={"stage_index": s + 1 if done else s, **variant,
                                                       "source_checkpoint": args.dense, "summaries": summaries})
         distributed.barrier()
         if not done:

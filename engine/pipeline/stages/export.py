@@ -4,7 +4,7 @@
         --out assets/models/NAME.Q8_0.gguf [--ftype q8_0|f16|f32]
 
 Dense checkpoints are written as llama.cpp's `llama` (`qwen2` with Q/K/V biases), RecurFormer ones as
-`recurformer` (engine/llama/README.md).
+`recurformer`, BASED ones as `based` (engine/llama/README.md).
 
 --tokenizer is this project's tokenizer.json (the default models) or a Hugging Face checkpoint's own
 (`HF_DIR/tokenizer.json`, with tokenizer_config.json and config.json beside it), written as
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..recurformer.based import BasedModel
+from ..recurformer.based_gguf import export_based
 from ..recurformer.gguf_export import GgufVocab, export_dense, export_recurformer, gguf
 from ..recurformer.recurformer import RecurFormerModel
 from ..tokenizer.bpe import Tokenizer
@@ -87,7 +89,9 @@ def export(model, tokenizer, out: str, ftype: str, description: str = "") -> Non
         vocab, template = pretrained_vocab(tokenizer, cfg.vocab_size)
     else:
         vocab, template = vocab_of(tokenizer)
-    if isinstance(model, RecurFormerModel):
+    if isinstance(model, BasedModel):
+        export_based(model, out, ftype=ftype, vocab=vocab, chat_template=template, description=description)
+    elif isinstance(model, RecurFormerModel):
         export_recurformer(model, out, ftype=ftype, vocab=vocab, chat_template=template, description=description)
     else:
         export_dense(model, out, ftype=ftype, vocab=vocab, chat_template=template, description=description)
