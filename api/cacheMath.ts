@@ -15,10 +15,13 @@
  *
  *   bytes(n) = min(n, w) x window layers x heads x head dim x (bytes(K) + bytes(V)) + state bytes
  *
- * Pure functions, used by the cache projection view and its tests.
+ * The same sum for a model file's own shape (`shapeCacheBytesAt`) is what the engine's CacheMeter
+ * reports and what the Compare view plots and compares, for every architecture alike.
+ *
+ * Pure functions, used by the cache projection view, the Compare view, the engine and their tests.
  */
 
-import type { CacheType } from "./modelFigures.js";
+import type { CacheType, ModelShape } from "./modelFigures.js";
 
 export type { CacheType };
 
@@ -105,6 +108,34 @@ export function cacheBytesAt(tokens: number, kvBytesPerToken: number, recurrentS
     return tokens * kvBytesPerToken + recurrentStateBytes + (window ? Math.min(tokens, window.tokens) * window.kvBytesPerToken : 0);
 }
 
+/**
+ * One sequence's cache at `tokens` tokens from a model file's shape (dense, RecurFormer, BASED alike):
+ * KV per token, the window layers' KV for the last w tokens, the fixed recurrent state.
+ * Undefined where llama.cpp cannot use `cacheType` for this shape.
+ */
+export function shapeCacheBytesAt(shape: Pick<ModelShape, "kvBytesPerTokenByType" | "recurrentStateBytes" | "window">, tokens: number, cacheType: CacheType = "f16"): number | undefined {
+    const kv = shape.kvBytesPerTokenByType[cacheType];
+    const windowKv = shape.window ? shape.window.kvBytesPerTokenByType[cacheType] : 0;
+    if (kv == null || windowKv == null) return undefined;
+    return cacheBytesAt(tokens, kv, shape.recurrentStateBytes, shape.window ? { tokens: shape.window.tokens, kvBytesPerToken: windowKv } : undefined);
+}
+
+/**
+ * A shape's cache from 0 to `upTo` tokens as the points where its line bends: 0, a BASED model's window w
+ * (flat past it) and `upTo`. Straight lines through them are exact: dense grows linearly from 0, RecurFormer
+ * from its fixed state, BASED up to w and then not at all.
+ */
+export function shapeCacheCurve(shape: Pick<ModelShape, "kvBytesPerTokenByType" | "recurrentStateBytes" | "window">, upTo: number, cacheType: CacheType = "f16"): { tokens: number; bytes: number }[] | undefined {
+    const at = [0, ...(shape.window && shape.window.tokens < upTo ? [shape.window.tokens] : []), ...(upTo > 0 ? [upTo] : [])];
+    const points: { tokens: number; bytes: number }[] = [];
+    for (const tokens of at) {
+        const bytes = shapeCacheBytesAt(shape, tokens, cacheType);
+        if (bytes == null) return undefined;
+        points.push({ tokens, bytes });
+    }
+    return points;
+}
+
 export interface BasedPlan {
     /** window w of the sliding-window layers */
     window: number;
@@ -146,7 +177,10 @@ export interface ProjectionSeries {
     bytes: number[];
 }
 
-/** Dense, keep 1/8, 2/8, 4/8 (f16) and keep 1/8 with a q8_0 cache, for one shape. */
+/** BASED plans the projection draws: the two the pipeline trains (issue 14), feature dim 16, windows 64 and 256. */
+export const PROJECTED_BASED: BasedPlan[] = [{ window: 64, featureDim: 16 }, { window: 256, featureDim: 16 }];
+
+/** Dense, keep 1/8, 2/8, 4/8 (f16), keep 1/8 with a q8_0 cache, dense q8_0, and BASED at the shape's width and heads (flat past its window). */
 export function projectShape(shape: AttentionShape, points = projectionPoints()): ProjectionSeries[] {
     const dense = denseKvBytesPerToken(shape);
     const series: ProjectionSeries[] = [{ label: "dense (f16)", bytes: points.map((n) => cacheBytesAt(n, dense)) }];
@@ -157,6 +191,10 @@ export function projectShape(shape: AttentionShape, points = projectionPoints())
     const q8 = recurformerCache(shape, 1, "q8_0");
     series.push({ label: "RecurFormer keep 1/8, q8_0", bytes: points.map((n) => cacheBytesAt(n, q8.kvBytesPerToken, q8.recurrentStateBytes)) });
     series.push({ label: "dense, q8_0", bytes: points.map((n) => cacheBytesAt(n, denseKvBytesPerToken(shape, "q8_0"))) });
+    for (const plan of PROJECTED_BASED) {
+        const b = basedCache(shape, plan);
+        series.push({ label: `BASED w ${plan.window}, d' ${plan.featureDim}`, bytes: points.map((n) => cacheBytesAt(n, b.kvBytesPerToken, b.recurrentStateBytes, b.window)) });
+    }
     return series;
 }
 

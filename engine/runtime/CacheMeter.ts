@@ -1,5 +1,6 @@
 import type {CacheType, ModelShape} from "./protocol.js";
 import {UnsupportedCacheTypeError} from "./errors/UnsupportedCacheTypeError.js";
+import {cacheBytesAt} from "../../api/cacheMath.js";
 
 export interface CacheMeterOptions {
     /** KV cache element type (default f16) */
@@ -51,9 +52,9 @@ export class CacheMeter {
         }
     }
 
-    /** Cache bytes of one sequence holding n tokens. */
+    /** Cache bytes of one sequence holding n tokens (api/cacheMath's sum, which the app's charts use too). */
     public bytesAt(tokens: number): number {
-        return tokens * this.kvBytesPerToken + Math.min(tokens, this.windowTokens) * this.windowKvBytesPerToken + this.recurrentStateBytes;
+        return cacheBytesAt(tokens, this.kvBytesPerToken, this.recurrentStateBytes, {tokens: this.windowTokens, kvBytesPerToken: this.windowKvBytesPerToken});
     }
 
     /** The dense model's cache bytes at n tokens, when known. */

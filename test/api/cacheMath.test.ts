@@ -1,7 +1,7 @@
 /** Cache arithmetic: the real shapes, the recurrent state formula, and the projection series. */
 import { describe, expect, it } from "vitest";
 import {
-    REAL_SHAPES, basedCache, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache,
+    REAL_SHAPES, basedCache, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache, shapeCacheBytesAt, shapeCacheCurve,
 } from "../../api/cacheMath";
 import { formatBytes } from "../../api/format";
 
@@ -38,15 +38,36 @@ describe("cache math", () => {
         expect(ourReduction(llama2, 10_000_000)).toBeLessThan(0.875);
     });
 
-    it("projects dense, keep 1/8, 2/8, 4/8 and q8_0 to 128k", () => {
+    it("projects dense, keep 1/8, 2/8, 4/8, q8_0 and BASED (w 64 and 256) to 128k", () => {
         const points = projectionPoints();
         expect(points[0]).toBe(512);
         expect(points[points.length - 1]).toBe(131_072);
         const series = projectShape(shape("Llama-3-8B"), points);
-        expect(series.map((s) => s.label)).toEqual(["dense (f16)", "RecurFormer keep 1/8", "RecurFormer keep 2/8", "RecurFormer keep 4/8", "RecurFormer keep 1/8, q8_0", "dense, q8_0"]);
+        expect(series.map((s) => s.label)).toEqual(["dense (f16)", "RecurFormer keep 1/8", "RecurFormer keep 2/8", "RecurFormer keep 4/8", "RecurFormer keep 1/8, q8_0", "dense, q8_0", "BASED w 64, d' 16", "BASED w 256, d' 16"]);
         const last = points.length - 1;
         expect(series[0]!.bytes[last]).toBe(cacheBytesAt(131_072, 128 * 1024));
         for (let i = 1; i < series.length; i++) expect(series[i]!.bytes[last]).toBeLessThan(series[0]!.bytes[last]!);
+        // BASED: the same bytes at every point past its window, and the larger window a little larger
+        for (const label of ["BASED w 64, d' 16", "BASED w 256, d' 16"]) expect(new Set(series.find((s) => s.label === label)!.bytes).size).toBe(1);
+        expect(series[7]!.bytes[0]! - series[6]!.bytes[0]!).toBe((256 - 64) * basedCache(shape("Llama-3-8B"), { window: 64, featureDim: 16 }).window.kvBytesPerToken);
+    });
+
+    it("sizes a model file's shape as the engine does, and draws its line through the points where it bends", () => {
+        // a BASED file's shape (the based-w16 fixture's figures): no growing KV, 16 tokens of window KV, a fixed state
+        const based = { kvBytesPerTokenByType: { f16: 0, q8_0: 0 }, recurrentStateBytes: 79_136, window: { tokens: 16, kvBytesPerToken: 1024, kvBytesPerTokenByType: { f16: 1024, q8_0: 544 } } };
+        expect(shapeCacheBytesAt(based, 10)).toBe(10 * 1024 + 79_136);
+        expect(shapeCacheBytesAt(based, 16)).toBe(shapeCacheBytesAt(based, 10_000));
+        expect(shapeCacheBytesAt(based, 100, "q8_0")).toBe(16 * 544 + 79_136);
+        expect(shapeCacheCurve(based, 200)).toEqual([{ tokens: 0, bytes: 79_136 }, { tokens: 16, bytes: 16 * 1024 + 79_136 }, { tokens: 200, bytes: 16 * 1024 + 79_136 }]);
+        expect(shapeCacheCurve(based, 8)).toEqual([{ tokens: 0, bytes: 79_136 }, { tokens: 8, bytes: 8 * 1024 + 79_136 }]);
+        // dense and RecurFormer: straight lines, from 0 and from the fixed state
+        const dense = { kvBytesPerTokenByType: { f16: 16_384 }, recurrentStateBytes: 0 };
+        expect(shapeCacheCurve(dense, 100)).toEqual([{ tokens: 0, bytes: 0 }, { tokens: 100, bytes: 1_638_400 }]);
+        const rf = { kvBytesPerTokenByType: { f16: 2048 }, recurrentStateBytes: 1_046_528 };
+        expect(shapeCacheCurve(rf, 100)).toEqual([{ tokens: 0, bytes: 1_046_528 }, { tokens: 100, bytes: 1_046_528 + 204_800 }]);
+        // a cache type llama.cpp cannot use for the shape: no figure, not a wrong one
+        expect(shapeCacheBytesAt(dense, 100, "q8_0")).toBeUndefined();
+        expect(shapeCacheCurve(dense, 100, "q8_0")).toBeUndefined();
     });
 
     it("formats bytes with binary units", () => {
