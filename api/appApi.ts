@@ -21,7 +21,8 @@ export interface ModelSettings {
     cacheType: CacheType;
 }
 
-export type ModelKind = "recurformer" | "dense";
+/** dense (llama, qwen2, …), a RecurFormer conversion, or BASED (linear attention + sliding-window layers: a fixed cache past its window) */
+export type ModelKind = "recurformer" | "dense" | "based";
 export type ModelOrigin = "default" | "directory" | "user";
 
 export interface ModelInfo {
@@ -44,7 +45,15 @@ export interface ModelInfo {
     /** why the default context is not the trained one, when it is not */
     contextNote?: string;
     /** while loaded: the context it was loaded with and its chat slots (sequences, each with its own KV cache for the full context) */
-    loaded?: { contextSize: number; chatSlots: number };
+    loaded?: { contextSize: number; chatSlots: number; cacheBuffers?: CacheBuffers };
+}
+
+/** The cache llama.cpp allocated for a loaded model's whole context: KV cells (a BASED model's window cells) of every chat slot plus one recurrent state per slot. */
+export interface CacheBuffers {
+    /** computed from the shape for the context llama.cpp created */
+    computedBytes: number;
+    /** the KV and recurrent-state buffer sizes llama.cpp logged (0.01 MiB resolution), added; absent where the engine logs none (llama-server) */
+    measuredBytes?: number;
 }
 
 export type MessageStatus = "streaming" | "done" | "stopped" | "error" | "interrupted";
@@ -169,7 +178,12 @@ export interface BaselineFigure {
 }
 
 export type CompareMode = "sequential" | "parallel";
-export type CompareSide = "dense" | "recurformer";
+
+/** One model of a comparison; lanes are numbered in the order picked, and the first is the baseline every ratio is against. */
+export interface CompareLane {
+    modelId: string;
+    kind: ModelKind;
+}
 
 export interface CompareSample {
     t: number;
@@ -186,8 +200,8 @@ export interface CompareRunInfo {
     runId: string;
     prompt: string;
     mode: CompareMode;
-    denseModelId: string;
-    recurformerModelId: string;
+    /** 2 or 3 models (COMPARE_LANES), the baseline first */
+    lanes: CompareLane[];
     threadsEach: number;
     documentIds: string[];
     startedAt: number;
@@ -308,7 +322,8 @@ export interface ApiMethods {
     "documents.cut": { params: { documentId: string; modelId: string; maxTokens: number }; result: DocumentInfo };
     "documents.discard": { params: { documentId: string }; result: { discarded: boolean } };
 
-    "compare.start": { params: { prompt: string; denseModelId: string; recurformerModelId: string; mode: CompareMode; documentIds?: string[]; maxTokens?: number }; result: CompareRunInfo };
+    /** runs 2 or 3 different models on one prompt, the first as the baseline */
+    "compare.start": { params: { prompt: string; modelIds: string[]; mode: CompareMode; documentIds?: string[]; maxTokens?: number }; result: CompareRunInfo };
     "compare.stop": { params: { runId: string }; result: { stopped: boolean } };
 
     "baselines.list": { params: undefined; result: BaselineFigure[] };
@@ -336,9 +351,9 @@ export type AppEvent =
     | { type: "chat.metrics"; chatId: string; messageId: string; metrics: Metrics }
     | { type: "document.progress"; documentId: string; name: string; phase: "reading" | "extracting" | "counting" | "done" | "error" | "cancelled"; fraction: number; message?: string }
     | { type: "compare.started"; run: CompareRunInfo }
-    | { type: "compare.token"; runId: string; side: CompareSide; text: string }
-    | { type: "compare.metrics"; runId: string; side: CompareSide; metrics: Metrics }
-    | { type: "compare.done"; runId: string; side: CompareSide; status: MessageStatus; error?: string }
+    | { type: "compare.token"; runId: string; lane: number; text: string }
+    | { type: "compare.metrics"; runId: string; lane: number; metrics: Metrics }
+    | { type: "compare.done"; runId: string; lane: number; status: MessageStatus; error?: string }
     | { type: "baselines.changed"; baselines: BaselineFigure[] }
     | { type: "snapshots.changed"; snapshots: SnapshotsState };
 

@@ -4,6 +4,7 @@
  * naming the field that is wrong. No dependencies, so the renderer can use it too.
  */
 import type { ApiMethod, ParamsOf } from "./appApi.js";
+import { COMPARE_LANES } from "./limits.js";
 
 export class InvalidRequestError extends Error {
     override name = "InvalidRequestError";
@@ -45,9 +46,10 @@ export const v = {
     optional<T>(check: Check<T>): Check<T | undefined> {
         return (value, path) => (value === undefined ? undefined : check(value, path));
     },
-    array<T>(check: Check<T>, opts: { max?: number } = {}): Check<T[]> {
+    array<T>(check: Check<T>, opts: { min?: number; max?: number } = {}): Check<T[]> {
         return (value, path) => {
             if (!Array.isArray(value)) return fail(path, "must be an array");
+            if (opts.min != null && value.length < opts.min) return fail(path, `must have at least ${opts.min} items`);
             if (opts.max != null && value.length > opts.max) return fail(path, `must have at most ${opts.max} items`);
             return value.map((item, i) => check(item, `${path}[${i}]`));
         };
@@ -133,8 +135,7 @@ const schemas: { [M in ApiMethod]: Check<unknown> } = {
     "documents.discard": v.object({ documentId: id }),
     "compare.start": v.object({
         prompt: v.string({ min: 1, max: 200_000 }),
-        denseModelId: id,
-        recurformerModelId: id,
+        modelIds: v.array(id, COMPARE_LANES),
         mode: v.literal("sequential", "parallel"),
         documentIds: v.optional(v.array(id, { max: 16 })),
         maxTokens: v.optional(v.int({ min: 1, max: 8192 })),

@@ -109,7 +109,7 @@ export class ModelRegistry {
     setShape(modelId: string, shape: ModelShape): void {
         const model = this.get(modelId);
         model.shape = shape;
-        model.kind = shape.architecture === "recurformer" ? "recurformer" : "dense";
+        model.kind = shape.architecture === "recurformer" || shape.architecture === "based" ? shape.architecture : "dense";
         model.error = undefined;
         if (model.status === "inspecting" || model.status === "error") model.status = "unloaded";
         if (!this.persisted.settings[modelId]?.contextSize) {

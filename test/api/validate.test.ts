@@ -14,6 +14,7 @@ describe("API payload validation", () => {
         expect(validateParams("chats.send", { chatId: "chat-1", text: "hi", documentIds: ["doc-1"] })).toEqual({ chatId: "chat-1", text: "hi", documentIds: ["doc-1"] });
         expect(validateParams("models.setSettings", { modelId: "m-1", settings: { contextSize: 4096, cacheType: "q8_0" } })).toEqual({ modelId: "m-1", settings: { contextSize: 4096, cacheType: "q8_0" } });
         expect(validateParams("chats.create", undefined)).toBeUndefined();
+        expect(validateParams("compare.start", { prompt: "p", modelIds: ["a", "b", "c"], mode: "parallel" })).toEqual({ prompt: "p", modelIds: ["a", "b", "c"], mode: "parallel" });
     });
 
     it("rejects wrong types, unknown keys, bad ids and out-of-range numbers, naming the field", () => {
@@ -22,7 +23,9 @@ describe("API payload validation", () => {
         expect(() => validateParams("chats.get", { chatId: "../secrets" })).toThrow("params.chatId has an invalid format");
         expect(() => validateParams("models.setSettings", { modelId: "m", settings: { threads: -1 } })).toThrow("params.settings.threads must be at least 0");
         expect(() => validateParams("models.setSettings", { modelId: "m", settings: { cacheType: "q4_0" } })).toThrow(/must be one of f16, q8_0/);
-        expect(() => validateParams("compare.start", { prompt: "", denseModelId: "a", recurformerModelId: "b", mode: "sequential" })).toThrow(/at least 1 characters/);
+        expect(() => validateParams("compare.start", { prompt: "", modelIds: ["a", "b"], mode: "sequential" })).toThrow(/at least 1 characters/);
+        expect(() => validateParams("compare.start", { prompt: "p", modelIds: ["a"], mode: "sequential" })).toThrow(/params\.modelIds must have at least 2 items/);
+        expect(() => validateParams("compare.start", { prompt: "p", modelIds: ["a", "b", "c", "d"], mode: "sequential" })).toThrow(/params\.modelIds must have at most 3 items/);
         expect(() => validateParams("documents.ingest", { source: { kind: "url", url: "http://x" } })).toThrow(/kind: 'path'/);
         expect(() => validateParams("engine.status", { anything: 1 })).toThrow("takes no parameters");
         expect(() => validateParams("chats.send", null)).toThrow("params must be an object");

@@ -114,13 +114,14 @@ describe("app core on the real engine", () => {
         const rf = t.core.models.list().find((m) => m.kind === "recurformer")!;
         const dense = t.core.models.list().find((m) => m.kind === "dense")!;
         const from = t.events.length;
-        const run = await t.core.call("compare.start", { prompt: "hi", denseModelId: dense.id, recurformerModelId: rf.id, mode: "sequential", maxTokens: 8 });
+        const run = await t.core.call("compare.start", { prompt: "hi", modelIds: [dense.id, rf.id], mode: "sequential", maxTokens: 8 });
+        expect(run.lanes).toEqual([{ modelId: dense.id, kind: "dense" }, { modelId: rf.id, kind: "recurformer" }]);
         expect(run.threadsEach).toBe(Math.max(1, os.availableParallelism()));
         await until(() => since(from).filter((e) => e.type === "compare.done").length === 2, 120_000, "both sides");
         const sides = since(from).filter((e) => e.type === "compare.done").map((e) => e as Extract<AppEvent, { type: "compare.done" }>);
-        expect(sides.map((s) => [s.side, s.status])).toEqual([["dense", "done"], ["recurformer", "done"]]);
-        const order = since(from).filter((e) => e.type === "compare.token").map((e) => (e as { side: string }).side);
-        expect(order.indexOf("recurformer")).toBeGreaterThan(order.lastIndexOf("dense"));
+        expect(sides.map((s) => [s.lane, s.status])).toEqual([[0, "done"], [1, "done"]]);
+        const order = since(from).filter((e) => e.type === "compare.token").map((e) => (e as { lane: number }).lane);
+        expect(order.indexOf(1)).toBeGreaterThan(order.lastIndexOf(0));
         expect((await t.core.call("baselines.list", undefined))[0]).toMatchObject({ denseModelId: dense.id, from: "comparison" });
     }, 180_000);
 

@@ -45,7 +45,7 @@ describe("what a new user meets (issue 18)", () => {
     });
 
     it("7. a loaded model says how many chat slots of how many tokens its KV buffer holds", () => {
-        expect(rf().loaded).toEqual({ contextSize: rf().settings.contextSize, chatSlots: 2 });
+        expect(rf().loaded).toMatchObject({ contextSize: rf().settings.contextSize, chatSlots: 2 });
     });
 
     it("1 and 10. Compare does not reload the models: Regenerate afterwards resumes from the chat's snapshot; the chat row names model and document", async () => {
@@ -65,7 +65,7 @@ describe("what a new user meets (issue 18)", () => {
         const statuses: string[] = [];
         const watch = (e: AppEvent) => { if (e.type === "models.changed") statuses.push(e.models.find((m) => m.id === rf().id)!.status); };
         t.core.on("event", watch);
-        const run = await t.core.call("compare.start", { prompt: "hi", denseModelId: dense().id, recurformerModelId: rf().id, mode: "sequential", maxTokens: 8 });
+        const run = await t.core.call("compare.start", { prompt: "hi", modelIds: [dense().id, rf().id], mode: "sequential", maxTokens: 8 });
         await until(() => t.events.slice(from).filter((e) => e.type === "compare.done" && e.runId === run.runId).length === 2, 120_000, "both sides");
         await new Promise((r) => setTimeout(r, 500));
         t.core.off("event", watch);
@@ -91,7 +91,7 @@ describe("what a new user meets (issue 18)", () => {
         const watch = (e: AppEvent) => { if (e.type === "models.changed") statuses.push(...e.models.map((m) => m.status)); };
         t.core.on("event", watch);
         const from = t.events.length;
-        const run = await t.core.call("compare.start", { prompt: "hi", denseModelId: dense().id, recurformerModelId: rf().id, mode: "parallel", maxTokens: 8 });
+        const run = await t.core.call("compare.start", { prompt: "hi", modelIds: [dense().id, rf().id], mode: "parallel", maxTokens: 8 });
         expect(run.threadsEach).toBe(Math.max(1, os.availableParallelism()));
         await until(() => t.events.slice(from).filter((e) => e.type === "compare.done" && e.runId === run.runId).length === 2, 120_000, "both sides");
         t.core.off("event", watch);

@@ -53,13 +53,13 @@ describe("the app on a remote engine", () => {
         const rf = t.core.models.list().find((m) => m.kind === "recurformer")!;
         const dense = t.core.models.list().find((m) => m.kind === "dense")!;
         const from = t.events.length;
-        await t.core.call("compare.start", { prompt: "What is the capital of France?", denseModelId: dense.id, recurformerModelId: rf.id, mode: "sequential", maxTokens: 8 });
+        await t.core.call("compare.start", { prompt: "What is the capital of France?", modelIds: [dense.id, rf.id], mode: "sequential", maxTokens: 8 });
         await until(() => t.events.slice(from).filter((e) => e.type === "compare.done").length === 2, 180_000, "both sides");
         const done = t.events.slice(from).filter((e) => e.type === "compare.done").map((e) => e as Extract<AppEvent, { type: "compare.done" }>);
-        expect(done.map((e) => [e.side, e.status])).toEqual([["dense", "done"], ["recurformer", "done"]]);
+        expect(done.map((e) => [e.lane, e.status])).toEqual([[0, "done"], [1, "done"]]);
         const metrics = t.events.slice(from).filter((e) => e.type === "compare.metrics").map((e) => e as Extract<AppEvent, { type: "compare.metrics" }>);
-        for (const side of ["dense", "recurformer"] as const)
-            expect(metrics.filter((e) => e.side === side).at(-1)!.metrics.cacheBytesComputed, side).toBeGreaterThan(0);
+        for (const lane of [0, 1])
+            expect(metrics.filter((e) => e.lane === lane).at(-1)!.metrics.cacheBytesComputed, `lane ${lane}`).toBeGreaterThan(0);
     }, 240_000);
 
     it("killed mid-answer: the answer is interrupted, the engine comes back over a new connection, nothing is lost, Regenerate answers", async () => {

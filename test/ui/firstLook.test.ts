@@ -46,8 +46,8 @@ describe("2. ratios only of like with like, resting on enough tokens", () => {
         const dense = run({ tokensInContext: 22, cacheBytesComputed: 22 * 16384 });
         const m = compareMemory(rf, dense, rfModel())!;
         expect(m.tokens).toBe(22);
-        expect(m.rfBytes).toBe(1048576 + 22 * 2048);
-        expect(m.denseBytes).toBe(22 * 16384);
+        expect(m.oursBytes).toBe(1048576 + 22 * 2048);
+        expect(m.baseBytes).toBe(22 * 16384);
         expect(m.note).toMatch(/^both at 22 tokens/);
         expect(m.good).toBe(false);
     });

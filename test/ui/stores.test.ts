@@ -4,12 +4,11 @@ import type { ApiMethod, BaselineFigure, Chat, DocumentInfo, Metrics, ModelInfo,
 import { setApi } from "../../renderer/src/api/client";
 import { useApp } from "../../renderer/src/stores/app";
 import { queueToken, selectIsGenerating, useChats } from "../../renderer/src/stores/chats";
-import { compareCsv, measuredStatePoints, useCompare } from "../../renderer/src/stores/compare";
+import { alignSeries, compareCsv, laneNames, measuredStatePoints, selectLiveDense, useCompare } from "../../renderer/src/stores/compare";
 import { compareMemory, compareSnapshot } from "../../renderer/src/stores/ratios";
 import { contextFor, fitFor, useDocuments } from "../../renderer/src/stores/documents";
 import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo } from "../../renderer/src/stores/metrics";
 import { headsKeptText, modelPairs } from "../../renderer/src/stores/models";
-import { alignSeries } from "../../renderer/src/views/CompareView";
 import { readingProgress } from "../../renderer/src/components/Composer";
 
 const calls: { method: ApiMethod; params: unknown }[] = [];
@@ -177,44 +176,62 @@ describe("metrics selectors", () => {
 });
 
 describe("compare store", () => {
-    it("collects samples per side, ignores other runs, and exports CSV", () => {
+    it("collects samples per lane, ignores other runs, and exports CSV", () => {
         const s = useCompare.getState();
-        s.onStarted({ runId: "r1", prompt: "p", mode: "parallel", denseModelId: "dense", recurformerModelId: "rf", threadsEach: 1, documentIds: [], startedAt: 0 });
-        s.onMetrics("r1", "dense", metrics({ modelId: "dense", tokensInContext: 10, cacheBytesComputed: 100 }));
-        s.onMetrics("r1", "recurformer", metrics({ tokensInContext: 10, cacheBytesComputed: 30, denseCacheBytesComputed: 100 }));
-        s.onMetrics("r-old", "recurformer", metrics({ tokensInContext: 99 }));
-        s.onToken("r1", "dense", "Hi");
-        const { sides, run } = useCompare.getState();
-        expect(sides.recurformer.samples).toHaveLength(1);
-        expect(sides.dense.text).toBe("Hi");
-        expect(compareMemory(sides.recurformer.last, sides.dense.last, undefined)).toMatchObject({ tokens: 10, rfBytes: 30, denseBytes: 100, good: true, text: "RecurFormer 70.0% less" });
-        const csv = compareCsv(run, sides);
+        s.onStarted({ runId: "r1", prompt: "p", mode: "parallel", lanes: [{ modelId: "dense", kind: "dense" }, { modelId: "rf", kind: "recurformer" }], threadsEach: 1, documentIds: [], startedAt: 0 });
+        expect(useCompare.getState().lanes.map((l) => l.status)).toEqual(["streaming", "streaming"]);
+        s.onMetrics("r1", 0, metrics({ modelId: "dense", tokensInContext: 10, cacheBytesComputed: 100 }));
+        s.onMetrics("r1", 1, metrics({ tokensInContext: 10, cacheBytesComputed: 30, denseCacheBytesComputed: 100 }));
+        s.onMetrics("r-old", 1, metrics({ tokensInContext: 99 }));
+        s.onMetrics("r1", 2, metrics({ tokensInContext: 99 }));
+        s.onToken("r1", 0, "Hi");
+        const { lanes, run } = useCompare.getState();
+        expect(lanes).toHaveLength(2);
+        expect(lanes[1]!.samples).toHaveLength(1);
+        expect(lanes[0]!.text).toBe("Hi");
+        expect(selectLiveDense(useCompare.getState())).toMatchObject({ modelId: "dense" });
+        expect(compareMemory(lanes[1]!.last, lanes[0]!.last)).toMatchObject({ tokens: 10, oursBytes: 30, baseBytes: 100, good: true, text: "RecurFormer 70.0% less" });
+        const csv = compareCsv(run, lanes);
         expect(csv).toMatch(/^# prompt: "p"/);
+        expect(csv).toContain("# dense: dense, recurformer: rf (the first is the baseline)");
         expect(csv).toContain("side,time_ms,phase,tokens_in_context,cache_bytes_computed,state_bytes_measured,tokens_per_second");
         expect(csv.trim().split("\n").filter((l) => /^(dense|recurformer),/.test(l))).toHaveLength(2);
-        const aligned = alignSeries(sides, [["dense", (x) => x.cacheBytesComputed], ["recurformer", (x) => x.cacheBytesComputed]]);
+        const aligned = alignSeries(lanes, [[0, (x) => x.cacheBytesComputed], [1, (x) => x.cacheBytesComputed]]);
         expect(aligned).toEqual([[10], [100], [30]]);
+    });
+
+    it("runs three lanes one after the other: the first reads, the others wait, each named for its kind", () => {
+        const s = useCompare.getState();
+        s.onStarted({ runId: "r3", prompt: "p", mode: "sequential", lanes: [{ modelId: "d", kind: "dense" }, { modelId: "r", kind: "recurformer" }, { modelId: "b", kind: "based" }], threadsEach: 2, documentIds: [], startedAt: 0 });
+        expect(useCompare.getState().lanes.map((l) => l.status)).toEqual(["streaming", "waiting", "waiting"]);
+        s.onToken("r3", 2, "x");
+        s.onDone("r3", 0, "done");
+        expect(useCompare.getState().lanes.map((l) => l.status)).toEqual(["done", "waiting", "streaming"]);
+        expect(compareCsv(useCompare.getState().run, useCompare.getState().lanes)).toContain("# dense: d, recurformer: r, based: b (the first is the baseline)");
+        expect(laneNames(["dense", "recurformer", "based"])).toEqual([{ key: "dense", name: "Dense" }, { key: "recurformer", name: "RecurFormer" }, { key: "based", name: "BASED" }]);
+        // two of a kind: the second is numbered, so keys and names stay apart
+        expect(laneNames(["recurformer", "dense", "recurformer"]).map((n) => `${n.key}/${n.name}`)).toEqual(["recurformer/RecurFormer", "dense/Dense", "recurformer-2/RecurFormer 2"]);
     });
 
     it("plots the measured state at the token count it was measured at, once per measurement", () => {
         const s = useCompare.getState();
-        s.onStarted({ runId: "r2", prompt: "p", mode: "sequential", denseModelId: "dense", recurformerModelId: "rf", threadsEach: 2, documentIds: [], startedAt: 0 });
+        s.onStarted({ runId: "r2", prompt: "p", mode: "sequential", lanes: [{ modelId: "dense", kind: "dense" }, { modelId: "rf", kind: "recurformer" }], threadsEach: 2, documentIds: [], startedAt: 0 });
         // prefill: measured between batches; then decoding: not re-measured, so it lags tokensInContext
-        s.onMetrics("r2", "recurformer", metrics({ phase: "prefill", tokensInContext: 512, cacheBytesComputed: 50, stateBytesMeasured: 700, stateBytesMeasuredAtTokens: 512 }));
-        s.onMetrics("r2", "recurformer", metrics({ phase: "decode", tokensInContext: 1000, cacheBytesComputed: 80, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
-        s.onMetrics("r2", "recurformer", metrics({ phase: "decode", tokensInContext: 1010, cacheBytesComputed: 81, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
-        s.onMetrics("r2", "recurformer", metrics({ phase: "decode", tokensInContext: 1020, cacheBytesComputed: 82, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
-        s.onMetrics("r2", "recurformer", metrics({ phase: "done", tokensInContext: 1030, cacheBytesComputed: 83, stateBytesMeasured: 1100, stateBytesMeasuredAtTokens: 1030 }));
+        s.onMetrics("r2", 1, metrics({ phase: "prefill", tokensInContext: 512, cacheBytesComputed: 50, stateBytesMeasured: 700, stateBytesMeasuredAtTokens: 512 }));
+        s.onMetrics("r2", 1, metrics({ phase: "decode", tokensInContext: 1000, cacheBytesComputed: 80, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
+        s.onMetrics("r2", 1, metrics({ phase: "decode", tokensInContext: 1010, cacheBytesComputed: 81, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
+        s.onMetrics("r2", 1, metrics({ phase: "decode", tokensInContext: 1020, cacheBytesComputed: 82, stateBytesMeasured: 900, stateBytesMeasuredAtTokens: 900 }));
+        s.onMetrics("r2", 1, metrics({ phase: "done", tokensInContext: 1030, cacheBytesComputed: 83, stateBytesMeasured: 1100, stateBytesMeasuredAtTokens: 1030 }));
         // an older engine without the measured-at count: at its tokens in context
-        s.onMetrics("r2", "dense", metrics({ modelId: "dense", tokensInContext: 1000, cacheBytesComputed: 400, stateBytesMeasured: 1500 }));
-        const { sides, run } = useCompare.getState();
-        expect(sides.recurformer.samples.map((x) => x.stateBytesMeasuredAtTokens)).toEqual([512, 900, 900, 900, 1030]);
-        expect(measuredStatePoints(sides.recurformer.samples)).toEqual([{ x: 512, y: 700 }, { x: 900, y: 900 }, { x: 1030, y: 1100 }]);
-        expect(measuredStatePoints(sides.dense.samples)).toEqual([{ x: 1000, y: 1500 }]);
-        const [x, rfComputed, rfMeasured, denseMeasured] = alignSeries(sides, [
-            ["recurformer", (v) => v.cacheBytesComputed],
-            { side: "recurformer", points: measuredStatePoints },
-            { side: "dense", points: measuredStatePoints },
+        s.onMetrics("r2", 0, metrics({ modelId: "dense", tokensInContext: 1000, cacheBytesComputed: 400, stateBytesMeasured: 1500 }));
+        const { lanes, run } = useCompare.getState();
+        expect(lanes[1]!.samples.map((x) => x.stateBytesMeasuredAtTokens)).toEqual([512, 900, 900, 900, 1030]);
+        expect(measuredStatePoints(lanes[1]!.samples)).toEqual([{ x: 512, y: 700 }, { x: 900, y: 900 }, { x: 1030, y: 1100 }]);
+        expect(measuredStatePoints(lanes[0]!.samples)).toEqual([{ x: 1000, y: 1500 }]);
+        const [x, rfComputed, rfMeasured, denseMeasured] = alignSeries(lanes, [
+            [1, (v) => v.cacheBytesComputed],
+            { lane: 1, points: measuredStatePoints },
+            { lane: 0, points: measuredStatePoints },
         ]);
         expect(x).toEqual([512, 900, 1000, 1010, 1020, 1030]);
         // computed at tokens in context; measured at 900 (not at 1000/1010/1020), one point per measurement
@@ -222,7 +239,7 @@ describe("compare store", () => {
         expect(rfMeasured).toEqual([700, 900, null, null, null, 1100]);
         expect(denseMeasured).toEqual([null, null, 1500, null, null, null]);
         // the CSV keeps the measured-at count, in a column after the old ones
-        const csv = compareCsv(run, sides);
+        const csv = compareCsv(run, lanes);
         expect(csv).toContain("state_bytes_measured,tokens_per_second,state_bytes_measured_at_tokens");
         expect(csv.split("\n").filter((l) => l.startsWith("recurformer,")).map((l) => l.split(",").at(-1))).toEqual(["512", "900", "900", "900", "1030"]);
         // the meters say where a lagging measurement was taken

@@ -1,13 +1,14 @@
 /**
- * Comparison runs: one prompt through the dense model and its RecurFormer conversion, one after
- * the other or side by side, streamed as `compare.*` events. The dense side's figures become a baseline.
+ * Comparison runs: one prompt through 2 or 3 models (any architectures: dense, RecurFormer, BASED),
+ * one after the other or side by side, streamed as `compare.*` events by lane (the order picked; the
+ * first is the baseline). A dense model's figures become a baseline for the chat meters.
  *
  * A comparison runs on the models as they are loaded for chats: it never reloads them (a reload
  * would throw away every chat's snapshot, and the next Regenerate would read the whole document
  * again). A context's threads are fixed when it is loaded, so side by side each model keeps its own
- * threads and the two share the CPU (the engine splits nothing: `maxThreads: 0`).
+ * threads and the models share the CPU (the engine splits nothing: `maxThreads: 0`).
  */
-import type { AppEvent, CompareRunInfo, CompareSide, ModelInfo, ParamsOf } from "../../../api/appApi.js";
+import type { AppEvent, CompareRunInfo, ModelInfo, ParamsOf } from "../../../api/appApi.js";
 import { documentQuestionText } from "../../../engine/runtime/documentQuestion.js";
 import { newId } from "../ChatStore.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
@@ -36,18 +37,18 @@ export class ComparisonRuns {
     ) {}
 
     start(p: ParamsOf<"compare.start">): CompareRunInfo {
-        const dense = this.models.get(p.denseModelId);
-        const rf = this.models.get(p.recurformerModelId);
-        if (!dense.shape || !rf.shape) throw new UserError("Both models must be inspected without errors first.");
+        const models = p.modelIds.map((id) => this.models.get(id));
+        if (new Set(p.modelIds).size !== p.modelIds.length) throw new UserError("Pick a different model for each lane: the same model twice compares nothing.");
+        const broken = models.find((m) => !m.shape);
+        if (broken) throw new UserError(`${broken.fileName} must be inspected without errors first.`);
         for (const run of this.runs.values()) if (!run.finished) throw new UserError("A comparison is already running; stop it first.");
         // the threads a model computes with (auto: all of them), in either mode
-        const threadsEach = Math.min(...[dense, rf].map((m) => m.settings.threads > 0 ? m.settings.threads : this.cpuThreads));
+        const threadsEach = Math.min(...models.map((m) => m.settings.threads > 0 ? m.settings.threads : this.cpuThreads));
         const info: CompareRunInfo = {
             runId: newId("cmp"),
             prompt: p.prompt,
             mode: p.mode,
-            denseModelId: dense.id,
-            recurformerModelId: rf.id,
+            lanes: models.map((m) => ({ modelId: m.id, kind: m.kind })),
             threadsEach,
             documentIds: p.documentIds ?? [],
             startedAt: Date.now(),
@@ -56,7 +57,7 @@ export class ComparisonRuns {
         const run: ComparisonRun = { info, controller: new AbortController(), finished: false };
         this.runs.set(info.runId, run);
         this.emit({ type: "compare.started", run: info });
-        void this.runSides(run, dense, rf, content, p.maxTokens ?? 128);
+        void this.runLanes(run, models, content, p.maxTokens ?? 128);
         return info;
     }
 
@@ -71,32 +72,29 @@ export class ComparisonRuns {
         for (const run of this.runs.values()) run.controller.abort();
     }
 
-    private async runSides(run: ComparisonRun, dense: ModelInfo, rf: ModelInfo, content: string, maxTokens: number): Promise<void> {
-        if (run.info.mode === "parallel") await Promise.all([this.side(run, "dense", dense, content, maxTokens), this.side(run, "recurformer", rf, content, maxTokens)]);
-        else {
-            await this.side(run, "dense", dense, content, maxTokens);
-            await this.side(run, "recurformer", rf, content, maxTokens);
-        }
+    private async runLanes(run: ComparisonRun, models: ModelInfo[], content: string, maxTokens: number): Promise<void> {
+        if (run.info.mode === "parallel") await Promise.all(models.map((model, lane) => this.lane(run, lane, model, content, maxTokens)));
+        else for (const [lane, model] of models.entries()) await this.lane(run, lane, model, content, maxTokens);
         run.finished = true;
     }
 
-    private async side(run: ComparisonRun, side: CompareSide, model: ModelInfo, content: string, maxTokens: number): Promise<void> {
+    private async lane(run: ComparisonRun, lane: number, model: ModelInfo, content: string, maxTokens: number): Promise<void> {
         const { runId } = run.info;
         const signal = run.controller.signal;
         try {
             const result = await streamGeneration(this.engine, this.models, {
                 modelId: model.id,
-                sequenceId: `compare-${side}`,
+                sequenceId: `compare-${lane}`,
                 messages: [{ role: "user", content }],
                 maxTokens,
                 signal,
-                onToken: (text) => this.emit({ type: "compare.token", runId, side, text }),
-                onMetrics: (metrics) => this.emit({ type: "compare.metrics", runId, side, metrics }),
+                onToken: (text) => this.emit({ type: "compare.token", runId, lane, text }),
+                onMetrics: (metrics) => this.emit({ type: "compare.metrics", runId, lane, metrics }),
             });
-            if (side === "dense" && result?.metrics) this.baselines.record(model.id, run.info.recurformerModelId, result.metrics, "comparison");
-            this.emit({ type: "compare.done", runId, side, status: !result || result.stopReason === "stopped" ? "stopped" : "done" });
+            if (model.kind === "dense" && result?.metrics) this.baselines.record(model.id, run.info.lanes.find((l) => l.kind === "recurformer")?.modelId, result.metrics, "comparison");
+            this.emit({ type: "compare.done", runId, lane, status: !result || result.stopReason === "stopped" ? "stopped" : "done" });
         } catch (error) {
-            this.emit({ type: "compare.done", runId, side, status: signal.aborted ? "stopped" : "error", error: (error as Error).message });
+            this.emit({ type: "compare.done", runId, lane, status: signal.aborted ? "stopped" : "error", error: (error as Error).message });
         }
     }
 }

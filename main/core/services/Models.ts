@@ -4,7 +4,7 @@
  * away every loaded model is marked unloaded and remembered; when an engine comes back (after
  * a crash or Engine → Restart, however many crashes came before) those models are loaded again.
  */
-import type { AppEvent, ModelInfo, ModelSettings, TokenCount } from "../../../api/appApi.js";
+import type { AppEvent, CacheBuffers, ModelInfo, ModelSettings, TokenCount } from "../../../api/appApi.js";
 import { estimateTokens } from "../../../api/limits.js";
 import type { LoadOptions, LoadResult } from "../../../engine/runtime/protocol.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
@@ -183,7 +183,7 @@ export class Models {
             this.loadResults.set(model.id, { ...result, threads: settings.threads, contextSize: settings.contextSize });
             this.registry.setShape(model.id, result.shape);
             this.registry.setStatus(model.id, "loaded");
-            model.loaded = { contextSize: result.contextSize, chatSlots: CHAT_SLOTS };
+            model.loaded = { contextSize: result.contextSize, chatSlots: CHAT_SLOTS, cacheBuffers: cacheBuffers(result) };
             return model;
         } catch (error) {
             this.registry.setStatus(model.id, "error", `Loading failed: ${(error as Error).message}`);
@@ -214,6 +214,12 @@ export class Models {
         this.toReload.clear();
         for (const id of ids) if (this.registry.find(id)) await this.load(id).catch(() => undefined);
     }
+}
+
+/** The context's cache as computed for the context created, beside what llama.cpp logged it allocated (KV + recurrent state). */
+function cacheBuffers(result: LoadResult): CacheBuffers {
+    const { kvBufferBytesMeasured: kv, recurrentBufferBytesMeasured: recurrent } = result.buffers;
+    return { computedBytes: result.cacheBytesComputed, ...(kv != null || recurrent != null ? { measuredBytes: (kv ?? 0) + (recurrent ?? 0) } : {}) };
 }
 
 function sameSettings(loaded: LoadResult, wanted: ModelSettings): boolean {

@@ -10,7 +10,7 @@ import { formatBytes, formatTokens } from "../lib/format";
 import { useChats } from "../stores/chats";
 import { contextFor, fitFor, useDocuments, type PendingDocument } from "../stores/documents";
 import { meterFigures, useMetrics } from "../stores/metrics";
-import { modelLabel, useModels } from "../stores/models";
+import { KIND_LABEL, modelLabel, useModels } from "../stores/models";
 import { Icon } from "./Icon";
 
 export function Composer({ chatId, generating }: { chatId?: string; generating: boolean }) {
@@ -156,7 +156,7 @@ function DocumentCard({ doc, chatModel, models }: { doc: PendingDocument; chatMo
                             const m = models.find((x) => x.id === f.modelId)!;
                             return (
                                 <div key={f.modelId} className={`fit-row ${f.verdict}`} data-testid="fit-row" data-verdict={f.verdict}>
-                                    <span className={`model-badge ${m.kind}`}>{m.kind === "recurformer" ? "RF" : "Dense"}</span>
+                                    <span className={`model-badge ${m.kind}`}>{m.kind === "recurformer" ? "RF" : KIND_LABEL[m.kind]}</span>
                                     <span className="fit-model">{modelLabel(m)}</span>
                                     <span className="fit-tokens mono" data-testid="doc-tokens">{f.tokens.toLocaleString("en-US")} tokens{f.how === "estimated" ? " (estimated)" : ""}</span>
                                     <span className="fit-verdict">{f.verdict === "fits" ? `fits ${formatTokens(f.contextSize)}` : f.verdict === "needs-larger-context" ? `needs ${formatTokens(contextFor(f.needed))} context` : `longer than trained ${formatTokens(f.trainedContext)}`}</span>

@@ -3,20 +3,27 @@
  * llama.cpp measured), speed (prefill, decode, first token) each beside the dense baseline,
  * and the snapshot size. Every figure says whether it is computed or measured.
  */
-import type { Chat, Metrics } from "../../../api/appApi";
+import type { Chat, Metrics, ModelKind } from "../../../api/appApi";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
-import { useCompare } from "../stores/compare";
+import { selectLiveDense, useCompare } from "../stores/compare";
 import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
-import { headsKeptText, kvBufferText, modelLabel, useModels } from "../stores/models";
+import { KIND_LABEL, headsKeptText, kvBufferText, modelLabel, useModels } from "../stores/models";
 import { compareSnapshot, compareSpeed, type Comparison } from "../stores/ratios";
 import { Icon } from "./Icon";
 import { SavedStateCard } from "./SavedState";
+
+/** what the cache meter counts, per kind of model */
+const CACHE_WORDS: Record<ModelKind, string> = {
+    dense: "this dense model's KV cache",
+    recurformer: "KV of kept heads + recurrent state",
+    based: "window KV of the last w tokens + fixed linear-attention state",
+};
 
 export function MetersPanel({ chat }: { chat?: Chat }) {
     const live = useMetrics((s) => (chat ? s.live[chat.id] : undefined));
     const baselines = useMetrics((s) => s.baselines);
     const models = useModels((s) => s.models);
-    const compareDense = useCompare((s) => (s.sides.dense.status === "streaming" ? s.sides.dense.last : undefined));
+    const compareDense = useCompare(selectLiveDense);
     const model = models.find((m) => m.id === chat?.modelId);
     const dense = model?.pairedDenseId ? models.find((m) => m.id === model.pairedDenseId) : undefined;
 
@@ -57,10 +64,10 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
             <section className="meter-card">
                 <div className="meter-label"><Icon name="memory" size={14} /> Cache memory</div>
                 <div className="meter-big mono" data-testid="meter-cache">{formatBytes(f?.cacheBytesComputed)}</div>
-                <div className="meter-note">{isDense ? "this dense model's KV cache" : "KV of kept heads + recurrent state"} · <b>computed</b></div>
+                <div className="meter-note">{CACHE_WORDS[model?.kind ?? "dense"]} · <b>computed</b></div>
                 <div className="cache-bars">
-                    <CacheBar label={isDense ? "Dense (this model)" : "RecurFormer"} tag="computed" value={f?.cacheBytesComputed} max={maxBar} kind="ours" testId="bar-ours" />
-                    {!isDense && <CacheBar label={`Dense source${dense ? "" : " (from provenance)"}`} tag="computed" value={f?.denseCacheBytesComputed} max={maxBar} kind="dense" testId="bar-dense" />}
+                    <CacheBar label={isDense ? "Dense (this model)" : KIND_LABEL[model?.kind ?? "recurformer"]} tag="computed" value={f?.cacheBytesComputed} max={maxBar} kind="ours" testId="bar-ours" />
+                    {model?.kind === "recurformer" && <CacheBar label={`Dense source${dense ? "" : " (from provenance)"}`} tag="computed" value={f?.denseCacheBytesComputed} max={maxBar} kind="dense" testId="bar-dense" />}
                     <CacheBar label={measuredNote ? `llama.cpp state size · ${measuredNote}` : "llama.cpp state size"} tag="measured" value={f?.stateBytesMeasured} max={maxBar} kind="measured" testId="bar-measured" at={f?.stateBytesMeasuredAtTokens} />
                 </div>
                 {f && versus && !isDense && (
@@ -89,8 +96,9 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
             {model?.shape && (
                 <section className="meter-card subtle">
                     <div className="meter-row"><span>Architecture</span><span className="mono">{model.shape.architecture}</span></div>
-                    {heads && !isDense && <div className="meter-row"><span>KV groups kept</span><span className="mono" data-testid="meter-heads-kept">{heads}</span></div>}
+                    {heads && model.kind === "recurformer" && <div className="meter-row"><span>KV groups kept</span><span className="mono" data-testid="meter-heads-kept">{heads}</span></div>}
                     <div className="meter-row"><span>KV bytes per token</span><span className="mono">{formatBytes(model.shape.kvBytesPerToken)}</span></div>
+                    {model.shape.window && <div className="meter-row" data-testid="meter-window"><span>Window KV (last {formatTokens(model.shape.window.tokens)} tokens)</span><span className="mono">{formatBytes(model.shape.window.kvBytesPerToken)} per token</span></div>}
                     {!isDense && <div className="meter-row"><span>Recurrent state (fixed)</span><span className="mono">{formatBytes(model.shape.recurrentStateBytes)}</span></div>}
                 </section>
             )}

@@ -7,7 +7,7 @@ import { create } from "zustand";
 import type { Chat, ChatMessageRecord, ChatSummary, ModelInfo } from "../../../api/appApi";
 import { call } from "../api/client";
 import { reportError } from "./app";
-import { modelHoverTitle, modelShortName } from "./models";
+import { KIND_LABEL, modelHoverTitle, modelShortName } from "./models";
 
 interface ChatsState {
     summaries: ChatSummary[];
@@ -146,7 +146,7 @@ export const useChats = create<ChatsState>((set, get) => ({
 /** A chat row's second line: the model it answers with and the documents in it ("RecurFormer · recurformer · report.pdf"). */
 export function chatRowMeta(summary: ChatSummary, models: ModelInfo[]): string {
     const model = models.find((m) => m.id === summary.modelId);
-    const who = model ? `${model.kind === "recurformer" ? "RecurFormer" : "Dense"} · ${modelShortName(model)}` : "no model";
+    const who = model ? `${KIND_LABEL[model.kind]} · ${modelShortName(model)}` : "no model";
     const docs = summary.documentNames ?? [];
     const what = docs.length === 0 ? `${summary.messageCount} messages` : docs.length === 1 ? docs[0]! : `${docs[0]} +${docs.length - 1}`;
     return `${who} · ${what}`;

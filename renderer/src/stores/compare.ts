@@ -1,13 +1,17 @@
 /**
- * Side-by-side comparison: one prompt to the dense model and its RecurFormer conversion.
- * Holds each side's answer and the samples the charts plot; export to CSV is derived here.
+ * Side-by-side comparison: one prompt to 2 or 3 models (any architectures), the first the baseline.
+ * Holds each lane's answer and the samples the charts plot; lane names, the computed cache line and
+ * the CSV export are derived here.
  */
+import type uPlot from "uplot";
 import { create } from "zustand";
-import type { CompareMode, CompareRunInfo, CompareSample, CompareSide, MessageStatus, Metrics } from "../../../api/appApi";
+import { shapeCacheCurve } from "../../../api/cacheMath";
+import type { CompareMode, CompareRunInfo, CompareSample, MessageStatus, Metrics, ModelInfo, ModelKind } from "../../../api/appApi";
 import { call } from "../api/client";
 import { reportError } from "./app";
+import { KIND_LABEL } from "./models";
 
-export interface SideState {
+export interface LaneState {
     text: string;
     samples: CompareSample[];
     last?: Metrics;
@@ -15,33 +19,36 @@ export interface SideState {
     error?: string;
 }
 
-const emptySide = (): SideState => ({ text: "", samples: [], status: "waiting" });
+export const emptyLane = (): LaneState => ({ text: "", samples: [], status: "waiting" });
 
 interface CompareState {
     run?: CompareRunInfo;
-    sides: Record<CompareSide, SideState>;
+    /** one per model of the run, in its order (empty before the first run) */
+    lanes: LaneState[];
     mode: CompareMode;
     setMode(mode: CompareMode): void;
-    start(params: { prompt: string; denseModelId: string; recurformerModelId: string; documentIds?: string[]; maxTokens?: number }): Promise<void>;
+    start(params: { prompt: string; modelIds: string[]; documentIds?: string[]; maxTokens?: number }): Promise<void>;
     stop(): Promise<void>;
     onStarted(run: CompareRunInfo): void;
-    onToken(runId: string, side: CompareSide, text: string): void;
-    onMetrics(runId: string, side: CompareSide, metrics: Metrics): void;
-    onDone(runId: string, side: CompareSide, status: MessageStatus, error?: string): void;
+    onToken(runId: string, lane: number, text: string): void;
+    onMetrics(runId: string, lane: number, metrics: Metrics): void;
+    onDone(runId: string, lane: number, status: MessageStatus, error?: string): void;
 }
 
 export const useCompare = create<CompareState>((set, get) => {
-    const patchSide = (runId: string, side: CompareSide, change: (s: SideState) => Partial<SideState>) => {
-        if (get().run?.runId !== runId) return;
-        const current = get().sides[side];
-        set({ sides: { ...get().sides, [side]: { ...current, ...change(current) } } });
+    const patchLane = (runId: string, lane: number, change: (s: LaneState) => Partial<LaneState>) => {
+        const current = get().lanes[lane];
+        if (get().run?.runId !== runId || !current) return;
+        const lanes = [...get().lanes];
+        lanes[lane] = { ...current, ...change(current) };
+        set({ lanes });
     };
     return {
-        sides: { dense: emptySide(), recurformer: emptySide() },
+        lanes: [],
         mode: "sequential",
         setMode: (mode) => set({ mode }),
         async start(params) {
-            set({ sides: { dense: emptySide(), recurformer: emptySide() } });
+            set({ lanes: params.modelIds.map(emptyLane) });
             const run = await call("compare.start", { ...params, mode: get().mode }).catch(reportError("The comparison did not start"));
             if (run) get().onStarted(run);
         },
@@ -51,10 +58,11 @@ export const useCompare = create<CompareState>((set, get) => {
         },
         onStarted(run) {
             if (get().run?.runId === run.runId) return;
-            set({ run, sides: { dense: { ...emptySide(), status: "streaming" }, recurformer: { ...emptySide(), status: run.mode === "parallel" ? "streaming" : "waiting" } } });
+            // one after the other: the first lane reads first, the others wait their turn
+            set({ run, lanes: run.lanes.map((_, i) => ({ ...emptyLane(), status: i === 0 || run.mode === "parallel" ? "streaming" : "waiting" })) });
         },
-        onToken: (runId, side, text) => patchSide(runId, side, (s) => ({ text: s.text + text, status: "streaming" })),
-        onMetrics: (runId, side, m) => patchSide(runId, side, (s) => ({
+        onToken: (runId, lane, text) => patchLane(runId, lane, (s) => ({ text: s.text + text, status: "streaming" })),
+        onMetrics: (runId, lane, m) => patchLane(runId, lane, (s) => ({
             last: m,
             status: s.status === "waiting" ? "streaming" : s.status,
             samples: [...s.samples, {
@@ -67,13 +75,28 @@ export const useCompare = create<CompareState>((set, get) => {
                 phase: m.phase,
             }],
         })),
-        onDone: (runId, side, status, error) => patchSide(runId, side, () => ({ status, error })),
+        onDone: (runId, lane, status, error) => patchLane(runId, lane, () => ({ status, error })),
     };
 });
 
 // ---- derived
 
-export const selectRunning = (s: CompareState) => Object.values(s.sides).some((side) => side.status === "streaming");
+export const selectRunning = (s: CompareState) => s.lanes.some((lane) => lane.status === "streaming");
+
+/** The latest figures of a dense lane while it streams (the chat meters' live baseline). */
+export const selectLiveDense = (s: CompareState): Metrics | undefined =>
+    s.lanes.find((lane, i) => s.run?.lanes[i]?.kind === "dense" && lane.status === "streaming")?.last;
+
+/**
+ * Each lane's key (test ids, CSS classes, CSV rows) and name: its kind ("dense", "recurformer", "based";
+ * "Dense", "RecurFormer", "BASED"), numbered from the second of a kind ("recurformer-2", "RecurFormer 2").
+ */
+export function laneNames(kinds: readonly ModelKind[]): { key: string; name: string }[] {
+    return kinds.map((kind, i) => {
+        const nth = kinds.slice(0, i + 1).filter((k) => k === kind).length;
+        return nth === 1 ? { key: kind, name: KIND_LABEL[kind] } : { key: `${kind}-${nth}`, name: `${KIND_LABEL[kind]} ${nth}` };
+    });
+}
 
 /** Where a measured state size belongs on a tokens axis: the token count it was measured at (it lags
  * `tokensInContext`, since llama.cpp's state is not re-measured while decoding), else, from an engine
@@ -84,7 +107,7 @@ export function measuredAtTokens(s: Pick<CompareSample, "tokensInContext" | "sta
 
 export interface SeriesPoint { x: number; y: number }
 
-/** The measured state sizes of one side's samples, each at the token count it was measured at; a
+/** The measured state sizes of one lane's samples, each at the token count it was measured at; a
  * sample that repeats the previous measurement (same measured-at count) adds no point. */
 export function measuredStatePoints(samples: readonly CompareSample[]): SeriesPoint[] {
     const points: SeriesPoint[] = [];
@@ -98,13 +121,57 @@ export function measuredStatePoints(samples: readonly CompareSample[]): SeriesPo
     return points;
 }
 
-/** CSV of every sample of both sides. */
-export function compareCsv(run: CompareRunInfo | undefined, sides: Record<CompareSide, SideState>): string {
+/**
+ * A lane's computed cache line from 0 tokens to its latest sample: the samples the engine computed,
+ * and, from the model's shape, the points where the line bends (0 tokens; a BASED model's window, past
+ * which it is flat), so the line drawn through them is exact for every architecture.
+ */
+export function computedCachePoints(samples: readonly CompareSample[], model: Pick<ModelInfo, "shape" | "settings"> | undefined): SeriesPoint[] {
+    const points = new Map<number, number>();
+    const upTo = Math.max(0, ...samples.map((s) => s.tokensInContext));
+    if (model?.shape && samples.length > 0) for (const p of shapeCacheCurve(model.shape, upTo, model.settings.cacheType) ?? []) points.set(p.tokens, p.bytes);
+    for (const s of samples) if (Number.isFinite(s.cacheBytesComputed)) points.set(s.tokensInContext, s.cacheBytesComputed);
+    return [...points].sort((a, b) => a[0] - b[0]).map(([x, y]) => ({ x, y }));
+}
+
+/** a series read off each sample of a lane at its tokens in context, or one that places its own points (the computed line, the measured state) */
+export type SeriesPick =
+    | [number, (s: CompareSample) => number | undefined]
+    | { lane: number; points: (samples: readonly CompareSample[]) => SeriesPoint[] };
+
+/** uPlot wants one x array for all series: merge every lane's token counts (and every series' own x), null where a series has no point. */
+export function alignSeries(lanes: readonly LaneState[], picks: readonly SeriesPick[]): uPlot.AlignedData {
+    const series = picks.map((p): SeriesPoint[] => {
+        if (!Array.isArray(p)) return p.points(lanes[p.lane]?.samples ?? []);
+        const [lane, pick] = p;
+        return (lanes[lane]?.samples ?? []).flatMap((s) => {
+            const v = pick(s);
+            return v != null && Number.isFinite(v) ? [{ x: s.tokensInContext, y: v }] : [];
+        });
+    });
+    const xs = new Set<number>();
+    for (const lane of lanes) for (const s of lane.samples) xs.add(s.tokensInContext);
+    for (const points of series) for (const p of points) xs.add(p.x);
+    const x = [...xs].sort((a, b) => a - b);
+    const index = new Map(x.map((v, i) => [v, i]));
+    const ys = series.map((points) => {
+        const y: (number | null)[] = new Array(x.length).fill(null);
+        for (const p of points) y[index.get(p.x)!] = p.y;
+        return y;
+    });
+    return [x, ...ys] as uPlot.AlignedData;
+}
+
+/** CSV of every sample of every lane, the lane's key in the first column. */
+export function compareCsv(run: CompareRunInfo | undefined, lanes: readonly LaneState[]): string {
     const header = "side,time_ms,phase,tokens_in_context,cache_bytes_computed,state_bytes_measured,tokens_per_second,state_bytes_measured_at_tokens";
     const start = run?.startedAt ?? 0;
-    const rows = (["dense", "recurformer"] as const).flatMap((side) =>
-        sides[side].samples.map((s) => [side, s.t - start, s.phase, s.tokensInContext, s.cacheBytesComputed, s.stateBytesMeasured ?? "", s.tokensPerSecond?.toFixed(2) ?? "", s.stateBytesMeasuredAtTokens ?? ""].join(",")),
+    const names = laneNames(run?.lanes.map((l) => l.kind) ?? []);
+    const rows = lanes.flatMap((lane, i) =>
+        lane.samples.map((s) => [names[i]?.key ?? `lane-${i + 1}`, s.t - start, s.phase, s.tokensInContext, s.cacheBytesComputed, s.stateBytesMeasured ?? "", s.tokensPerSecond?.toFixed(2) ?? "", s.stateBytesMeasuredAtTokens ?? ""].join(",")),
     );
-    const meta = run ? [`# prompt: ${JSON.stringify(run.prompt.slice(0, 200))}`, `# mode: ${run.mode}, threads each: ${run.threadsEach}`, `# dense: ${run.denseModelId}, recurformer: ${run.recurformerModelId}`] : [];
+    const meta = run
+        ? [`# prompt: ${JSON.stringify(run.prompt.slice(0, 200))}`, `# mode: ${run.mode}, threads each: ${run.threadsEach}`, `# ${run.lanes.map((l, i) => `${names[i]!.key}: ${l.modelId}`).join(", ")} (the first is the baseline)`]
+        : [];
     return [...meta, header, ...rows].join("\n") + "\n";
 }

@@ -1,6 +1,6 @@
 /** Models: the list from the core, and the actions on it. Derived figures live in selectors. */
 import { create } from "zustand";
-import type { ModelInfo, ModelSettings } from "../../../api/appApi";
+import type { ModelInfo, ModelKind, ModelSettings } from "../../../api/appApi";
 import { call } from "../api/client";
 import { formatTokens } from "../lib/format";
 import { reportError, useApp } from "./app";
@@ -47,6 +47,9 @@ export const useModels = create<ModelsState>((set) => ({
 }));
 
 // ---- selectors
+
+/** A model kind in words: badges, pickers, comparison lanes. */
+export const KIND_LABEL: Record<ModelKind, string> = { dense: "Dense", recurformer: "RecurFormer", based: "BASED" };
 
 export const selectModel = (id: string | undefined) => (s: ModelsState) => s.models.find((m) => m.id === id);
 

@@ -1,63 +1,90 @@
 /**
- * Side by side: one prompt (optionally with the dropped documents) to the dense model and its
- * RecurFormer conversion, one after the other or at once (threads split evenly), with live
- * charts of cache bytes and tokens/s against tokens in context. Exports PNG and CSV.
+ * Side by side: one prompt (optionally with the dropped documents) to 2 or 3 models of any
+ * architecture (dense, RecurFormer, BASED), one after the other or at once, with live charts of
+ * cache bytes and tokens/s against tokens in context. The first model is the baseline every ratio
+ * is against, and a ratio is shown only of like with like. Exports PNG and CSV.
  */
-import { useMemo, useRef, useState } from "react";
+import { useMemo, useRef, useState, type CSSProperties } from "react";
 import type uPlot from "uplot";
-import type { CompareSample, CompareSide, ModelInfo } from "../../../api/appApi";
+import type { ModelInfo, ModelKind } from "../../../api/appApi";
+import { COMPARE_LANES } from "../../../api/limits";
+import { CompareLaneColumn, type LaneView } from "../components/CompareLane";
 import { Icon } from "../components/Icon";
-import { Markdown } from "../components/Markdown";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";
 import { legendValue, markersWhenFew, rateTick } from "../lib/chartFormat";
 import { downloadBlob, downloadText } from "../lib/download";
-import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
+import { formatBytes, formatRate, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
-import { compareCsv, measuredStatePoints, selectRunning, useCompare, type SeriesPoint, type SideState } from "../stores/compare";
-import { measuredStateNote, meterFigures, snapshotFigures } from "../stores/metrics";
-import { compareMemory, compareSnapshot, compareSpeed } from "../stores/ratios";
+import { alignSeries, compareCsv, computedCachePoints, emptyLane, laneNames, measuredStatePoints, selectRunning, useCompare, type SeriesPick } from "../stores/compare";
 import { useDocuments } from "../stores/documents";
-import { modelHoverTitle, modelLabel, modelPairs, modelShortName, useModels } from "../stores/models";
+import { KIND_LABEL, modelHoverTitle, modelPairs, modelShortName, useModels } from "../stores/models";
+import { compareMemory, compareSpeed, type RatioNames, type SpeedKind } from "../stores/ratios";
+import { renderComparePng } from "./comparePng";
 
-const COLORS = { dense: "#f0883e", recurformer: "#58a6ff", denseMeasured: "#f0883e", rfMeasured: "#58a6ff" };
+/** each kind's colour (the rest of the app's), then these for a second model of a kind */
+const KIND_COLORS: Record<ModelKind, string> = { dense: "#f0883e", recurformer: "#58a6ff", based: "#39c5cf" };
+const MORE_COLORS = ["#db61a2", "#d29922", "#e6edf3"];
+
+/** The lanes as the charts and columns show them: key, name and colour from the kinds in order. */
+export function laneViews(kinds: readonly ModelKind[]): { key: string; name: string; kind: ModelKind; color: string }[] {
+    let more = 0;
+    return laneNames(kinds).map((n, i) => ({ ...n, kind: kinds[i]!, color: n.key === kinds[i] ? KIND_COLORS[kinds[i]!] : MORE_COLORS[more++ % MORE_COLORS.length]! }));
+}
+
+const LANE_TITLES = ["Baseline", "Compared with", "And (optional)"];
+const SPEED_TILES: { kind: SpeedKind; label: string; testId: string }[] = [
+    { kind: "decode", label: "Decode speed", testId: "summary-decode" },
+    { kind: "prefill", label: "Prefill speed", testId: "summary-prefill" },
+    { kind: "firstToken", label: "First token", testId: "summary-first-token" },
+];
 
 export function CompareView() {
     const models = useModels((s) => s.models);
+    const usable = useMemo(() => models.filter((m) => m.shape), [models]);
     const pairs = useMemo(() => modelPairs(models), [models]);
-    const denseModels = models.filter((m) => m.kind === "dense" && m.shape);
-    const rfModels = models.filter((m) => m.kind === "recurformer" && m.shape);
-    const [denseId, setDenseId] = useState<string>();
-    const [rfId, setRfId] = useState<string>();
+    const [picks, setPicks] = useState<(string | undefined)[]>([]);
     const [prompt, setPrompt] = useState("Explain, step by step, why a recurrent state has a fixed size while a KV cache grows with every token.");
     const [maxTokens, setMaxTokens] = useState(96);
     const [withDocs, setWithDocs] = useState(true);
     const items = useDocuments((s) => s.items);
     const docs = useMemo(() => items.filter((d) => d.status === "ready"), [items]);
-    const { run, sides, mode, setMode, start, stop } = useCompare();
+    const { run, lanes: laneStates, mode, setMode, start, stop } = useCompare();
     const running = useCompare(selectRunning);
     const threads = useApp((s) => s.info?.cpuThreads ?? 2);
     const charts = useRef<{ cache?: uPlot; speed?: uPlot }>({});
 
-    const dense = models.find((m) => m.id === (denseId ?? pairs[0]?.dense.id ?? denseModels[0]?.id));
-    const rf = models.find((m) => m.id === (rfId ?? pairs[0]?.recurformer.id ?? rfModels[0]?.id));
-    const memory = compareMemory(sides.recurformer.last, sides.dense.last, rf);
-    const decode = compareSpeed("decode", sides.recurformer.last, sides.dense.last);
-    const prefill = compareSpeed("prefill", sides.recurformer.last, sides.dense.last);
-    const firstToken = compareSpeed("firstToken", sides.recurformer.last, sides.dense.last);
+    // the picks: dense and its RecurFormer conversion by default, a third model only when chosen
+    const defaults = [
+        pairs[0]?.dense.id ?? usable.find((m) => m.kind === "dense")?.id ?? usable[0]?.id,
+        pairs[0]?.recurformer.id ?? usable.find((m) => m.kind === "recurformer")?.id ?? usable[1]?.id,
+        "",
+    ];
+    const picked = LANE_TITLES.map((_, i) => picks[i] ?? defaults[i] ?? "");
+    const chosen = picked.map((id) => usable.find((m) => m.id === id)).filter((m): m is ModelInfo => Boolean(m));
+    const distinct = new Set(chosen.map((m) => m.id)).size === chosen.length;
+    const canRun = chosen.length >= COMPARE_LANES.min && distinct && Boolean(prompt.trim()) && !running;
+    const pick = (lane: number, id: string) => setPicks(LANE_TITLES.map((_, i) => (i === lane ? id : picked[i])));
 
-    const cacheData = useMemo(() => alignSeries(sides, [
-        ["dense", (s) => s.cacheBytesComputed],
-        ["recurformer", (s) => s.cacheBytesComputed],
+    // what the charts and columns show: the run's models once there is a run, else the picks
+    const laneModels = run ? run.lanes.map((l) => models.find((m) => m.id === l.modelId)) : chosen;
+    const kinds = run ? run.lanes.map((l) => l.kind) : chosen.map((m) => m.kind);
+    const views: LaneView[] = laneViews(kinds).map((v, i) => ({ ...v, model: laneModels[i], state: laneStates[i] ?? emptyLane() }));
+    // the charts' series follow the lanes' keys, names and colours (layout); their data the samples and each model's shape
+    const layout = views.map((v) => `${v.key}:${v.name}:${v.color}`).join("|");
+    const modelsKey = laneModels.map((m) => `${m?.id}:${m?.settings.cacheType}:${Boolean(m?.shape)}`).join("|");
+    const base = views[0];
+    const others = views.slice(1);
+    const names = (v: LaneView): RatioNames => ({ ours: v.name, base: base!.name });
+
+    const cacheData = useMemo(() => alignSeries(views.map((v) => v.state), [
+        ...views.map((v, lane): SeriesPick => ({ lane, points: (samples) => computedCachePoints(samples, v.model) })),
         // measured state: at the token count it was measured at (it lags while decoding), once per measurement
-        { side: "dense", points: measuredStatePoints },
-        { side: "recurformer", points: measuredStatePoints },
-    ]), [sides]);
-    const speedData = useMemo(() => alignSeries(sides, [
-        ["dense", (s) => (s.phase === "decode" || s.phase === "done" ? s.tokensPerSecond : undefined)],
-        ["recurformer", (s) => (s.phase === "decode" || s.phase === "done" ? s.tokensPerSecond : undefined)],
-        ["dense", (s) => (s.phase === "prefill" ? s.tokensPerSecond : undefined)],
-        ["recurformer", (s) => (s.phase === "prefill" ? s.tokensPerSecond : undefined)],
-    ]), [sides]);
+        ...views.map((_, lane): SeriesPick => ({ lane, points: measuredStatePoints })),
+    ]), [laneStates, layout, modelsKey]);
+    const speedData = useMemo(() => alignSeries(views.map((v) => v.state), [
+        ...views.map((_, lane): SeriesPick => [lane, (s) => (s.phase === "decode" || s.phase === "done" ? s.tokensPerSecond : undefined)]),
+        ...views.map((_, lane): SeriesPick => [lane, (s) => (s.phase === "prefill" ? s.tokensPerSecond : undefined)]),
+    ]), [laneStates, layout]);
 
     const cacheOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
         legend: { show: true },
@@ -66,12 +93,10 @@ export function CompareView() {
         axes: [darkAxis("tokens in context", (v) => formatTokens(Math.round(v)), 44), darkAxis("cache bytes", (v) => formatBytes(v), 78)],
         series: [
             { label: "tokens", value: legendValue((v) => `${formatTokens(Math.round(v))} tokens`) },
-            { label: "dense · computed", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) },
-            { label: "RecurFormer · computed", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: markersWhenFew(2) }, fill: "rgba(88,166,255,0.08)", value: legendValue(formatBytes) },
-            { label: "dense · measured", stroke: COLORS.denseMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) },
-            { label: "RecurFormer · measured", stroke: COLORS.rfMeasured, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) },
+            ...views.map((v) => ({ label: `${v.name} · computed`, stroke: v.color, width: 2, spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) })),
+            ...views.map((v) => ({ label: `${v.name} · measured`, stroke: v.color, width: 1.5, dash: [5, 4], spanGaps: true, points: { show: markersWhenFew(2) }, value: legendValue(formatBytes) })),
         ],
-    }), []);
+    }), [layout]);
     const speedOptions = useMemo<Omit<uPlot.Options, "width" | "height">>(() => ({
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
@@ -80,47 +105,59 @@ export function CompareView() {
         series: [
             { label: "tokens", value: legendValue((v) => `${formatTokens(Math.round(v))} tokens`) },
             // a short run has one or two decode samples: markers, so its line is never missing
-            { label: "dense · decode", stroke: COLORS.dense, width: 2, spanGaps: true, points: { show: markersWhenFew(), size: 6 }, value: legendValue((v) => `${formatRate(v)} t/s`) },
-            { label: "RecurFormer · decode", stroke: COLORS.recurformer, width: 2, spanGaps: true, points: { show: markersWhenFew(), size: 6 }, value: legendValue((v) => `${formatRate(v)} t/s`) },
-            { label: "dense · prefill", stroke: COLORS.dense, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.dense }, value: legendValue((v) => `${formatRate(v)} t/s`) },
-            { label: "RecurFormer · prefill", stroke: COLORS.recurformer, width: 0, spanGaps: true, points: { show: true, size: 7, fill: COLORS.recurformer }, value: legendValue((v) => `${formatRate(v)} t/s`) },
+            ...views.map((v) => ({ label: `${v.name} · decode`, stroke: v.color, width: 2, spanGaps: true, points: { show: markersWhenFew(), size: 6 }, value: legendValue((x) => `${formatRate(x)} t/s`) })),
+            ...views.map((v) => ({ label: `${v.name} · prefill`, stroke: v.color, width: 0, spanGaps: true, points: { show: true, size: 7, fill: v.color }, value: legendValue((x) => `${formatRate(x)} t/s`) })),
         ],
-    }), []);
+    }), [layout]);
 
-    const canRun = Boolean(dense && rf && prompt.trim() && !running);
+    const memoryRows = others.map((v) => {
+        const m = compareMemory(v.state.last, base!.state.last, v.model, base!.model, names(v));
+        return { key: v.key, value: m?.text ?? "—", note: m?.note ?? `computed from both shapes, at one token count`, good: m?.good };
+    });
+    const speedRows = (kind: SpeedKind) => others.map((v) => {
+        const c = compareSpeed(kind, v.state.last, base!.state.last, names(v));
+        return { key: v.key, value: c.text, note: c.note, good: c.good };
+    });
+    const windowed = views.filter((v) => v.model?.shape?.window);
 
     const exportPng = () => {
-        const canvas = renderPng(run?.prompt ?? prompt, sides, charts.current, dense, rf, run?.mode ?? mode, run?.threadsEach);
+        const canvas = renderComparePng({ prompt: run?.prompt ?? prompt, lanes: views, charts: charts.current, mode: run?.mode ?? mode, threads: run?.threadsEach, memory: memoryRows });
         canvas.toBlob((blob) => blob && downloadBlob(blob, `recurformer-comparison-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.png`), "image/png");
     };
+    const runLabel = chosen.length === 3 ? "Run all three" : "Run both";
+    const who = views.map((v) => v.name).join(", ");
 
     return (
         <div className="compare-view">
             <header className="view-header">
                 <div>
                     <h1>Compare</h1>
-                    <div className="view-sub">The same prompt through the dense model and its RecurFormer conversion. Cache figures computed from each shape; state size and speed measured.</div>
+                    <div className="view-sub">The same prompt through two or three models of any architecture; every ratio is against the first. Cache figures computed from each shape; state size and speed measured.</div>
                 </div>
                 <div className="header-actions">
                     <button type="button" className="button ghost" onClick={exportPng} disabled={!run} data-testid="export-png"><Icon name="image" size={14} /> PNG</button>
-                    <button type="button" className="button ghost" onClick={() => downloadText(compareCsv(run, sides), "recurformer-comparison.csv", "text/csv")} disabled={!run} data-testid="export-csv"><Icon name="download" size={14} /> CSV</button>
+                    <button type="button" className="button ghost" onClick={() => downloadText(compareCsv(run, laneStates), "recurformer-comparison.csv", "text/csv")} disabled={!run} data-testid="export-csv"><Icon name="download" size={14} /> CSV</button>
                 </div>
             </header>
 
             <div className="compare-controls">
                 <div className="control-row">
-                    <label className="field" title={dense ? modelHoverTitle(dense) : undefined}>
-                        <span>Dense</span>
-                        <select value={dense?.id ?? ""} onChange={(e) => setDenseId(e.target.value)} data-testid="compare-dense">
-                            {denseModels.map((m) => <option key={m.id} value={m.id} title={modelHoverTitle(m)}>{modelShortName(m)}</option>)}
-                        </select>
-                    </label>
-                    <label className="field" title={rf ? modelHoverTitle(rf) : undefined}>
-                        <span>RecurFormer</span>
-                        <select value={rf?.id ?? ""} onChange={(e) => setRfId(e.target.value)} data-testid="compare-rf">
-                            {rfModels.map((m) => <option key={m.id} value={m.id} title={modelHoverTitle(m)}>{modelShortName(m)}{m.pairedDenseId === dense?.id ? " (paired)" : ""}</option>)}
-                        </select>
-                    </label>
+                    {LANE_TITLES.map((title, lane) => {
+                        const current = usable.find((m) => m.id === picked[lane]);
+                        return (
+                            <label key={title} className="field" title={current ? modelHoverTitle(current) : undefined}>
+                                <span>{title}</span>
+                                <select value={picked[lane]} onChange={(e) => pick(lane, e.target.value)} data-testid={`compare-model-${lane}`}>
+                                    {lane === 2 && <option value="">none</option>}
+                                    {usable.map((m) => (
+                                        <option key={m.id} value={m.id} title={modelHoverTitle(m)} disabled={picked.some((id, i) => i !== lane && id === m.id)}>
+                                            {KIND_LABEL[m.kind]} · {modelShortName(m)}{m.kind === "recurformer" && m.pairedDenseId && m.pairedDenseId === picked[0] ? " (paired)" : ""}
+                                        </option>
+                                    ))}
+                                </select>
+                            </label>
+                        );
+                    })}
                     <div className="field">
                         <span>Run</span>
                         <div className="segmented" role="radiogroup">
@@ -139,14 +176,15 @@ export function CompareView() {
                         {running ? (
                             <button type="button" className="button danger" onClick={() => void stop()} data-testid="compare-stop"><Icon name="stop" size={14} /> Stop</button>
                         ) : (
-                            <button type="button" className="button primary" disabled={!canRun} onClick={() => void start({ prompt, denseModelId: dense!.id, recurformerModelId: rf!.id, maxTokens, documentIds: withDocs ? docs.map((d) => d.id!) : [] })} data-testid="compare-run">
-                                <Icon name="play" size={14} /> Run both
+                            <button type="button" className="button primary" disabled={!canRun} onClick={() => void start({ prompt, modelIds: chosen.map((m) => m.id), maxTokens, documentIds: withDocs ? docs.map((d) => d.id!) : [] })} data-testid="compare-run">
+                                <Icon name="play" size={14} /> {runLabel}
                             </button>
                         )}
                     </div>
                 </div>
                 <div className="control-foot">
-                    <span data-testid="compare-threads">{mode === "parallel" ? `At once: each model keeps its own threads (${threads} when auto), so the two share the ${threads} CPU threads; nothing is reloaded, chats keep their snapshots` : `One after the other: each model gets all ${threads} threads`}</span>
+                    <span data-testid="compare-threads">{mode === "parallel" ? `At once: each model keeps its own threads (${threads} when auto), so they share the ${threads} CPU threads; nothing is reloaded, chats keep their snapshots` : `One after the other: each model gets all ${threads} threads`}</span>
+                    {!distinct && <span className="bad" data-testid="compare-same-model">the same model is picked twice: pick another</span>}
                     {docs.length > 0 && (
                         <label className="check"><input type="checkbox" checked={withDocs} onChange={(e) => setWithDocs(e.target.checked)} /> include {docs.length} dropped document{docs.length > 1 ? "s" : ""} ({docs.map((d) => d.name).join(", ")})</label>
                     )}
@@ -155,198 +193,47 @@ export function CompareView() {
             </div>
 
             <div className="compare-summary" data-testid="compare-summary">
-                <SummaryTile
-                    label="Cache memory"
-                    value={memory?.text ?? "—"}
-                    note={memory?.note ?? "computed from both shapes, at one token count"}
-                    accent={memory?.good}
-                    testId="summary-memory"
-                />
-                <SummaryTile label="Decode speed" value={decode.text} note={decode.note} accent={decode.good} testId="summary-decode" />
-                <SummaryTile label="Prefill speed" value={prefill.text} note={prefill.note} accent={prefill.good} testId="summary-prefill" />
-                <SummaryTile label="First token" value={firstToken.text} note={firstToken.note} accent={firstToken.good} testId="summary-first-token" />
+                <SummaryTile label="Cache memory" rows={memoryRows} testId="summary-memory" />
+                {SPEED_TILES.map((t) => <SummaryTile key={t.kind} label={t.label} rows={speedRows(t.kind)} testId={t.testId} />)}
             </div>
 
             <div className="compare-charts">
                 <div className="chart-card">
                     <div className="chart-title">Cache bytes vs tokens in context</div>
-                    <UPlotChart options={cacheOptions} data={cacheData} height={230} onReady={(u) => { charts.current.cache = u; }} testId="chart-cache" emptyText="Run both models to draw cache bytes live" />
+                    <UPlotChart options={cacheOptions} data={cacheData} height={230} onReady={(u) => { charts.current.cache = u; }} testId="chart-cache" emptyText={`Run ${who || "the models"} to draw cache bytes live`} />
+                    {windowed.length > 0 && (
+                        <div className="chart-note" data-testid="chart-cache-note">
+                            {windowed.map((v) => `${v.name} keeps KV of its last ${formatTokens(v.model!.shape!.window!.tokens)} tokens and a fixed state: flat past ${formatTokens(v.model!.shape!.window!.tokens)} tokens`).join("; ")}
+                        </div>
+                    )}
                 </div>
                 <div className="chart-card">
                     <div className="chart-title">Tokens per second vs tokens in context</div>
-                    <UPlotChart options={speedOptions} data={speedData} height={230} onReady={(u) => { charts.current.speed = u; }} testId="chart-speed" emptyText="Run both models to draw tokens per second live" />
+                    <UPlotChart options={speedOptions} data={speedData} height={230} onReady={(u) => { charts.current.speed = u; }} testId="chart-speed" emptyText={`Run ${who || "the models"} to draw tokens per second live`} />
                 </div>
             </div>
 
-            <div className="compare-columns" data-testid="compare-columns">
-                <CompareColumn side="dense" state={sides.dense} model={dense} />
-                <CompareColumn side="recurformer" state={sides.recurformer} model={rf} />
+            <div className="compare-columns" data-testid="compare-columns" style={{ "--lanes": Math.max(2, views.length) } as CSSProperties}>
+                {views.map((v, i) => <CompareLaneColumn key={v.key} lane={v} waitingNote={i === 0 ? "Waiting…" : `Runs after ${views[i - 1]!.name}.`} />)}
             </div>
         </div>
     );
 }
 
-function SummaryTile({ label, value, note, accent, testId }: { label: string; value: string; note: string; accent?: boolean; testId?: string }) {
+interface TileRow { key: string; value: string; note: string; good?: boolean }
+
+/** One figure of every compared lane against the baseline; green only where that lane wins. */
+function SummaryTile({ label, rows, testId }: { label: string; rows: TileRow[]; testId: string }) {
+    const allGood = rows.length > 0 && rows.every((r) => r.good);
     return (
-        <div className={`summary-tile ${accent ? "accent" : ""}`} data-testid={testId} data-good={accent ? "yes" : "no"}>
+        <div className={`summary-tile ${allGood ? "accent" : ""} ${rows.length > 1 ? "multi" : ""}`} data-testid={testId} data-good={allGood ? "yes" : "no"}>
             <div className="summary-label">{label}</div>
-            <div className="summary-value mono">{value}</div>
-            <div className="summary-note">{note}</div>
+            {rows.map((r) => (
+                <div key={r.key} className={`summary-row ${r.good ? "good" : ""}`} data-testid={`${testId}-${r.key}`} data-good={r.good ? "yes" : "no"}>
+                    <div className="summary-value mono">{r.value}</div>
+                    <div className="summary-note">{r.note}</div>
+                </div>
+            ))}
         </div>
     );
-}
-
-function CompareColumn({ side, state, model }: { side: CompareSide; state: SideState; model?: ModelInfo }) {
-    const m = state.last;
-    const stateNote = measuredStateNote(meterFigures(m));
-    return (
-        <section className={`compare-column ${side}`} data-testid={`compare-column-${side}`} data-status={state.status} data-samples={state.samples.length}>
-            <div className="column-head">
-                <span className={`model-badge ${side}`}>{side === "dense" ? "Dense" : "RecurFormer"}</span>
-                <span className="column-model">{model ? modelLabel(model) : "—"}</span>
-                <span className={`column-status ${state.status}`}>{state.status === "streaming" ? (m?.phase === "prefill" ? "reading…" : "answering…") : state.status}</span>
-            </div>
-            <div className="column-stats">
-                <Stat label="cache" value={formatBytes(m?.cacheBytesComputed)} tag="computed" />
-                <Stat label="state" value={`${formatBytes(m?.stateBytesMeasured)}${stateNote ? ` (${stateNote})` : ""}`} tag="measured" />
-                <Stat label="prefill" value={`${formatRate(m?.prefillTokensPerSecond)} t/s`} tag="measured" />
-                <Stat label="decode" value={`${formatRate(m?.decodeTokensPerSecond)} t/s`} tag="measured" />
-                <Stat label="first token" value={formatMs(m?.timeToFirstTokenMs)} tag="measured" />
-                <Stat label="tokens" value={m ? formatTokens(m.tokensInContext) : "—"} tag="" />
-            </div>
-            <SnapshotLine side={side} state={state} />
-            <div className="column-answer" data-testid={`compare-answer-${side}`}>
-                {state.text ? <Markdown source={state.text} /> : <div className="column-empty">{state.status === "waiting" ? (side === "recurformer" ? "Runs after the dense model." : "Waiting…") : state.status === "streaming" ? "Reading the prompt…" : ""}</div>}
-                {state.error && <div className="message-note bad"><Icon name="alert" size={14} /> {state.error}</div>}
-            </div>
-        </section>
-    );
-}
-
-/** The snapshot a follow-up or regenerate would resume from, beside the dense model's state at the same point (computed). */
-function SnapshotLine({ side, state }: { side: CompareSide; state: SideState }) {
-    const s = snapshotFigures(state.last, side === "dense");
-    const versus = compareSnapshot(s.timesSmaller);
-    return (
-        <div className="column-snapshot" data-testid={`compare-snapshot-${side}`} data-value={s.bytesMeasured ?? ""} data-dense={s.denseBytesComputed ?? ""}>
-            <span className="stat-label">snapshot</span>
-            {side === "dense" ? (
-                <>
-                    <span className="mono snapshot-value">not needed</span>
-                    <span className="snapshot-beside">rolls back by trimming its KV; a full snapshot here: <b className="mono">{formatBytes(s.denseBytesComputed)}</b> <em className="tag computed">computed</em></span>
-                </>
-            ) : (
-                <>
-                    <span className="mono snapshot-value">{formatBytes(s.bytesMeasured)} <em className="tag measured">measured</em></span>
-                    <span className="snapshot-beside">dense state at the same point: <b className="mono">{formatBytes(s.denseBytesComputed)}</b> <em className="tag computed">computed</em>{versus ? <> · <b className={versus.good ? "good" : "bad"} data-testid={`compare-snapshot-versus-${side}`}>{versus.text}</b></> : null}</span>
-                </>
-            )}
-        </div>
-    );
-}
-
-function Stat({ label, value, tag }: { label: string; value: string; tag: string }) {
-    return (
-        <div className="stat">
-            <div className="stat-label">{label}{tag && <em className={`tag ${tag}`}>{tag}</em>}</div>
-            <div className="stat-value mono">{value}</div>
-        </div>
-    );
-}
-
-/** a series read off each sample at its tokens in context, or one that places its own points (the measured state, at its measured-at count) */
-export type SeriesPick =
-    | [CompareSide, (s: CompareSample) => number | undefined]
-    | { side: CompareSide; points: (samples: readonly CompareSample[]) => SeriesPoint[] };
-
-/** uPlot wants one x array for all series: merge both sides' token counts (and every series' own x), null where a series has no point. */
-export function alignSeries(sides: Record<CompareSide, SideState>, picks: SeriesPick[]): uPlot.AlignedData {
-    const series = picks.map((p): SeriesPoint[] => {
-        if (!Array.isArray(p)) return p.points(sides[p.side].samples);
-        const [side, pick] = p;
-        return sides[side].samples.flatMap((s) => {
-            const v = pick(s);
-            return v != null && Number.isFinite(v) ? [{ x: s.tokensInContext, y: v }] : [];
-        });
-    });
-    const xs = new Set<number>();
-    for (const side of ["dense", "recurformer"] as const) for (const s of sides[side].samples) xs.add(s.tokensInContext);
-    for (const points of series) for (const p of points) xs.add(p.x);
-    const x = [...xs].sort((a, b) => a - b);
-    const index = new Map(x.map((v, i) => [v, i]));
-    const ys = series.map((points) => {
-        const y: (number | null)[] = new Array(x.length).fill(null);
-        for (const p of points) y[index.get(p.x)!] = p.y;
-        return y;
-    });
-    return [x, ...ys] as uPlot.AlignedData;
-}
-
-/** The run as one PNG: header, the two charts, and both columns' figures. */
-function renderPng(prompt: string, sides: Record<CompareSide, SideState>, charts: { cache?: uPlot; speed?: uPlot }, dense?: ModelInfo, rf?: ModelInfo, mode?: string, threads?: number): HTMLCanvasElement {
-    const W = 1600;
-    const canvas = document.createElement("canvas");
-    const chartH = 400;
-    canvas.width = W;
-    const shift = 40; // room for each side's snapshot line
-    canvas.height = 330 + shift + chartH + 30;
-    const ctx = canvas.getContext("2d")!;
-    ctx.fillStyle = "#0d1117";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.fillStyle = "#e6edf3";
-    ctx.font = "600 28px 'Inter Variable', sans-serif";
-    ctx.fillText("RecurFormer vs dense — side-by-side run", 40, 56);
-    ctx.font = "16px 'Inter Variable', sans-serif";
-    ctx.fillStyle = "#8b95a7";
-    ctx.fillText(`${new Date().toLocaleString()} · ${mode === "parallel" ? "at once" : "one after the other"}${threads ? `, ${threads} threads each` : ""} · prompt: ${prompt.slice(0, 110)}${prompt.length > 110 ? "…" : ""}`, 40, 86);
-    const rows: [string, SideState, ModelInfo | undefined, string][] = [["Dense", sides.dense, dense, COLORS.dense], ["RecurFormer", sides.recurformer, rf, COLORS.recurformer]];
-    rows.forEach(([label, s, model, color], i) => {
-        const y = 140 + i * 90;
-        ctx.fillStyle = color;
-        ctx.font = "600 20px 'Inter Variable', sans-serif";
-        ctx.fillText(`${label}: ${model ? modelLabel(model) : ""}`, 40, y);
-        ctx.fillStyle = "#e6edf3";
-        ctx.font = "17px 'JetBrains Mono Variable', monospace";
-        const m = s.last;
-        ctx.fillText(`cache ${formatBytes(m?.cacheBytesComputed)} (computed)   state ${formatBytes(m?.stateBytesMeasured)} (measured${measuredStateNote(meterFigures(m)) ? `, ${measuredStateNote(meterFigures(m))}` : ""})   prefill ${formatRate(m?.prefillTokensPerSecond)} t/s   decode ${formatRate(m?.decodeTokensPerSecond)} t/s   TTFT ${formatMs(m?.timeToFirstTokenMs)}   at ${formatTokens(m?.tokensInContext)} tokens`, 40, y + 30);
-        const snap = snapshotFigures(m, i === 0);
-        ctx.fillStyle = "#a4adbb";
-        ctx.fillText(i === 0
-            ? `snapshot: not needed (rolls back by trimming its KV); a full snapshot here ${formatBytes(snap.denseBytesComputed)} (computed)`
-            : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${compareSnapshot(snap.timesSmaller) ? `   ${compareSnapshot(snap.timesSmaller)!.text}` : ""}`, 40, y + 54);
-    });
-    const memory = compareMemory(sides.recurformer.last, sides.dense.last, rf);
-    if (memory) {
-        ctx.fillStyle = memory.good ? "#3fb950" : "#d29922";
-        ctx.font = "600 20px 'Inter Variable', sans-serif";
-        ctx.fillText(`Cache memory: ${memory.text} than dense, ${memory.note}`, 40, 282 + shift);
-    }
-    const chartW = W / 2 - 60;
-    const draw = (u: uPlot | undefined, x: number, title: string, legend: [string, string, "solid" | "dashed" | "dot"][]) => {
-        ctx.fillStyle = "#a4adbb";
-        ctx.font = "600 17px 'Inter Variable', sans-serif";
-        ctx.fillText(title, x, 318 + shift);
-        if (u) {
-            const src = u.ctx.canvas;
-            ctx.drawImage(src, x, 330 + shift, chartW, Math.min(chartH - 40, (src.height / src.width) * chartW));
-        }
-        let lx = x;
-        const ly = 330 + shift + chartH - 10;
-        ctx.font = "14px 'Inter Variable', sans-serif";
-        for (const [label, color, style] of legend) {
-            ctx.strokeStyle = color;
-            ctx.fillStyle = color;
-            ctx.lineWidth = 2.5;
-            ctx.setLineDash(style === "dashed" ? [6, 4] : []);
-            if (style === "dot") { ctx.beginPath(); ctx.arc(lx + 9, ly - 5, 4, 0, Math.PI * 2); ctx.fill(); }
-            else { ctx.beginPath(); ctx.moveTo(lx, ly - 5); ctx.lineTo(lx + 18, ly - 5); ctx.stroke(); }
-            ctx.setLineDash([]);
-            ctx.fillStyle = "#a4adbb";
-            ctx.fillText(label, lx + 24, ly);
-            lx += 24 + ctx.measureText(label).width + 18;
-        }
-    };
-    draw(charts.cache, 40, "Cache bytes vs tokens in context", [["dense · computed", COLORS.dense, "solid"], ["RecurFormer · computed", COLORS.recurformer, "solid"], ["measured (llama.cpp)", "#8b95a7", "dashed"]]);
-    draw(charts.speed, W / 2 + 20, "Tokens per second vs tokens in context", [["dense decode", COLORS.dense, "solid"], ["RecurFormer decode", COLORS.recurformer, "solid"], ["prefill", "#8b95a7", "dot"]]);
-    return canvas;
 }

@@ -8,7 +8,7 @@ import { Icon } from "../components/Icon";
 import { SavedStatesPanel } from "../components/SavedState";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
-import { headsKeptText, modelLabel, useModels } from "../stores/models";
+import { KIND_LABEL, headsKeptText, modelLabel, useModels } from "../stores/models";
 
 export function ModelsView() {
     const models = useModels((s) => s.models);
@@ -58,7 +58,7 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
     return (
         <section className={`model-card ${model.kind}`} data-testid="model-card" data-kind={model.kind} data-status={model.status}>
             <div className="model-card-head">
-                <span className={`model-badge ${model.kind}`}>{model.kind === "recurformer" ? "RecurFormer" : "Dense"}</span>
+                <span className={`model-badge ${model.kind}`}>{KIND_LABEL[model.kind]}</span>
                 <div className="model-title">
                     <div className="model-name">{modelLabel(model)}</div>
                     <div className="model-path" title={model.path}>{model.path}</div>

@@ -1,23 +1,24 @@
 /**
  * Cache projection: cache bytes against context length up to 128k, for a loaded model's shape
- * or a well-known real one; dense vs RecurFormer keeping 1/8, 2/8, 4/8 of the KV groups, and
- * with a q8_0 cache. Beside the real shapes, the paper's reported reductions and ours, computed.
+ * or a well-known real one; dense vs RecurFormer keeping 1/8, 2/8, 4/8 of the KV groups, with a
+ * q8_0 cache, and BASED (windows 64 and 256: flat past the window). A loaded RecurFormer or BASED
+ * model's own line as built beside them. Beside the real shapes, the paper's reported reductions and ours, computed.
  */
 import { useMemo, useState } from "react";
 import type uPlot from "uplot";
-import type { ModelInfo } from "../../../api/appApi";
+import type { ModelInfo, ModelKind } from "../../../api/appApi";
 import {
-    PAPER_REDUCTIONS, REAL_SHAPES, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache, type AttentionShape,
+    PAPER_REDUCTIONS, PROJECTED_BASED, REAL_SHAPES, basedCache, cacheBytesAt, denseKvBytesPerToken, keptKvHeads, ourReduction, projectShape, projectionPoints, recurformerCache, shapeCacheBytesAt, type AttentionShape,
 } from "../../../api/cacheMath";
 import { UPlotChart, darkAxis } from "../components/UPlotChart";
 import { binaryDecades, binaryTick, legendValue, projectionStyles } from "../lib/chartFormat";
 import { formatBytes, formatPercent, formatTokens } from "../lib/format";
 import { modelLabel, useModels } from "../stores/models";
 
-const SERIES_COLORS = ["#f0883e", "#58a6ff", "#a371f7", "#3fb950", "#39c5cf", "#d29922"];
+const SERIES_COLORS = ["#f0883e", "#58a6ff", "#a371f7", "#3fb950", "#39c5cf", "#d29922", "#db61a2", "#ff7b72"];
 const TABLE_POINTS = [4096, 16384, 32768, 131072];
 
-/** The attention shape of a model in the list (a RecurFormer model is projected from its dense source's shape). */
+/** The attention shape of a model in the list (a RecurFormer model is projected from its dense source's shape, BASED from its width and heads). */
 export function shapeOfModel(model: ModelInfo): AttentionShape | undefined {
     const s = model.shape;
     if (!s) return undefined;
@@ -26,13 +27,15 @@ export function shapeOfModel(model: ModelInfo): AttentionShape | undefined {
     return { name: s.sourceName ?? s.name, layers: s.layers, heads, kvHeads, headDim: s.headDim, contextLength: s.contextLength };
 }
 
+const SHAPE_OF: Record<ModelKind, string> = { dense: "dense", recurformer: "its dense source's shape", based: "its width and heads" };
+
 export function ProjectionView() {
     const models = useModels((s) => s.models);
     const modelShapes = useMemo(() => {
         const out: { key: string; label: string; shape: AttentionShape; model?: ModelInfo }[] = [];
         for (const m of models) {
             const shape = shapeOfModel(m);
-            if (shape) out.push({ key: m.id, label: `${modelLabel(m)} (${m.kind === "recurformer" ? "its dense source's shape" : "dense"})`, shape, model: m });
+            if (shape) out.push({ key: m.id, label: `${modelLabel(m)} (${SHAPE_OF[m.kind]})`, shape, model: m });
         }
         return out;
     }, [models]);
@@ -66,15 +69,16 @@ export function ProjectionView() {
         ],
     }), [styles]);
 
-    // the loaded model's own figures, for a RecurFormer model: its real kept heads, not a plan
-    const own = chosen.model?.kind === "recurformer" && chosen.model.shape ? chosen.model.shape : undefined;
+    // the loaded model's own figures, for a RecurFormer or BASED model: its real kept heads or window, not a plan
+    const own = chosen.model?.kind !== "dense" ? chosen.model?.shape : undefined;
+    const ownAt = (n: number) => (own ? shapeCacheBytesAt(own, n) : undefined);
 
     return (
         <div className="projection-view">
             <header className="view-header">
                 <div>
                     <h1>Cache projection</h1>
-                    <div className="view-sub">Cache bytes up to 128k tokens, computed from the shape: tokens × kept KV heads × head dim × (K + V bytes) per layer, plus the fixed recurrent state.</div>
+                    <div className="view-sub">Cache bytes up to 128k tokens, computed from the shape: tokens × kept KV heads × head dim × (K + V bytes) per layer, plus the fixed recurrent state; BASED's window layers count only their last w tokens.</div>
                 </div>
                 <label className="select-wrap">
                     <select value={chosen.key} onChange={(e) => setKey(e.target.value)} data-testid="projection-shape">
@@ -106,13 +110,13 @@ export function ProjectionView() {
                             {own && (
                                 <tr className="own-row">
                                     <td><span className="swatch" style={{ background: "#e6edf3" }} />{chosen.model!.fileName} as built</td>
-                                    {TABLE_POINTS.map((n) => <td key={n} className="mono">{formatBytes(cacheBytesAt(n, own.kvBytesPerToken, own.recurrentStateBytes))}</td>)}
-                                    <td className="mono">{formatPercent(1 - cacheBytesAt(131072, own.kvBytesPerToken, own.recurrentStateBytes) / cacheBytesAt(131072, own.denseKvBytesPerToken ?? denseKvBytesPerToken(chosen.shape)))}</td>
+                                    {TABLE_POINTS.map((n) => <td key={n} className="mono">{formatBytes(ownAt(n))}</td>)}
+                                    <td className="mono">{formatPercent(1 - ownAt(131072)! / cacheBytesAt(131072, own.denseKvBytesPerToken ?? denseKvBytesPerToken(chosen.shape)))}</td>
                                 </tr>
                             )}
                         </tbody>
                     </table>
-                    <div className="table-note">RecurFormer keep k/8: k of every 8 KV groups stay attention heads (at least one per layer), the rest become one Mamba-2 branch per layer (d_state 64, conv 4) whose state is fixed: {formatBytes(recurformerCache(chosen.shape, 1).recurrentStateBytes)} per sequence at keep 1/8.</div>
+                    <div className="table-note">RecurFormer keep k/8: k of every 8 KV groups stay attention heads (at least one per layer), the rest become one Mamba-2 branch per layer (d_state 64, conv 4) whose state is fixed: {formatBytes(recurformerCache(chosen.shape, 1).recurrentStateBytes)} per sequence at keep 1/8. BASED w, d' {PROJECTED_BASED[0]!.featureDim}: half the layers Taylor linear attention with a fixed state ({formatBytes(basedCache(chosen.shape, PROJECTED_BASED[0]!).recurrentStateBytes)} per sequence), half sliding-window attention keeping K and V of the last w tokens only, so past w its cache stops growing.</div>
                 </div>
 
                 <div className="table-card">
