@@ -13,7 +13,7 @@
 # Scale with env: PRETRAIN_MIN EXTEND_MIN TASK_MIN CONVERT_MIN (each conversion),
 # SHAPE (JSON), BATCH, SEQ, LONG_SEQ, DATA (token shards; made from TEXT by stages/textshards.py when the
 # directory is missing), TOKENIZER, PARAGRAPHS (taskdata.py: skills.json.xz), HELDOUT (tasks/heldout.py's
-# sets), KEEPS (default "1"), CONVERT_ARGS (convert.py options of every conversion), CONVERT_VARIANTS
+# sets), KEEPS (default "1"; "" for none), CONVERT_ARGS (convert.py options of every conversion), CONVERT_VARIANTS
 # ("name:extra options;..." e.g. "mixed:--task-every 2;taskonly:--task-every 1": one conversion per keep and
 # variant, out dirs rf-keepK-NAME), TASK_LR, DENSE (the teacher of the conversions: default WORK/dense),
 # EVAL_EXTRA ("label:path ..." more models for the evaluate stage), EVAL_ARGS (evaluate_torch.py options),
@@ -30,7 +30,7 @@ TOKENIZER=${TOKENIZER:-engine/pipeline/build/tokenizer/tokenizer.json}
 PARAGRAPHS=${PARAGRAPHS:-engine/pipeline/build/taskdata/skills.json.xz}
 TEXT=${TEXT:-engine/pipeline/build/taskdata/text.txt.xz}; HELDOUT=${HELDOUT:-engine/pipeline/build/heldout}
 PRETRAIN_MIN=${PRETRAIN_MIN:-6}; EXTEND_MIN=${EXTEND_MIN:-2}; TASK_MIN=${TASK_MIN:-6}; CONVERT_MIN=${CONVERT_MIN:-8}
-STAGES=${STAGES:-"pretrain extend tasktune analyze convert export evaluate"}; KEEPS=${KEEPS:-"1"}
+STAGES=${STAGES:-"pretrain extend tasktune analyze convert export evaluate"}; KEEPS=${KEEPS-"1"}
 CONVERT_ARGS=${CONVERT_ARGS:-"--answer-weight 1 --stage2-lr 2e-4 --stage1-share 0.35 --workers 6"}
 CONVERT_VARIANTS=${CONVERT_VARIANTS:-"mixed:--task-every 2"}; TASK_LR=${TASK_LR:-3e-4}
 SEQ=${SEQ:-4096}; LONG_SEQ=${LONG_SEQ:-16384}; BATCH=${BATCH:-16}; SHAPE=${SHAPE:-'{}'}
