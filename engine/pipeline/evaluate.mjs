@@ -78,12 +78,14 @@ for (const spec of args.models.split(",")) {
         ...(cacheType === "q8_0" ? {experimentalKvCacheKeyType: "Q8_0", experimentalKvCacheValueType: "Q8_0",
             flashAttention: true} : {})});
     const sequence = context.getSequence();
-    // results.py tells the models apart by their shape (dense, RecurFormer keep k/G) and cache type
+    // results.py tells the models apart by their shape (dense, RecurFormer keep k/G, BASED window/feature dim) and cache type
     const entry = {model: path.basename(modelPath), cacheType, architecture: shape.architecture, replies: {},
         cacheBytes: {}, denseCacheBytes: {},
         shape: {name: shape.name, layers: shape.layers, kvHeadsPerLayer: shape.kvHeadsPerLayer,
             sourceKvHeads: shape.sourceKvHeads, replacedKvGroupsPerLayer: shape.replacedKvGroupsPerLayer,
-            kvBytesPerToken: meter.kvBytesPerToken, recurrentStateBytes: meter.recurrentStateBytes}};
+            kvBytesPerToken: meter.kvBytesPerToken, recurrentStateBytes: meter.recurrentStateBytes,
+            ...(shape.window != null ? {window: shape.window.tokens} : {}),
+            ...(shape.linearAttention != null ? {featureDim: shape.linearAttention.featureDim} : {})}};
     for (const n of [1024, 4096, 8192, 16384]) {
         entry.cacheBytes[n] = meter.bytesAt(n);
         entry.denseCacheBytes[n] = new CacheMeter(shape, {cacheType: "f16"}).denseBytesAt(n) ?? null;

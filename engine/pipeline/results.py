@@ -1,5 +1,5 @@
 """The report of the held-out evaluation: RESULTS.json, RESULTS.md (tables with 95% intervals, the issue's
-targets met or not) and RESULTS.png (cache at 16k against held-out accuracy), from replies files:
+targets met or not, the recall-memory frontier of frontier.py) and RESULTS.png (that frontier), from replies files:
 
     /usr/bin/python3 -m engine.pipeline.results --torch runs/X/replies-dense.json,runs/X/replies-keep1.json \
         --llama engine/pipeline/runs/replies-llama.json [--heldout engine/pipeline/build/heldout] [--out-dir DIR]
@@ -17,6 +17,7 @@ import sys
 import zlib
 from datetime import datetime, timezone
 
+from .frontier import frontier_rows, frontier_table, model_key, write_frontier_png
 from .tasks.scoring import judge, normalize, summarize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,7 +37,9 @@ def load_sets(heldout):
 
 def llama_label(m):
     s = m.get("shape", {})
-    if m.get("architecture") != "recurformer":
+    if m.get("architecture") == "based":
+        label = f"BASED w{s.get('window')} d'{s.get('featureDim')}"
+    elif m.get("architecture") != "recurformer":
         label = "dense"
     else:
         kept, src = (s.get("kvHeadsPerLayer") or [0])[0], s.get("sourceKvHeads") or 8
@@ -62,7 +65,8 @@ def model_rows(sets, torch_files=(), llama_file=None, previous=()):
             label = llama_label(m) + (" (previous pair)" if m["model"] in previous else "")
             rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
                          "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
-                         "cache16k": m["cacheBytes"].get("16384"), "dense16k": m["denseCacheBytes"].get("16384"),
+                         "cacheBytes": m["cacheBytes"], "cache16k": m["cacheBytes"].get("16384"),
+                         "dense16k": m["denseCacheBytes"].get("16384"),
                          "cells": {n: summarize(s, m["replies"]) for n, s in sets.items()
                                    if any(x["id"] in m["replies"] for x in s)}})
     return rows
@@ -70,10 +74,10 @@ def model_rows(sets, torch_files=(), llama_file=None, previous=()):
 
 def same_model(torch_label, llama_label_):
     """Whether a PyTorch row and a llama.cpp row are the same model (the reference runs the checkpoint, llama.cpp
-    its Q8_0 export, so files differ): dense with dense, keep1-* with keep 1/8, previous with previous."""
+    its Q8_0 export, so files differ): dense with dense, keep1-* with keep 1/8, based-w64-d16 with BASED w64 d'16,
+    previous with previous; a q8_0-cache row is no PyTorch row's twin."""
     prev = ("previous" in torch_label) == ("previous" in llama_label_)
-    t = "dense" if torch_label.startswith("dense") else "keep 1/8" if torch_label.startswith("keep1") else None
-    return prev and t is not None and llama_label_.split(" (")[0] == t
+    return prev and model_key(torch_label) == model_key(llama_label_)
 
 
 def agreement(sets, rows):
@@ -189,6 +193,13 @@ def render(rows, tg, commands, created, note="", agree=()):
         lines += ["", "## Reference against llama.cpp (same samples, greedy)", "",
                   "| PyTorch row | llama.cpp row | samples | same reply | same verdict |", "| --- | --- | ---: | ---: | ---: |"]
         lines += [f"| {a} | {b} | {n} | {s} | {v} |" for a, b, n, s, v in agree]
+    points = frontier_rows(rows)
+    if points:
+        lines += ["", "## Recall against memory (issues 14, 15)", "",
+                  "Every model of this run on one scale (RESULTS.png): cache of one sequence as the engine computes it "
+                  "(% of dense at the same length), and exact-match recall pooled over the held-out document questions "
+                  "and HashHop 1-hop lookups at that length, [95% interval] (correct/samples); 16k from the PyTorch run "
+                  "of the same model, where one exists.", ""] + frontier_table(points)
     lines += ["", "## Targets (issue 13)", "", "| target | evaluator | measured | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tg]
     lines += ["", "## Commands", ""] + [f"- `{c}`" for c in commands] + [""]
@@ -196,29 +207,15 @@ def render(rows, tg, commands, created, note="", agree=()):
 
 
 def write_png(rows, path):
-    pts = [(r["label"], 100 * r["cache16k"] / r["dense16k"] if r.get("dense16k") else 100.0,
-            sum(rate(r, n) or 0 for n in ("docqa_1k", "docqa_4k", "docqa_8k", "docqa_16k")) / 4)
-           for r in rows if r["evaluator"] == "llama.cpp" and r.get("cache16k")]
-    if not pts:
+    """The frontier (frontier.py) with matplotlib; without it, plain bars of held-out doc-QA accuracy."""
+    points = frontier_rows(rows)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
         pts = [(r["label"], 0.0, sum(rate(r, n) or 0 for n in ("docqa_1k", "docqa_4k", "docqa_8k", "docqa_16k")) / 4)
                for r in rows]
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
         return _plain_png(pts, path)
-    fig, ax = plt.subplots(figsize=(6.4, 4))
-    for label, x, y in pts:
-        ax.scatter([x], [y], s=40)
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 5))
-    ax.set_xlabel("cache at 16k tokens, % of dense")
-    ax.set_ylabel("held-out doc-QA, mean of 1k-16k (%)")
-    ax.set_xlim(0, 110)
-    ax.set_ylim(0, 105)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    write_frontier_png(points, path)
     return "matplotlib"
 
 
