@@ -27,6 +27,9 @@ Linear-attention ("linear") layers, per query head h of KV group g = h // (n_hea
                hd 64, d' 16: 1e-4 rad per token), so q.k on them is the position-free part of the
                dense score, while the first d' dims (the highest frequencies) would be noise without
                their rotation. A data-driven choice (PCA of q, k) needs activations; this needs none.
+               Measured on the shipped dense.gguf before any training (held-out text, 2 x 1024 tokens,
+               w 64, d' 16): perplexity 342 with these rows, 2705 with the highest-frequency ones (dense 84;
+               all eight layers as w-64 windows, no linear layer: 131; w 256 with these rows: 226).
                Scaled by s = (d'/hd)^(1/4) each, so the Taylor kernel's t = q'.k'/sqrt(d') equals
                (q.k on those rows)/sqrt(hd): the dense softmax's temperature. Then
                phi(q').phi(k') = 1 + t + t^2/2 ~ exp(t) (based.py), the dense score on those rows.
