@@ -28,7 +28,7 @@ export function CompareLaneColumn({ lane, waitingNote }: { lane: LaneView; waiti
     const m = state.last;
     const stateNote = measuredStateNote(meterFigures(m));
     return (
-        <section className={`compare-column ${kind}`} style={{ borderTopColor: color }} data-testid={`compare-column-${key}`} data-kind={kind} data-status={state.status} data-samples={state.samples.length}>
+        <section className={`compare-column ${kind}`} style={{ borderTopColor: color }} data-testid={`compare-column-${key}`} data-kind={kind} data-status={state.status} data-samples={state.samples.length} data-tokens={m?.tokensInContext ?? ""} data-cache={m?.cacheBytesComputed ?? ""}>
             <div className="column-head">
                 <span className={`model-badge ${kind}`}>{name}</span>
                 <span className="column-model" title={model ? modelLabel(model) : undefined}>{model ? modelLabel(model) : "—"}</span>

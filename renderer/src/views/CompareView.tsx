@@ -171,7 +171,7 @@ export function CompareView() {
                     </label>
                 </div>
                 <div className="control-row">
-                    <textarea className="compare-prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={2} data-testid="compare-prompt" />
+                    <textarea className="compare-prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={3} data-testid="compare-prompt" />
                     <div className="compare-run">
                         {running ? (
                             <button type="button" className="button danger" onClick={() => void stop()} data-testid="compare-stop"><Icon name="stop" size={14} /> Stop</button>
@@ -213,7 +213,7 @@ export function CompareView() {
                 </div>
             </div>
 
-            <div className="compare-columns" data-testid="compare-columns" style={{ "--lanes": Math.max(2, views.length) } as CSSProperties}>
+            <div className={`compare-columns lanes-${views.length}`} data-testid="compare-columns" style={{ "--lanes": Math.max(2, views.length) } as CSSProperties}>
                 {views.map((v, i) => <CompareLaneColumn key={v.key} lane={v} waitingNote={i === 0 ? "Waiting…" : `Runs after ${views[i - 1]!.name}.`} />)}
             </div>
         </div>

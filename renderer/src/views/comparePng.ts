@@ -20,7 +20,7 @@ export interface ComparePngInput {
 }
 
 const W = 1600;
-const LANE_H = 90;
+const LANE_H = 112;
 const CHART_H = 400;
 
 export function renderComparePng({ prompt, lanes, charts, mode, threads, memory }: ComparePngInput): HTMLCanvasElement {
@@ -55,10 +55,8 @@ export function renderComparePng({ prompt, lanes, charts, mode, threads, memory 
         const snap = snapshotFigures(m, dense);
         const versus = compareSnapshot(snap.timesSmaller, lane.name);
         ctx.fillStyle = "#a4adbb";
-        ctx.fillText([
-            buffers ? `context cache ${formatBytes(buffers.computedBytes)} computed, ${formatBytes(buffers.measuredBytes)} measured` : undefined,
-            dense ? "snapshot: not needed (rolls back by trimming its KV)" : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)${snap.denseBytesComputed != null ? `, dense state there ${formatBytes(snap.denseBytesComputed)} (computed)${versus ? `: ${versus.text}` : ""}` : ""}`,
-        ].filter(Boolean).join("   "), 40, y + 54);
+        ctx.fillText(buffers ? `context cache ${formatBytes(buffers.computedBytes)} (computed), llama.cpp's buffers ${formatBytes(buffers.measuredBytes)} (measured)` : "context cache: not loaded", 40, y + 54);
+        ctx.fillText(dense ? "snapshot: not needed (rolls back by trimming its KV)" : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)${snap.denseBytesComputed != null ? `   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${versus ? `   ${versus.text}` : ""}` : ""}`, 40, y + 78);
     });
 
     ctx.font = "600 20px 'Inter Variable', sans-serif";

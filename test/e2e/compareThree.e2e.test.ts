@@ -1,0 +1,123 @@
+/**
+ * Compare with three models, in Debian's Chromium against serve mode with the real engine: the
+ * trained default pair (assets/models: dense, RecurFormer) and the random-weight BASED fixture
+ * (test/fixtures/models/based-w16.gguf, window 16). The BASED file loads and answers (it streams
+ * tokens and ends), every lane shows its figures, the ratios are against the first model, the cache
+ * chart names BASED's flat line, and each lane's context cache as the app computes it is llama.cpp's
+ * logged buffer within 1%.
+ * Screenshot: test/artifacts/compare-three.png (copied to docs/compare-three.png); the view's PNG export:
+ * test/artifacts/compare-three-export.png.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import type { ModelInfo } from "../../api/appApi";
+import { formatBytes } from "../../api/format";
+import { apiClient, artifacts, defaultModelsDir, defaultPairProblem, fixturesDir, missingPrerequisites, openBrowser, root, screenshot, startServe, type Served } from "./support/harness";
+
+const missing = missingPrerequisites();
+const suite = missing.length ? describe.skip : describe;
+if (missing.length) process.stdout.write(`\n[e2e compare three] SKIPPED: ${missing.join("; ")}\n`);
+
+const FILES = [path.join(defaultModelsDir, "dense.gguf"), path.join(defaultModelsDir, "recurformer.gguf"), path.join(fixturesDir, "based-w16.gguf")];
+const LANES = ["dense", "recurformer", "based"] as const;
+/** long enough (about 100 tokens) that every line runs well past BASED's window of 16 */
+const PROMPT = "The lighthouse on the north cape was kept by Mara Quill for thirty years. Every night she climbed the " +
+    "ninety-two steps, trimmed the wick, wound the clockwork that turned the lens, and wrote the weather in a green " +
+    "logbook. In the great storm of the ninth winter the glass cracked, and she kept the light burning with a lantern " +
+    "held in her own hands until dawn. Who kept the lighthouse, and what did she do in the great storm?";
+
+suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
+    let served: Served;
+    let browser: Awaited<ReturnType<typeof openBrowser>>;
+    let page: Page;
+    let modelsDir: string;
+    let models: ModelInfo[];
+
+    beforeAll(async () => {
+        // the default pair is committed and the fixture is made by `npm run fixtures`: missing, this fails, it never skips
+        const pairProblem = defaultPairProblem();
+        if (pairProblem) throw new Error(pairProblem);
+        if (!fs.existsSync(FILES[2]!)) throw new Error(`${path.relative(root, FILES[2]!)} is missing: run npm run fixtures`);
+        modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-e2e-three-"));
+        for (const f of FILES) fs.symlinkSync(f, path.join(modelsDir, path.basename(f)));
+        served = await startServe({ modelsDir });
+        browser = await openBrowser();
+        page = browser.page;
+        // tall enough for the whole view (controls, tiles, charts, lanes) in one screenshot
+        await page.setViewportSize({ width: 1440, height: 1560 });
+        page.on("pageerror", (e) => process.stdout.write(`[page error] ${e.message}\n`));
+        await page.goto(served.url);
+        await page.waitForSelector("[data-testid=engine-status][data-state=ready]", { timeout: 60_000 });
+        const api = await apiClient(served);
+        models = await api.call<ModelInfo[]>("models.list");
+        api.close();
+    }, 200_000);
+
+    afterAll(async () => {
+        await browser?.close();
+        await served?.stop();
+        if (modelsDir) fs.rmSync(modelsDir, { recursive: true, force: true });
+    });
+
+    it("runs all three one after the other: each answers and ends, with its meters right", async () => {
+        const ids = FILES.map((f) => models.find((m) => m.fileName === path.basename(f))!.id);
+        expect(ids.map((id) => models.find((m) => m.id === id)!.kind)).toEqual([...LANES]);
+        await page.click("[data-testid=nav-compare]");
+        await page.click("[data-testid=mode-sequential]");
+        for (const [lane, id] of ids.entries()) await page.selectOption(`[data-testid=compare-model-${lane}]`, id);
+        expect(await page.textContent("[data-testid=compare-run]")).toContain("Run all three");
+        await page.fill("[data-testid=compare-prompt]", PROMPT);
+        await page.click("[data-testid=compare-run]");
+        for (const key of LANES) await page.waitForSelector(`[data-testid=compare-column-${key}][data-status=done]`, { timeout: 300_000 });
+
+        for (const key of LANES) {
+            // each answered: tokens streamed (several metrics samples) and the answer ended
+            const column = page.locator(`[data-testid=compare-column-${key}]`);
+            expect(Number(await column.getAttribute("data-samples")), key).toBeGreaterThan(1);
+            expect((await page.textContent(`[data-testid=compare-answer-${key}]`))!.trim().length, key).toBeGreaterThan(0);
+            // the context's cache as the app computes it against llama.cpp's logged KV + state buffers
+            const buffers = page.locator(`[data-testid=compare-buffers-${key}]`);
+            const computed = Number(await buffers.getAttribute("data-computed"));
+            const measured = Number(await buffers.getAttribute("data-measured"));
+            process.stdout.write(`[e2e compare three] ${key}: context cache computed ${computed} B, llama.cpp ${measured} B (${(100 * (computed / measured - 1)).toFixed(3)}%)\n`);
+            expect(measured, key).toBeGreaterThan(0);
+            expect(Math.abs(computed - measured) / measured, key).toBeLessThanOrEqual(0.01);
+        }
+
+        // BASED past its window: its cache is the fixed state plus 16 tokens of window KV, however many tokens it holds
+        const based = models.find((m) => m.id === ids[2])!.shape!;
+        const basedColumn = page.locator("[data-testid=compare-column-based]");
+        expect(Number(await basedColumn.getAttribute("data-tokens"))).toBeGreaterThan(16);
+        expect(Number(await basedColumn.getAttribute("data-cache"))).toBe(based.recurrentStateBytes + 16 * based.window!.kvBytesPerToken);
+        expect(await basedColumn.locator(".stat").first().textContent()).toContain(formatBytes(based.recurrentStateBytes + 16 * based.window!.kvBytesPerToken));
+        expect(await page.textContent("[data-testid=chart-cache-note]")).toContain("BASED keeps KV of its last 16 tokens and a fixed state: flat past 16 tokens");
+
+        // ratios against the first model, one row per other lane, named
+        expect(await page.textContent("[data-testid=summary-memory-recurformer]")).toMatch(/^RecurFormer [\d.]+% (less|more)both at [\d,]+ tokens: .* vs Dense /);
+        expect(await page.textContent("[data-testid=summary-memory-based]")).toMatch(/^BASED [\d.]+% lessboth at [\d,]+ tokens: .* vs Dense /);
+        expect(await page.getAttribute("[data-testid=summary-memory-based]", "data-good")).toBe("yes");
+        for (const tile of ["summary-decode", "summary-prefill", "summary-first-token"])
+            for (const key of ["recurformer", "based"]) expect(await page.textContent(`[data-testid=${tile}-${key}]`)).toMatch(/withheld|decoded tokens|prompt tokens/);
+
+        // the charts: a line per lane, computed and measured, with values in units
+        const legends = await page.locator(".u-legend").allTextContents();
+        for (const name of ["Dense · computed", "RecurFormer · computed", "BASED · computed", "BASED · measured"]) expect(legends[0]).toContain(name);
+        for (const name of ["Dense · decode", "RecurFormer · decode", "BASED · decode"]) expect(legends[1]).toContain(name);
+        for (const legend of legends) expect(legend).not.toContain("--");
+
+        // every lane's samples in the CSV
+        const [csv] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-csv]")]);
+        const csvText = fs.readFileSync((await csv.path())!, "utf8");
+        for (const key of LANES) expect(csvText).toMatch(new RegExp(`^${key},`, "m"));
+        const [png] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-png]")]);
+        expect(fs.readFileSync((await png.path())!).subarray(1, 4).toString()).toBe("PNG");
+        fs.copyFileSync((await png.path())!, path.join(artifacts, "compare-three-export.png"));
+
+        await page.mouse.move(0, 0);
+        const shot = await screenshot(page, "compare-three");
+        fs.copyFileSync(shot, path.join(root, "docs", "compare-three.png"));
+    }, 400_000);
+});
