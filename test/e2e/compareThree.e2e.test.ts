@@ -120,4 +120,28 @@ suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
         const shot = await screenshot(page, "compare-three");
         fs.copyFileSync(shot, path.join(root, "docs", "compare-three.png"));
     }, 400_000);
+
+    it("a chat with the BASED model answers, and its meters count window KV and a fixed state", async () => {
+        const based = models.find((m) => m.fileName === "based-w16.gguf")!;
+        await page.setViewportSize({ width: 1440, height: 900 });
+        await page.click("[data-testid=new-chat]");
+        await page.selectOption("[data-testid=chat-model]", based.id);
+        await page.fill("[data-testid=composer-input]", "Hello there, model.");
+        await page.click("[data-testid=send]");
+        await page.waitForSelector("[data-testid=message-assistant][data-status=done]", { timeout: 120_000 });
+        expect((await page.textContent("[data-testid=message-assistant]"))!.trim().length).toBeGreaterThan(0);
+        const cache = based.shape!.recurrentStateBytes + 16 * based.shape!.window!.kvBytesPerToken;
+        expect(await page.textContent("[data-testid=meter-cache]")).toBe(formatBytes(cache));
+        expect(await page.textContent("[data-testid=meters]")).toContain("window KV of the last w tokens + fixed linear-attention state");
+        expect(await page.textContent("[data-testid=meter-window]")).toContain("Window KV (last 16 tokens)");
+        // a BASED model is not a dense one: no dense source bar, and its chats are no dense baseline
+        expect(await page.locator("[data-testid=bar-dense]").count()).toBe(0);
+        expect(await page.locator("[data-testid=snapshot-dense]").count()).toBe(0);
+        expect(await page.textContent("[data-testid=snapshot-card]")).toContain("BASED snapshot");
+        expect(await page.textContent("[data-testid=baseline-note]")).toContain("A BASED model names no dense source");
+        const api = await apiClient(served);
+        expect((await api.call<{ denseModelId: string }[]>("baselines.list")).map((b) => b.denseModelId)).not.toContain(based.id);
+        api.close();
+        await screenshot(page, "chat-based");
+    }, 180_000);
 });

@@ -86,10 +86,10 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 <SpeedRow label="Prefill" unit="tok/s" ours={f?.prefillTokensPerSecond} dense={baseline?.figure.prefillTokensPerSecond} versus={baseline && !streaming ? compareSpeed("prefill", metrics, baseline.figure) : undefined} testId="meter-prefill" format={formatRate} />
                 <SpeedRow label="Decode" unit="tok/s" ours={f?.decodeTokensPerSecond} dense={baseline?.figure.decodeTokensPerSecond} versus={baseline && !streaming ? compareSpeed("decode", metrics, baseline.figure) : undefined} testId="meter-decode" format={formatRate} />
                 <SpeedRow label="First token" unit="" ours={f?.timeToFirstTokenMs} dense={baseline?.figure.timeToFirstTokenMs} versus={baseline && !streaming ? compareSpeed("firstToken", metrics, baseline.figure) : undefined} testId="meter-ttft" format={formatMs} />
-                <BaselineNote isDense={isDense} baseline={baseline} hasDense={Boolean(dense)} />
+                <BaselineNote kind={model?.kind ?? "recurformer"} baseline={baseline} hasDense={Boolean(dense)} />
             </section>
 
-            <SnapshotCard isDense={isDense} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} lost={streaming ? undefined : lastAssistant?.snapshotLost} />
+            <SnapshotCard kind={model?.kind ?? "recurformer"} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} lost={streaming ? undefined : lastAssistant?.snapshotLost} />
 
             <SavedStateCard chat={chat} model={model} dense={dense} />
 
@@ -110,10 +110,10 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
  * The snapshot a follow-up or Regenerate resumes from (so a document is never read twice), beside
  * the dense model's state at the same point (computed).
  */
-function SnapshotCard({ isDense, snapshot, heldBytes, lost }: { isDense: boolean; snapshot: SnapshotFigures; heldBytes?: number; lost?: string }) {
+function SnapshotCard({ kind, snapshot, heldBytes, lost }: { kind: ModelKind; snapshot: SnapshotFigures; heldBytes?: number; lost?: string }) {
     const max = Math.max(snapshot.bytesMeasured ?? 0, snapshot.denseBytesComputed ?? 0, 1);
-    const versus = compareSnapshot(snapshot.timesSmaller);
-    if (isDense) {
+    const versus = compareSnapshot(snapshot.timesSmaller, KIND_LABEL[kind]);
+    if (kind === "dense") {
         return (
             <section className="meter-card" data-testid="snapshot-card">
                 <div className="meter-label"><Icon name="clock" size={14} /> Snapshot</div>
@@ -137,8 +137,8 @@ function SnapshotCard({ isDense, snapshot, heldBytes, lost }: { isDense: boolean
                 </div>
             )}
             <div className="cache-bars">
-                <CacheBar label="RecurFormer snapshot" tag="measured" value={snapshot.bytesMeasured} max={max} kind="ours" testId="snapshot-ours" />
-                <CacheBar label="Dense state here" tag="computed" value={snapshot.denseBytesComputed} max={max} kind="dense" testId="snapshot-dense" />
+                <CacheBar label={`${KIND_LABEL[kind]} snapshot`} tag="measured" value={snapshot.bytesMeasured} max={max} kind="ours" testId="snapshot-ours" />
+                {kind === "recurformer" && <CacheBar label="Dense state here" tag="computed" value={snapshot.denseBytesComputed} max={max} kind="dense" testId="snapshot-dense" />}
             </div>
             {versus && (
                 <div className={`saved ${versus.good ? "" : "worse"}`} data-testid="snapshot-ratio" data-good={versus.good ? "yes" : "no"}>
@@ -150,7 +150,9 @@ function SnapshotCard({ isDense, snapshot, heldBytes, lost }: { isDense: boolean
             )}
             <div className="meter-note">
                 Taken right after a document (the prompt) is read and after each answer, so follow-ups and Regenerate resume from it and never read the document again.
-                RecurFormer's holds only the fixed-size recurrent state, since the KV of the kept heads is trimmed back like a dense model's cache: it does not grow with the context, while the dense model's state grows with every token.
+                {kind === "based"
+                    ? " BASED's holds its fixed linear-attention state and the KV of its last w tokens: it stops growing past the window, while a dense model's state grows with every token."
+                    : " RecurFormer's holds only the fixed-size recurrent state, since the KV of the kept heads is trimmed back like a dense model's cache: it does not grow with the context, while the dense model's state grows with every token."}
             </div>
         </section>
     );
@@ -182,9 +184,10 @@ function SpeedRow({ label, unit, ours, dense, versus, testId, format }: { label:
     );
 }
 
-function BaselineNote({ isDense, baseline, hasDense }: { isDense: boolean; baseline?: BaselineChoice; hasDense: boolean }) {
+function BaselineNote({ kind, baseline, hasDense }: { kind: ModelKind; baseline?: BaselineChoice; hasDense: boolean }) {
     let text: string;
-    if (isDense) text = "This is a dense model: its figures become the baseline for its RecurFormer conversions.";
+    if (kind === "dense") text = "This is a dense model: its figures become the baseline for its RecurFormer conversions.";
+    else if (kind === "based") text = "A BASED model names no dense source: Compare runs it beside a dense model on the same prompt.";
     else if (!hasDense) text = "The dense source model is not in the model list, so its speed cannot be measured; cache figures are computed from provenance.";
     else if (!baseline) text = "No dense measurement at this context length (within a factor of two) yet: run Compare to measure the dense model here.";
     else if (baseline.source === "live") text = "Dense figures: measured now, in the running comparison.";
