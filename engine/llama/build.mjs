@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the RecurFormer-patched llama.cpp that the engine loads, offline:
 //   1. clone the llama.cpp source bundled inside the node-llama-cpp package (no network),
-//   2. copy the model files (recurformer.cpp, based.cpp) into src/models/ and apply every engine/llama/*.patch in name order,
+//   2. copy our source files (the model files recurformer.cpp, based.cpp into src/models/, PyramidInfer's memory
+//      llama-memory-pyramid.* into src/) and apply every engine/llama/*.patch in name order,
 //   3. build it with node-llama-cpp's own build command (CPU here; CUDA/Metal/Vulkan where found),
 //      as the portable flavour: no -march=native, one CPU library per instruction-set level, the
 //      best one picked at run time (flavours.json),
@@ -23,8 +24,9 @@ const nlcDir = path.join(root, "node_modules", "node-llama-cpp");
 const llamaDir = path.join(nlcDir, "llama");
 const srcDir = path.join(llamaDir, "llama.cpp");
 const localBuildsDir = path.join(llamaDir, "localBuilds");
-/** our model files, copied into src/models/ */
-const modelFiles = ["recurformer.cpp", "based.cpp"].map((f) => path.join(here, f));
+/** our source files and where they go in the llama.cpp tree: the model files, PyramidInfer's memory (retention.patch) */
+const sourceFiles = [["recurformer.cpp", "src/models"], ["based.cpp", "src/models"],
+    ["llama-memory-pyramid.h", "src"], ["llama-memory-pyramid.cpp", "src"]].map(([f, dir]) => ({file: path.join(here, f), dir}));
 const flavours = JSON.parse(fs.readFileSync(path.join(here, "flavours.json"), "utf8"));
 /** our patches, applied in name order (registration, then the portable-build and GPU ones) */
 const patchFiles = fs.readdirSync(here).filter((f) => f.endsWith(".patch")).sort().map((f) => path.join(here, f));
@@ -74,7 +76,7 @@ function stampOf(gpu, flavour) {
     const info = JSON.parse(fs.readFileSync(path.join(llamaDir, "llama.cpp.info.json"), "utf8"));
     const nlcVersion = JSON.parse(fs.readFileSync(path.join(nlcDir, "package.json"), "utf8")).version;
     const hash = createHash("sha256");
-    for (const file of modelFiles) hash.update(fs.readFileSync(file));
+    for (const {file} of sourceFiles) hash.update(fs.readFileSync(file));
     for (const file of patchFiles) hash.update(fs.readFileSync(file));
     return {
         llamaCpp: info.tag, nodeLlamaCpp: nlcVersion, patch: hash.digest("hex"), gpu,
@@ -128,10 +130,10 @@ function filesOfPatch(file) {
     return [...fs.readFileSync(file, "utf8").matchAll(/^diff --git a\/(\S+) b\//gm)].map((m) => m[1]);
 }
 
-/** Resets the files our patches edit, then copies the model files and applies every patch; names the hunk that fails. */
+/** Resets the files our patches edit, then copies our source files and applies every patch; names the hunk that fails. */
 function applyPatches() {
     git(["checkout", "--", ...patchFiles.flatMap(filesOfPatch)]);
-    for (const file of modelFiles) fs.copyFileSync(file, path.join(srcDir, "src", "models", path.basename(file)));
+    for (const {file, dir} of sourceFiles) fs.copyFileSync(file, path.join(srcDir, dir, path.basename(file)));
     for (const file of patchFiles) {
         const name = path.basename(file);
         const check = git(["apply", "--check", "--verbose", file]);
@@ -145,7 +147,7 @@ function applyPatches() {
         if (applied.status !== 0) throw new BuildError(`git apply ${name} failed: ${applied.stderr}`);
         log(`applied ${name} (${filesOfPatch(file).length} files)`);
     }
-    log(`copied ${modelFiles.map((f) => `src/models/${path.basename(f)}`).join(", ")}`);
+    log(`copied ${sourceFiles.map(({file, dir}) => `${dir}/${path.basename(file)}`).join(", ")}`);
 }
 
 function argValue(name, fallback) {

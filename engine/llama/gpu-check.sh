@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # GPU check of the RecurFormer engine (issue 11), in one go on a machine with CMake, nvcc, an NVIDIA GPU and
 # python3 with torch + numpy (no Node needed):
-#   1. the llama.cpp source (a git bundle, a .tar[.xz] of its tree, or a folder) + recurformer.cpp, based.cpp + every
-#      engine/llama/*.patch in name order, built with CUDA (-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90);
+#   1. the llama.cpp source (a git bundle, a .tar[.xz] of its tree, or a folder) + recurformer.cpp, based.cpp,
+#      llama-memory-pyramid.* + every engine/llama/*.patch in name order, built with CUDA (-DGGML_CUDA=ON
+#      -DCMAKE_CUDA_ARCHITECTURES=90);
 #   2. CPU-vs-CUDA parity of the Mamba-2 ops at our shapes (test-backend-ops -o SSM_SCAN,SSM_CONV,...);
 #   3. perplexity CPU-only and fully offloaded (a trained pair: RF_MODEL, DENSE_MODEL), graph splits;
 #   4. llama-bench dense vs RecurFormer vs its falcon-h1 twin at the Llama-3.2-1B shape, F16, random weights
@@ -101,6 +102,7 @@ case "$LLAMA_SRC" in
 esac
 (cd "$SRC" && git rev-parse --short HEAD 2>/dev/null || echo "not a git checkout") > "$LOGS/source.txt"
 cp "$ROOT/engine/llama/recurformer.cpp" "$ROOT/engine/llama/based.cpp" "$SRC/src/models/"
+cp "$ROOT/engine/llama/llama-memory-pyramid.h" "$ROOT/engine/llama/llama-memory-pyramid.cpp" "$SRC/src/"
 for patch in $(ls "$ROOT"/engine/llama/*.patch | LC_ALL=C sort); do
     (cd "$SRC" && GIT_CEILING_DIRECTORIES=$(dirname "$SRC") git apply --whitespace=nowarn "$patch") || { say "$(basename "$patch") does not apply"; exit 1; }
 done

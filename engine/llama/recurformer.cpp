@@ -168,7 +168,8 @@ llama_model_recurformer::graph::graph(const llama_model & model, const llm_graph
 
     ggml_tensor * inpL        = build_inp_embd(model.tok_embd);
     ggml_tensor * inp_pos     = build_inp_pos();
-    auto *        inp         = build_inp_mem_hybrid();
+    auto *        inp_pyr     = build_inp_pyramid(); // PyramidInfer: a KV cache per layer, the recurrent state as it is
+    auto *        inp         = inp_pyr ? nullptr : build_inp_mem_hybrid();
     ggml_tensor * inp_out_ids = build_inp_out_ids();
 
     for (int il = 0; il < n_layer; ++il) {
@@ -187,13 +188,13 @@ llama_model_recurformer::graph::graph(const llama_model & model, const llm_graph
         cb(Qcur, "Qcur", il);
         cb(Kcur, "Kcur", il);
 
-        ggml_tensor * cur = build_attn(inp->get_attn(), layer.wo, NULL, layer.wo_s,
+        ggml_tensor * cur = build_attn(inp_pyr ? inp_pyr->get_attn(il) : inp->get_attn(), layer.wo, NULL, layer.wo_s,
                                        Qcur, Kcur, Vcur, nullptr, nullptr, nullptr, kq_scale, il);
         cb(cur, "attn_out", il);
 
         // Mamba-2 branch in place of the replaced heads
         if (hparams.is_recr(il)) {
-            ggml_tensor * ssm_out = build_mamba2_layer(inp->get_recr(), h, model, ubatch, il);
+            ggml_tensor * ssm_out = build_mamba2_layer(inp_pyr ? inp_pyr->get_recr() : inp->get_recr(), h, model, ubatch, il);
             cb(ssm_out, "ssm_out", il);
             cur = ggml_add(ctx0, cur, ssm_out);
         }
