@@ -6,8 +6,10 @@
  * Node or DOM imports, so that main, preload and renderer all import it.
  */
 import type { CacheType, Metrics, ModelShape } from "./modelFigures.js";
+import type { PyramidSchedule } from "./pyramidCache.js";
+import type { PyramidSetting } from "./pyramidSetting.js";
 
-export type { Metrics, ModelShape };
+export type { Metrics, ModelShape, PyramidSchedule, PyramidSetting };
 
 /** Per-model settings the user can change; applied when the model is (re)loaded. */
 export interface ModelSettings {
@@ -19,6 +21,8 @@ export interface ModelSettings {
     gpuLayers: number;
     /** KV cache element type */
     cacheType: CacheType;
+    /** PyramidInfer KV retention (api/pyramidSetting.ts); absent: off */
+    pyramid?: PyramidSetting;
 }
 
 /** dense (llama, qwen2, …), a RecurFormer conversion, or BASED (linear attention + sliding-window layers: a fixed cache past its window) */
@@ -44,11 +48,31 @@ export interface ModelInfo {
     settings: ModelSettings;
     /** why the default context is not the trained one, when it is not */
     contextNote?: string;
-    /** while loaded: the context it was loaded with and its chat slots (sequences, each with its own KV cache for the full context) */
-    loaded?: { contextSize: number; chatSlots: number; cacheBuffers?: CacheBuffers };
+    /** while loaded: the context it was loaded with */
+    loaded?: LoadedContext;
+    /** while loaded for a comparison: the same file loaded a second time with the other cache mode (PyramidInfer on where the model has it off, or off where on) */
+    compareCopy?: LoadedContext;
 }
 
-/** The cache llama.cpp allocated for a loaded model's whole context: KV cells (a BASED model's window cells) of every chat slot plus one recurrent state per slot. */
+/** A context llama.cpp created for a model file. */
+export interface LoadedContext {
+    contextSize: number;
+    /** its sequences: chats that can answer at once, each with its own KV cache for the full context (one with PyramidInfer) */
+    chatSlots: number;
+    cacheBuffers?: CacheBuffers;
+    /** loaded with PyramidInfer: the schedule and the KV cells llama.cpp allocated per layer (from its log) */
+    pyramid?: LoadedPyramid;
+}
+
+/** A context's PyramidInfer schedule as the engine took it (queries and every included) and what llama.cpp allocated for it. */
+export interface LoadedPyramid extends PyramidSchedule {
+    /** the canonical schedule text ("r0=0.8,decay=0.7,recent=64,queries=16,every=512") */
+    schedule: string;
+    /** KV cells per layer llama.cpp logged it allocated */
+    cellsPerLayer: number[];
+}
+
+/** The cache llama.cpp allocated for a loaded model's whole context: KV cells (a BASED model's window cells; with PyramidInfer, each layer's own cells) of every chat slot plus one recurrent state per slot. */
 export interface CacheBuffers {
     /** computed from the shape for the context llama.cpp created */
     computedBytes: number;
@@ -183,6 +207,10 @@ export type CompareMode = "sequential" | "parallel";
 export interface CompareLane {
     modelId: string;
     kind: ModelKind;
+    /** the lane runs with PyramidInfer (the model's schedule); absent: the full KV cache */
+    pyramid?: PyramidSchedule;
+    /** true: it runs on the model's compare copy (the other cache mode than its setting), not the model as loaded for chats */
+    copy?: boolean;
 }
 
 export interface CompareSample {
@@ -200,7 +228,7 @@ export interface CompareRunInfo {
     runId: string;
     prompt: string;
     mode: CompareMode;
-    /** 2 or 3 models (COMPARE_LANES), the baseline first */
+    /** 2 to 4 lanes (COMPARE_LANES), the baseline first; one file may be two lanes, with and without PyramidInfer */
     lanes: CompareLane[];
     threadsEach: number;
     documentIds: string[];
@@ -322,8 +350,11 @@ export interface ApiMethods {
     "documents.cut": { params: { documentId: string; modelId: string; maxTokens: number }; result: DocumentInfo };
     "documents.discard": { params: { documentId: string }; result: { discarded: boolean } };
 
-    /** runs 2 or 3 different models on one prompt, the first as the baseline */
-    "compare.start": { params: { prompt: string; modelIds: string[]; mode: CompareMode; documentIds?: string[]; maxTokens?: number }; result: CompareRunInfo };
+    /**
+     * runs 2 to 4 lanes on one prompt, the first as the baseline; `pyramid[i]` says whether lane i runs with the
+     * model's PyramidInfer schedule (left out: each model as its settings say), so one file can be two lanes
+     */
+    "compare.start": { params: { prompt: string; modelIds: string[]; pyramid?: boolean[]; mode: CompareMode; documentIds?: string[]; maxTokens?: number }; result: CompareRunInfo };
     "compare.stop": { params: { runId: string }; result: { stopped: boolean } };
 
     "baselines.list": { params: undefined; result: BaselineFigure[] };
@@ -351,6 +382,8 @@ export type AppEvent =
     | { type: "chat.metrics"; chatId: string; messageId: string; metrics: Metrics }
     | { type: "document.progress"; documentId: string; name: string; phase: "reading" | "extracting" | "counting" | "done" | "error" | "cancelled"; fraction: number; message?: string }
     | { type: "compare.started"; run: CompareRunInfo }
+    /** a lane's context is ready (loaded, or the model's own): what llama.cpp allocated for it */
+    | { type: "compare.lane"; runId: string; lane: number; loaded: LoadedContext }
     | { type: "compare.token"; runId: string; lane: number; text: string }
     | { type: "compare.metrics"; runId: string; lane: number; metrics: Metrics }
     | { type: "compare.done"; runId: string; lane: number; status: MessageStatus; error?: string }

@@ -22,6 +22,7 @@
  */
 
 import type { CacheType, ModelShape } from "./modelFigures.js";
+import { pyramidKvBytes, type PyramidSchedule } from "./pyramidCache.js";
 
 export type { CacheType };
 
@@ -180,7 +181,17 @@ export interface ProjectionSeries {
 /** BASED plans the projection draws: the two the pipeline trains (issue 14), feature dim 16, windows 64 and 256. */
 export const PROJECTED_BASED: BasedPlan[] = [{ window: 64, featureDim: 16 }, { window: 256, featureDim: 16 }];
 
-/** Dense, keep 1/8, 2/8, 4/8 (f16), keep 1/8 with a q8_0 cache, dense q8_0, and BASED at the shape's width and heads (flat past its window). */
+/** PyramidInfer schedules the projection draws (issue 15's two, recent 64): on dense, and the steeper one on keep 1/8. */
+export const PROJECTED_PYRAMID: (PyramidSchedule & { label: string })[] = [
+    { label: "r0 1.0/0.8", r0: 1.0, decay: 0.8, recent: 64 },
+    { label: "r0 0.8/0.7", r0: 0.8, decay: 0.7, recent: 64 },
+];
+
+/**
+ * Dense, keep 1/8, 2/8, 4/8 (f16), keep 1/8 with a q8_0 cache, dense q8_0, BASED at the shape's width and heads (flat
+ * past its window), and PyramidInfer (right after a selection: layer l keeps n x r0 x decay^l, at least `recent`) on
+ * dense with both projected schedules and on keep 1/8 with the steeper one.
+ */
 export function projectShape(shape: AttentionShape, points = projectionPoints()): ProjectionSeries[] {
     const dense = denseKvBytesPerToken(shape);
     const series: ProjectionSeries[] = [{ label: "dense (f16)", bytes: points.map((n) => cacheBytesAt(n, dense)) }];
@@ -195,6 +206,12 @@ export function projectShape(shape: AttentionShape, points = projectionPoints())
         const b = basedCache(shape, plan);
         series.push({ label: `BASED w ${plan.window}, d' ${plan.featureDim}`, bytes: points.map((n) => cacheBytesAt(n, b.kvBytesPerToken, b.recurrentStateBytes, b.window)) });
     }
+    const denseLayers = Array<number>(shape.layers).fill(dense / shape.layers);
+    for (const s of PROJECTED_PYRAMID) series.push({ label: `dense + PyramidInfer ${s.label}`, bytes: points.map((n) => pyramidKvBytes(n, denseLayers, s)) });
+    const keep1 = recurformerCache(shape, 1);
+    const steep = PROJECTED_PYRAMID[1]!;
+    const keepLayers = Array<number>(shape.layers).fill(keep1.kvBytesPerToken / shape.layers);
+    series.push({ label: `RecurFormer keep 1/8 + PyramidInfer ${steep.label}`, bytes: points.map((n) => pyramidKvBytes(n, keepLayers, steep) + keep1.recurrentStateBytes) });
     return series;
 }
 

@@ -4,8 +4,8 @@ import { formatBytes } from "./format.js";
 /** Default largest document file (bytes); RECURFORMER_MAX_DOCUMENT_MB changes it. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
 
-/** How many models one comparison runs on one prompt. */
-export const COMPARE_LANES = { min: 2, max: 3 } as const;
+/** How many lanes one comparison runs on one prompt (four: dense and RecurFormer, each with and without PyramidInfer). */
+export const COMPARE_LANES = { min: 2, max: 4 } as const;
 
 /** Tokens kept free for the question and the answer when checking whether a document fits. */
 export const ANSWER_RESERVE_TOKENS = 512;

@@ -5,6 +5,7 @@
  */
 import type { ApiMethod, ParamsOf } from "./appApi.js";
 import { COMPARE_LANES } from "./limits.js";
+import { pyramidProblem, type PyramidSetting } from "./pyramidSetting.js";
 
 export class InvalidRequestError extends Error {
     override name = "InvalidRequestError";
@@ -82,15 +83,28 @@ export const v = {
     },
 };
 
+function numberCheck(value: unknown, path: string): number {
+    return typeof value === "number" && Number.isFinite(value) ? value : fail(path, "must be a number");
+}
+
 const id = v.string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.:-]+$/ });
 const filePath = v.string({ min: 1, max: 4096 });
 const text = v.string({ max: 4_000_000 });
+
+/** PyramidInfer's schedule: each field's type, then the values the engine can load, in the setting's own words */
+const pyramidShape = v.object({ on: v.boolean(), r0: numberCheck, decay: numberCheck, recent: numberCheck });
+const pyramid: Check<PyramidSetting> = (value, path) => {
+    const p = pyramidShape(value, path);
+    const problem = pyramidProblem(p);
+    return problem ? fail(path, `is not a schedule the engine can load: ${problem}`) : p;
+};
 
 const settings = v.object({
     contextSize: v.optional(v.int({ min: 64, max: 1_048_576 })),
     threads: v.optional(v.int({ min: 0, max: 1024 })),
     gpuLayers: v.optional(v.int({ min: 0, max: 10_000 })),
     cacheType: v.optional(v.literal("f16", "q8_0")),
+    pyramid: v.optional(pyramid),
 });
 
 const documentSource = v.union<ParamsOf<"documents.ingest">["source"]>((value) => {
@@ -136,6 +150,7 @@ const schemas: { [M in ApiMethod]: Check<unknown> } = {
     "compare.start": v.object({
         prompt: v.string({ min: 1, max: 200_000 }),
         modelIds: v.array(id, COMPARE_LANES),
+        pyramid: v.optional(v.array(v.boolean(), COMPARE_LANES)),
         mode: v.literal("sequential", "parallel"),
         documentIds: v.optional(v.array(id, { max: 16 })),
         maxTokens: v.optional(v.int({ min: 1, max: 8192 })),

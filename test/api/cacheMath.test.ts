@@ -38,18 +38,30 @@ describe("cache math", () => {
         expect(ourReduction(llama2, 10_000_000)).toBeLessThan(0.875);
     });
 
-    it("projects dense, keep 1/8, 2/8, 4/8, q8_0 and BASED (w 64 and 256) to 128k", () => {
+    it("projects dense, keep 1/8, 2/8, 4/8, q8_0, BASED (w 64 and 256) and PyramidInfer to 128k", () => {
         const points = projectionPoints();
         expect(points[0]).toBe(512);
         expect(points[points.length - 1]).toBe(131_072);
         const series = projectShape(shape("Llama-3-8B"), points);
-        expect(series.map((s) => s.label)).toEqual(["dense (f16)", "RecurFormer keep 1/8", "RecurFormer keep 2/8", "RecurFormer keep 4/8", "RecurFormer keep 1/8, q8_0", "dense, q8_0", "BASED w 64, d' 16", "BASED w 256, d' 16"]);
+        expect(series.map((s) => s.label)).toEqual(["dense (f16)", "RecurFormer keep 1/8", "RecurFormer keep 2/8", "RecurFormer keep 4/8", "RecurFormer keep 1/8, q8_0", "dense, q8_0", "BASED w 64, d' 16", "BASED w 256, d' 16",
+            "dense + PyramidInfer r0 1.0/0.8", "dense + PyramidInfer r0 0.8/0.7", "RecurFormer keep 1/8 + PyramidInfer r0 0.8/0.7"]);
         const last = points.length - 1;
         expect(series[0]!.bytes[last]).toBe(cacheBytesAt(131_072, 128 * 1024));
         for (let i = 1; i < series.length; i++) expect(series[i]!.bytes[last]).toBeLessThan(series[0]!.bytes[last]!);
         // BASED: the same bytes at every point past its window, and the larger window a little larger
         for (const label of ["BASED w 64, d' 16", "BASED w 256, d' 16"]) expect(new Set(series.find((s) => s.label === label)!.bytes).size).toBe(1);
         expect(series[7]!.bytes[0]! - series[6]!.bytes[0]!).toBe((256 - 64) * basedCache(shape("Llama-3-8B"), { window: 64, featureDim: 16 }).window.kvBytesPerToken);
+    });
+
+    it("draws PyramidInfer as the schedule keeps: the default pair's shape at 16k (test/api/pyramidCache.test.ts's figures)", () => {
+        const pair = { name: "default pair", layers: 8, heads: 8, kvHeads: 8, headDim: 64, contextLength: 16_384 };
+        const series = projectShape(pair, [16_384]);
+        const at = (label: string) => series.find((s) => s.label === label)!.bytes[0];
+        expect(at("dense + PyramidInfer r0 1.0/0.8")).toBe(68_177 * 2048);
+        expect(at("dense + PyramidInfer r0 0.8/0.7")).toBe(41_172 * 2048);
+        expect(at("RecurFormer keep 1/8 + PyramidInfer r0 0.8/0.7")).toBe(41_172 * 256 + recurformerCache(pair, 1).recurrentStateBytes);
+        // below the recent window every layer keeps everything: the plain line
+        expect(projectShape(pair, [64]).find((s) => s.label === "dense + PyramidInfer r0 0.8/0.7")!.bytes[0]).toBe(64 * denseKvBytesPerToken(pair));
     });
 
     it("sizes a model file's shape as the engine does, and draws its line through the points where it bends", () => {

@@ -1,7 +1,8 @@
 /**
  * Cache projection: cache bytes against context length up to 128k, for a loaded model's shape
  * or a well-known real one; dense vs RecurFormer keeping 1/8, 2/8, 4/8 of the KV groups, with a
- * q8_0 cache, and BASED (windows 64 and 256: flat past the window). A loaded RecurFormer or BASED
+ * q8_0 cache, BASED (windows 64 and 256: flat past the window) and PyramidInfer (r0 1.0/0.8 and 0.8/0.7 on
+ * dense, 0.8/0.7 on keep 1/8: deeper layers keep fewer tokens). A loaded RecurFormer or BASED
  * model's own line as built beside them. Beside the real shapes, the paper's reported reductions and ours, computed.
  */
 import { useMemo, useState } from "react";
@@ -15,7 +16,7 @@ import { binaryDecades, binaryTick, legendValue, projectionStyles } from "../lib
 import { formatBytes, formatPercent, formatTokens } from "../lib/format";
 import { modelLabel, useModels } from "../stores/models";
 
-const SERIES_COLORS = ["#f0883e", "#58a6ff", "#a371f7", "#3fb950", "#39c5cf", "#d29922", "#db61a2", "#ff7b72"];
+const SERIES_COLORS = ["#f0883e", "#58a6ff", "#a371f7", "#3fb950", "#39c5cf", "#d29922", "#db61a2", "#ff7b72", "#ffa657", "#e3b341", "#bc8cff"];
 const TABLE_POINTS = [4096, 16384, 32768, 131072];
 
 /** The attention shape of a model in the list (a RecurFormer model is projected from its dense source's shape, BASED from its width and heads). */
@@ -78,7 +79,7 @@ export function ProjectionView() {
             <header className="view-header">
                 <div>
                     <h1>Cache projection</h1>
-                    <div className="view-sub">Cache bytes up to 128k tokens, computed from the shape: tokens × kept KV heads × head dim × (K + V bytes) per layer, plus the fixed recurrent state; BASED's window layers count only their last w tokens.</div>
+                    <div className="view-sub">Cache bytes up to 128k tokens, computed from the shape: tokens × kept KV heads × head dim × (K + V bytes) per layer, plus the fixed recurrent state; BASED's window layers count only their last w tokens; with PyramidInfer layer l keeps n × r0 × decay^l tokens (at least 64).</div>
                 </div>
                 <label className="select-wrap">
                     <select value={chosen.key} onChange={(e) => setKey(e.target.value)} data-testid="projection-shape">
@@ -116,7 +117,7 @@ export function ProjectionView() {
                             )}
                         </tbody>
                     </table>
-                    <div className="table-note">RecurFormer keep k/8: k of every 8 KV groups stay attention heads (at least one per layer), the rest become one Mamba-2 branch per layer (d_state 64, conv 4) whose state is fixed: {formatBytes(recurformerCache(chosen.shape, 1).recurrentStateBytes)} per sequence at keep 1/8. BASED w, d' {PROJECTED_BASED[0]!.featureDim}: half the layers Taylor linear attention with a fixed state ({formatBytes(basedCache(chosen.shape, PROJECTED_BASED[0]!).recurrentStateBytes)} per sequence), half sliding-window attention keeping K and V of the last w tokens only, so past w its cache stops growing.</div>
+                    <div className="table-note">RecurFormer keep k/8: k of every 8 KV groups stay attention heads (at least one per layer), the rest become one Mamba-2 branch per layer (d_state 64, conv 4) whose state is fixed: {formatBytes(recurformerCache(chosen.shape, 1).recurrentStateBytes)} per sequence at keep 1/8. BASED w, d' {PROJECTED_BASED[0]!.featureDim}: half the layers Taylor linear attention with a fixed state ({formatBytes(basedCache(chosen.shape, PROJECTED_BASED[0]!).recurrentStateBytes)} per sequence), half sliding-window attention keeping K and V of the last w tokens only, so past w its cache stops growing. PyramidInfer r0/decay: layer l keeps round(n × r0 × decay^l) of the n tokens (at least the 64 newest), counted right after a selection; the engine allocates a little more per layer (one batch between selections, padded to 256).</div>
                 </div>
 
                 <div className="table-card">
