@@ -1,6 +1,7 @@
 import type {LlamaModel, Token} from "node-llama-cpp";
 import type {BenchOptions, BenchRow} from "./protocol.js";
 import {CacheMeter} from "./CacheMeter.js";
+import {formatPyramidSchedule, parsePyramidSchedule} from "../../api/pyramidCache.js";
 import {GgufShape} from "./gguf/GgufShape.js";
 import {LoadedModel} from "./LoadedModel.js";
 import type {LlamaBackend} from "./llama/LlamaBackend.js";
@@ -16,7 +17,7 @@ export const benchDefaults = {decodeTokens: 32, threads: 2, batchSize: 512, gpuL
  */
 export class BenchRun {
     private readonly backend: LlamaBackend;
-    private readonly options: Required<BenchOptions>;
+    private readonly options: Required<Omit<BenchOptions, "pyramid">> & Pick<BenchOptions, "pyramid">;
     private readonly onProgress: (message: string) => void;
     private readonly signal?: AbortSignal;
 
@@ -28,6 +29,7 @@ export class BenchRun {
             batchSize: benchDefaults.batchSize,
             gpuLayers: benchDefaults.gpuLayers,
             repeats: benchDefaults.repeats,
+            cacheType: "f16",
             ...options
         };
         this.onProgress = onProgress;
@@ -35,10 +37,11 @@ export class BenchRun {
     }
 
     public async run(): Promise<BenchRow[]> {
-        const {modelPath, contexts, gpuLayers} = this.options;
+        const {modelPath, contexts, gpuLayers, cacheType, batchSize} = this.options;
         const shape = await GgufShape.read(modelPath);
-        const meter = new CacheMeter(shape.shape);
-        const model = await LoadedModel.loadModel(this.backend, modelPath, gpuLayers);
+        const schedule = LoadedModel.checkPyramid(shape, {batchSize, pyramid: this.options.pyramid});
+        const meter = new CacheMeter(shape.shape, {cacheType, ...(schedule != null ? {pyramid: parsePyramidSchedule(schedule)} : {})});
+        const model = await LoadedModel.loadModel(this.backend, modelPath, gpuLayers, undefined, schedule);
         try {
             const rows: BenchRow[] = [];
             for (const contextSize of contexts) {
@@ -53,11 +56,12 @@ export class BenchRun {
     }
 
     private async runOne(model: LlamaModel, shape: GgufShape, meter: CacheMeter, contextSize: number): Promise<BenchRow> {
-        const {decodeTokens, threads, batchSize, modelPath, repeats} = this.options;
+        const {decodeTokens, threads, batchSize, modelPath, repeats, cacheType, pyramid: schedule} = this.options;
         const promptTokens = contextSize - decodeTokens - 1;
         if (promptTokens < 1)
             throw new Error(`A bench context of ${contextSize} tokens leaves no room for a prompt and ${decodeTokens} decoded tokens.`);
-        const {context, buffers} = await LoadedModel.createContext(this.backend, model, modelPath, {contextSize, threads, batchSize, sequences: 1});
+        const {context, buffers, pyramid} = await LoadedModel.createContext(this.backend, model, modelPath,
+            {contextSize, threads, batchSize, sequences: 1, cacheType, ...(schedule != null ? {pyramid: schedule} : {})});
         try {
             const sequence = context.getSequence();
             const prompt = fillerTokens(model, promptTokens);
@@ -111,6 +115,8 @@ export class BenchRun {
                 cacheBytesComputed: meter.bytesAt(tokensInContext),
                 stateBytesMeasured,
                 buffers,
+                cacheType,
+                ...(pyramid != null ? {pyramid: {schedule: formatPyramidSchedule(pyramid.schedule), cellsPerLayer: pyramid.cellsPerLayer}} : {}),
                 kvBufferBytesComputed: computed.kvBufferBytes,
                 recurrentBufferBytesComputed: computed.recurrentBufferBytes,
                 samples

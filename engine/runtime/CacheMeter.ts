@@ -1,19 +1,25 @@
 import type {CacheType, ModelShape} from "./protocol.js";
 import {UnsupportedCacheTypeError} from "./errors/UnsupportedCacheTypeError.js";
 import {cacheBytesAt} from "../../api/cacheMath.js";
+import {pyramidCells, pyramidRetained, type PyramidSchedule} from "../../api/pyramidCache.js";
+import {cacheTypeIds, ggmlRowBytes} from "./gguf/ggmlTypes.js";
 
 export interface CacheMeterOptions {
     /** KV cache element type (default f16) */
     cacheType?: CacheType;
     /** the dense model to compare with; default: the shape's own provenance (RecurFormer) or itself (dense) */
     dense?: ModelShape;
+    /** PyramidInfer KV retention: each layer keeps its schedule's share (engine/llama/PYRAMID.md) */
+    pyramid?: PyramidSchedule;
 }
 
 /**
  * Cache bytes of one model at n tokens, computed from its shape (engine/llama/README.md, "Cache"):
  * `n x KV bytes per token + min(n, w) x window KV bytes per token + recurrent state bytes` (the window
  * term only for BASED, whose window layers keep the last w tokens), and the dense model's figure at the
- * same n (`n x dense KV bytes per token`; a dense model has no recurrent state).
+ * same n (`n x dense KV bytes per token`; a dense model has no recurrent state). With a PyramidInfer schedule,
+ * layer l holds `pyramidRetained(n)[l]` tokens of its own KV bytes per token instead of n (api/pyramidCache.ts),
+ * and a context allocates `pyramidCells` cells per layer.
  */
 export class CacheMeter {
     public readonly shape: ModelShape;
@@ -29,8 +35,12 @@ export class CacheMeter {
     public readonly denseKvBytesPerToken?: number;
     /** where the dense figure comes from */
     public readonly denseFrom?: "file" | "provenance" | "self";
+    /** the PyramidInfer schedule, when retention is on */
+    public readonly pyramid?: PyramidSchedule;
+    /** each layer's KV bytes per token at this cache type (K and V rows of its KV heads), what PyramidInfer sizes per layer */
+    public readonly layerKvBytesPerToken: number[];
 
-    public constructor(shape: ModelShape, {cacheType = "f16", dense}: CacheMeterOptions = {}) {
+    public constructor(shape: ModelShape, {cacheType = "f16", dense, pyramid}: CacheMeterOptions = {}) {
         const kv = shape.kvBytesPerTokenByType[cacheType];
         if (kv == null)
             throw new UnsupportedCacheTypeError(shape.name, cacheType);
@@ -43,6 +53,9 @@ export class CacheMeter {
         if (windowKv == null)
             throw new UnsupportedCacheTypeError(shape.name, cacheType);
         this.windowKvBytesPerToken = windowKv;
+        this.layerKvBytesPerToken = shape.kvHeadsPerLayer.map((heads) => heads === 0 ? 0 :
+            ggmlRowBytes(cacheTypeIds[cacheType], heads * shape.headDim)! + ggmlRowBytes(cacheTypeIds[cacheType], heads * shape.valueHeadDim)!);
+        this.pyramid = pyramid;
         if (dense != null) {
             this.denseKvBytesPerToken = dense.kvBytesPerTokenByType[cacheType];
             this.denseFrom = "file";
@@ -52,9 +65,25 @@ export class CacheMeter {
         }
     }
 
-    /** Cache bytes of one sequence holding n tokens (api/cacheMath's sum, which the app's charts use too). */
-    public bytesAt(tokens: number): number {
+    /**
+     * Cache bytes of one sequence holding n tokens (api/cacheMath's sum, which the app's charts use too); with
+     * PyramidInfer the tokens each layer retains `since` tokens after its last selection (0: right after one).
+     */
+    public bytesAt(tokens: number, since = 0): number {
+        const retained = this.retainedAt(tokens, since);
+        if (retained != null)
+            return retained.reduce((sum, held, l) => sum + held * this.layerKvBytesPerToken[l]!, 0) + this.recurrentStateBytes;
         return cacheBytesAt(tokens, this.kvBytesPerToken, this.recurrentStateBytes, {tokens: this.windowTokens, kvBytesPerToken: this.windowKvBytesPerToken});
+    }
+
+    /** PyramidInfer: tokens each layer holds at n tokens, `since` of them fed after the last selection; undefined when off. */
+    public retainedAt(tokens: number, since = 0): number[] | undefined {
+        return this.pyramid == null ? undefined : pyramidRetained(tokens, this.layerKvBytesPerToken.length, this.pyramid, since);
+    }
+
+    /** PyramidInfer: KV cells per layer the engine allocates for a context of `cells` read in batches of `batchSize`; undefined when off. */
+    public pyramidCellsFor(cells: number, batchSize = 512): number[] | undefined {
+        return this.pyramid == null ? undefined : pyramidCells(cells, this.layerKvBytesPerToken.length, this.pyramid, batchSize);
     }
 
     /** The dense model's cache bytes at n tokens, when known. */
@@ -71,9 +100,16 @@ export class CacheMeter {
     /**
      * What llama.cpp allocates for a context: `cells` KV cells in each of `streams` streams (one per
      * sequence unless the KV cache is unified) and one recurrent state per sequence. With a window
-     * (BASED) its SWA cache adds `windowCells(...)` cells per stream of the window layers' KV.
+     * (BASED) its SWA cache adds `windowCells(...)` cells per stream of the window layers' KV. With PyramidInfer
+     * (one sequence) each layer has its own cache of `pyramidCellsFor(cells, batchSize)[l]` cells.
      */
     public contextBuffers({cells, streams = 1, sequences = 1, batchSize = 512}: {cells: number, streams?: number, sequences?: number, batchSize?: number}): {kvBufferBytes: number, recurrentBufferBytes: number} {
+        const perLayer = this.pyramidCellsFor(cells, batchSize);
+        if (perLayer != null)
+            return {
+                kvBufferBytes: streams * perLayer.reduce((sum, layerCells, l) => sum + layerCells * this.layerKvBytesPerToken[l]!, 0),
+                recurrentBufferBytes: this.recurrentStateBytes > 0 ? Math.max(1, sequences) * this.recurrentStateBytes : 0
+            };
         const window = this.windowTokens > 0 ? this.windowCells({cells, streams, sequences, batchSize}) * streams * this.windowKvBytesPerToken : 0;
         return {
             kvBufferBytes: cells * streams * this.kvBytesPerToken + window,

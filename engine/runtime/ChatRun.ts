@@ -4,7 +4,7 @@ import path from "node:path";
 import {LlamaChatSession, appendUserMessageToChatHistory, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
 import {chatWrapperOf, rawPromptTokens} from "./promptTokens.js";
 import type {ChatMessage, GenerationResult, Metrics, Sampling, SavedStateResult, StateFileOptions, StopReason} from "./protocol.js";
-import {resumeSequence, saveSequence} from "./SequenceState.js";
+import {clearPyramidRewind, resumeSequence, saveSequence} from "./SequenceState.js";
 import type {LoadedModel, SequenceSlot} from "./LoadedModel.js";
 import {PromptTooLongError} from "./errors/PromptTooLongError.js";
 
@@ -286,9 +286,12 @@ export class ChatRun {
      * more). What the sequence already holds is kept: on a follow-up or a regenerate it rolls back
      * to the first token that differs (a RecurFormer model restores the newest snapshot at or before
      * it) and reads only what follows. Batches of the context's batch size, so a stop and the meters
-     * come between them.
+     * come between them. With PyramidInfer a sequence is never rolled back: what it holds is kept only when the
+     * prompt starts with all of it (clearPyramidRewind), else the prompt is read afresh.
      */
     private async prefill(prompt: Token[] | undefined): Promise<void> {
+        if (this.model.pyramid != null)
+            await clearPyramidRewind(this.sequence, prompt?.slice(0, -1) ?? []);
         if (prompt == null)
             return;
         const head = prompt.slice(0, -1);

@@ -1,5 +1,6 @@
-import type {LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import type {CacheType, LoadOptions, LoadResult, MeasuredBuffers} from "./protocol.js";
+import type {LlamaContext, LlamaContextSequence, LlamaModel, LlamaModelOptions} from "node-llama-cpp";
+import type {CacheType, LoadOptions, LoadResult, LoadedPyramid, MeasuredBuffers} from "./protocol.js";
+import {PyramidScheduleError, formatPyramidSchedule, parsePyramidSchedule, type PyramidSchedule} from "../../api/pyramidCache.js";
 import {CacheMeter} from "./CacheMeter.js";
 import {chatWrapperOf} from "./promptTokens.js";
 import {GgufShape} from "./gguf/GgufShape.js";
@@ -7,6 +8,10 @@ import {LlamaBackend} from "./llama/LlamaBackend.js";
 import {LlamaLog} from "./llama/LlamaLog.js";
 import {ModelLoadError} from "./errors/ModelLoadError.js";
 import {ModelBusyError} from "./errors/ModelBusyError.js";
+import {PyramidUnsupportedError} from "./errors/PyramidUnsupportedError.js";
+
+/** The architectures whose llama.cpp graphs take PyramidInfer's per-layer caches (engine/llama/PYRAMID.md, "Setting"). */
+export const pyramidArchitectures: readonly string[] = ["llama", "recurformer"];
 
 /** Defaults of a load, where LoadOptions leaves a field out. */
 export const loadDefaults = {
@@ -43,11 +48,13 @@ export class LoadedModel {
     public readonly buffers: MeasuredBuffers;
     public readonly slots: SequenceSlot[];
     public readonly cacheType: CacheType;
+    /** PyramidInfer as llama.cpp created it (its log), or null when off */
+    public readonly pyramid: LoadedPyramid | null;
     private readonly backend: LlamaBackend;
 
     private constructor(init: {
         modelId: string, path: string, shape: GgufShape, meter: CacheMeter, model: LlamaModel, context: LlamaContext,
-        buffers: MeasuredBuffers, slots: SequenceSlot[], cacheType: CacheType, backend: LlamaBackend
+        buffers: MeasuredBuffers, slots: SequenceSlot[], cacheType: CacheType, pyramid: LoadedPyramid | null, backend: LlamaBackend
     }) {
         this.modelId = init.modelId;
         this.path = init.path;
@@ -58,6 +65,7 @@ export class LoadedModel {
         this.buffers = init.buffers;
         this.slots = init.slots;
         this.cacheType = init.cacheType;
+        this.pyramid = init.pyramid;
         this.backend = init.backend;
     }
 
@@ -67,12 +75,14 @@ export class LoadedModel {
      * Throws `ModelLoadError` with llama.cpp's own reason.
      */
     public static async load(backend: LlamaBackend, modelId: string, shape: GgufShape, options: LoadOptions, onProgress?: (fraction: number) => void): Promise<LoadedModel> {
-        // an impossible cache type is refused before llama.cpp is asked for it
+        // an impossible cache type or PyramidInfer schedule is refused before llama.cpp is asked for it
         const cacheType = options.cacheType ?? loadDefaults.cacheType;
-        const meter = new CacheMeter(shape.shape, {cacheType});
-        const model = await LoadedModel.loadModel(backend, shape.file.path, options.gpuLayers, onProgress);
+        const schedule = LoadedModel.checkPyramid(shape, options);
+        const plain = new CacheMeter(shape.shape, {cacheType});
+        const model = await LoadedModel.loadModel(backend, shape.file.path, options.gpuLayers, onProgress, schedule);
         try {
-            const {context, buffers} = await LoadedModel.createContext(backend, model, shape.file.path, options);
+            const {context, buffers, pyramid} = await LoadedModel.createContext(backend, model, shape.file.path, options);
+            const meter = pyramid != null ? new CacheMeter(shape.shape, {cacheType, pyramid: pyramid.schedule}) : plain;
             const sequences = options.sequences ?? loadDefaults.sequences;
             const slots: SequenceSlot[] = [];
             for (let i = 0; i < sequences; i++)
@@ -86,8 +96,8 @@ export class LoadedModel {
             // resolved here, once (rendering the template takes hundreds of ms), not on the first chat turn
             chatWrapperOf(model);
             return new LoadedModel({
-                modelId, path: shape.file.path, shape, meter,
-                model, context, buffers, slots, cacheType, backend
+                modelId, path: shape.file.path, shape, meter, model, context, buffers, slots, cacheType, backend,
+                pyramid: pyramid != null ? {schedule: formatPyramidSchedule(pyramid.schedule), cellsPerLayer: pyramid.cellsPerLayer} : null
             });
         } catch (err) {
             await model.dispose();
@@ -95,22 +105,53 @@ export class LoadedModel {
         }
     }
 
-    /** llama.cpp's model load, with the reason from its log when it fails. */
-    public static async loadModel(backend: LlamaBackend, modelPath: string, gpuLayers?: number, onProgress?: (fraction: number) => void): Promise<LlamaModel> {
+    /**
+     * The PyramidInfer schedule a load asks for, checked (PyramidScheduleError, PyramidUnsupportedError) and in the
+     * engine's canonical form, or undefined when it asks for none: llama and recurformer models, one sequence, no
+     * more scoring queries than tokens between selections.
+     */
+    public static checkPyramid(shape: GgufShape, options: Omit<LoadOptions, "modelPath">): string | undefined {
+        if (options.pyramid == null)
+            return undefined;
+        const schedule: PyramidSchedule = parsePyramidSchedule(options.pyramid);
+        const {architecture} = shape.shape;
+        if (!pyramidArchitectures.includes(architecture))
+            throw new PyramidUnsupportedError(shape.file.path, `it works with ${pyramidArchitectures.join(" and ")} models only ` +
+                `(their llama.cpp graphs take one KV cache per layer), and this one is ${architecture}`);
+        const sequences = options.sequences ?? loadDefaults.sequences;
+        if (sequences !== 1)
+            throw new PyramidUnsupportedError(shape.file.path, `it keeps one sequence per context, not ${sequences}`);
+        const every = schedule.every ?? options.batchSize ?? loadDefaults.batchSize;
+        if (schedule.queries! > every)
+            throw new PyramidScheduleError(`PyramidInfer schedule "${options.pyramid}": queries (${schedule.queries}) must not exceed ` +
+                `every (${every}${schedule.every == null ? ", the batch size" : ""})`);
+        return formatPyramidSchedule(schedule);
+    }
+
+    /** llama.cpp's model load (with a PyramidInfer schedule as the `pyramid.schedule` key), with the reason from its log when it fails. */
+    public static async loadModel(backend: LlamaBackend, modelPath: string, gpuLayers?: number, onProgress?: (fraction: number) => void, pyramid?: string): Promise<LlamaModel> {
         const mark = backend.log.mark();
         try {
             return await backend.llama.loadModel({
                 modelPath,
                 ...(gpuLayers != null ? {gpuLayers} : {}),
-                ...(onProgress != null ? {onLoadProgress: onProgress} : {})
+                ...(onProgress != null ? {onLoadProgress: onProgress} : {}),
+                // a string key: llama.cpp reads it in load_hparams and builds the per-layer memory (PYRAMID.md, "Setting")
+                ...(pyramid != null ? {metadataOverrides: {pyramid: {schedule: pyramid}} as LlamaModelOptions["metadataOverrides"]} : {})
             });
         } catch (err) {
             throw await LoadedModel.loadError(backend, modelPath, mark, err);
         }
     }
 
-    /** A context of the asked size, and what llama.cpp logged it allocated. */
-    public static async createContext(backend: LlamaBackend, model: LlamaModel, modelPath: string, options: Omit<LoadOptions, "modelPath">): Promise<{context: LlamaContext, buffers: MeasuredBuffers}> {
+    /**
+     * A context of the asked size, what llama.cpp logged it allocated, and the PyramidInfer memory it created (when
+     * the model was loaded with a schedule, or its file carries one). A load that asked for PyramidInfer and got a
+     * plain cache (an engine build without retention.patch ignores the key) fails.
+     */
+    public static async createContext(backend: LlamaBackend, model: LlamaModel, modelPath: string, options: Omit<LoadOptions, "modelPath">): Promise<{
+        context: LlamaContext, buffers: MeasuredBuffers, pyramid?: {schedule: Required<PyramidSchedule>, cellsPerLayer: number[]}
+    }> {
         const cacheType = options.cacheType ?? loadDefaults.cacheType;
         const mark = backend.log.mark();
         try {
@@ -129,8 +170,18 @@ export class LoadedModel {
                 failedCreationRemedy: false
             });
             await settleLog();
-            return {context, buffers: LlamaLog.buffers(backend.log.since(mark))};
+            const lines = backend.log.since(mark);
+            const pyramid = LlamaLog.pyramid(lines);
+            if (options.pyramid != null && pyramid == null) {
+                await context.dispose();
+                throw new ModelLoadError(modelPath, "llama.cpp created a plain KV cache although PyramidInfer was asked for " +
+                    "(no llama_memory_pyramid line in its log)", backend.log.tail(20, mark),
+                "This llama.cpp build lacks PyramidInfer (engine/llama/retention.patch): run `npm run build:engine`.");
+            }
+            return {context, buffers: LlamaLog.buffers(lines), ...(pyramid != null ? {pyramid} : {})};
         } catch (err) {
+            if (err instanceof ModelLoadError)
+                throw err;
             throw await LoadedModel.loadError(backend, modelPath, mark, err, "context");
         }
     }
@@ -183,6 +234,7 @@ export class LoadedModel {
             cacheBytesComputed: computed.kvBufferBytes + computed.recurrentBufferBytes,
             buffers: this.buffers,
             needsCheckpoints: this.slots[0]?.sequence.needsCheckpoints ?? false,
+            pyramid: this.pyramid,
             backend: this.backend.info()
         };
     }

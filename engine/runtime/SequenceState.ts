@@ -90,3 +90,19 @@ export async function saveSequence(sequence: LlamaContextSequence, file: string)
     const {fileSize} = await sequence.saveStateToFile(file);
     return {path: file, bytes: fileSize, tokens: sequence.nextTokenIndex, saveMs: performance.now() - started};
 }
+
+/**
+ * PyramidInfer (engine/llama/PYRAMID.md, "Rewinds"): a selection drops tokens for good, so a sequence rolled back
+ * past its last selection holds thinner layers than the same tokens read afresh, and node-llama-cpp's checkpoints
+ * hold only the recurrent state. The last selection is not visible from here (it falls anywhere in the last `every`
+ * tokens), and a rollback does not set back the engine's count toward the next selection, so even one short of it
+ * would select off the schedule later: any rollback is treated as past it. When `head` does not start with every
+ * token the sequence holds, the sequence is cleared and the turn reads its tokens afresh. Returns whether it cleared.
+ */
+export async function clearPyramidRewind(sequence: LlamaContextSequence, head: Token[]): Promise<boolean> {
+    const held = sequence.contextTokens.slice(0, sequence.nextTokenIndex);
+    if (held.length <= head.length && firstDifference(held, head) === held.length)
+        return false;
+    await sequence.clearHistory();
+    return true;
+}

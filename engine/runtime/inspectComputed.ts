@@ -1,16 +1,20 @@
 import {CacheMeter} from "./CacheMeter.js";
 import {GgufShape} from "./gguf/GgufShape.js";
 import type {CacheType, InspectReport} from "./protocol.js";
+import {formatPyramidSchedule, parsePyramidSchedule} from "../../api/pyramidCache.js";
 
 /**
  * What `inspect` computes from the GGUF header alone (no llama.cpp): shape, KV bytes per token,
- * recurrent state, the cache at `tokens` and the dense source's figure. The engine adds what it
- * measures; the llama-server engine kind answers `inspect` with this only.
+ * recurrent state, the cache at `tokens` and the dense source's figure; with a PyramidInfer schedule, the tokens
+ * each layer keeps at `tokens` (the cache counts those) and the cells per layer a context of `tokens` allocates
+ * (batch min(512, tokens), as `inspect` measures it). The engine adds what it measures; the llama-server engine
+ * kind answers `inspect` with this only.
  */
-export async function computedInspectReport(modelPath: string, tokens: number, cacheType: CacheType, densePath?: string): Promise<{report: InspectReport, meter: CacheMeter}> {
+export async function computedInspectReport(modelPath: string, tokens: number, cacheType: CacheType, densePath?: string, pyramid?: string): Promise<{report: InspectReport, meter: CacheMeter}> {
     const shape = await GgufShape.read(modelPath);
     const denseShape = densePath != null ? await GgufShape.read(densePath) : undefined;
-    const meter = new CacheMeter(shape.shape, {cacheType, ...(denseShape != null ? {dense: denseShape.shape} : {})});
+    const schedule = pyramid != null ? parsePyramidSchedule(pyramid) : undefined;
+    const meter = new CacheMeter(shape.shape, {cacheType, ...(denseShape != null ? {dense: denseShape.shape} : {}), ...(schedule != null ? {pyramid: schedule} : {})});
     const report: InspectReport = {
         modelPath,
         shape: shape.shape,
@@ -18,7 +22,12 @@ export async function computedInspectReport(modelPath: string, tokens: number, c
         cacheType,
         kvBytesPerToken: shape.kvBytesPerToken(cacheType),
         recurrentStateBytes: meter.recurrentStateBytes,
-        cacheBytesComputed: meter.bytesAt(tokens)
+        cacheBytesComputed: meter.bytesAt(tokens),
+        ...(schedule != null ? {pyramid: {
+            schedule: formatPyramidSchedule(schedule),
+            retainedPerLayer: meter.retainedAt(tokens)!,
+            cellsPerLayer: meter.pyramidCellsFor(tokens, Math.min(512, tokens))!
+        }} : {})
     };
     const denseBytes = meter.denseBytesAt(tokens);
     if (denseBytes != null && meter.denseFrom != null)

@@ -29,6 +29,11 @@ export interface LoadOptions {
     cacheType?: CacheType;
     /** parallel sequences in the context (default 1) */
     sequences?: number;
+    /**
+     * PyramidInfer KV retention (engine/llama/PYRAMID.md): a schedule such as "r0=0.8,decay=0.7,recent=64"
+     * (api/pyramidCache.ts parsePyramidSchedule); llama and recurformer models, one sequence. Absent: the full KV cache.
+     */
+    pyramid?: string;
 }
 
 /** The answer to `load`. */
@@ -46,8 +51,18 @@ export interface LoadResult {
     buffers: MeasuredBuffers;
     /** whether rolling back a chat needs sequence checkpoints (recurrent / hybrid model) */
     needsCheckpoints: boolean;
+    /** PyramidInfer: the schedule as the engine took it and the KV cells llama.cpp allocated per layer (its log); null: off */
+    pyramid: LoadedPyramid | null;
     /** which llama.cpp build is loaded */
     backend: BackendInfo;
+}
+
+/** A context created with PyramidInfer KV retention. */
+export interface LoadedPyramid {
+    /** the canonical schedule (formatPyramidSchedule), e.g. "r0=0.8,decay=0.7,recent=64,queries=16" */
+    schedule: string;
+    /** KV cells per layer, from llama.cpp's "llama_memory_pyramid: ... cells per layer = ..." line (measured) */
+    cellsPerLayer: number[];
 }
 
 /** Buffers llama.cpp reported in its log when it created a context (measured, bytes, 0.01 MiB resolution). */
@@ -61,8 +76,13 @@ export interface MeasuredBuffers {
     kvStreams?: number;
     /** cells per stream of the window (SWA) cache, from its own "llama_kv_cache: size = ..." line (BASED) */
     kvWindowCells?: number;
+    /** PyramidInfer: each layer's KV cells (then `kvCells` is absent: every layer has its own cache) */
+    kvCellsPerLayer?: number[];
+    /** K and V summed over every KV cache logged (one; BASED two; PyramidInfer one per layer) */
     kBytesMeasured?: number;
     vBytesMeasured?: number;
+    /** how many KV caches logged their "size = ..." line: the K/V sums carry up to 0.005 MiB of rounding each */
+    kvCaches?: number;
 }
 
 export interface BackendInfo {
@@ -93,6 +113,9 @@ export interface InspectReport {
     recurrentStateBytes: number;
     /** tokens x KV bytes per token + recurrent state, computed */
     cacheBytesComputed: number;
+    /** PyramidInfer (the request's schedule): tokens each layer keeps right after a selection at `tokens` (cacheBytesComputed
+     * counts these), and the cells per layer the engine allocates for a context of `tokens` (batch min(512, tokens)) */
+    pyramid?: {schedule: string; retainedPerLayer: number[]; cellsPerLayer: number[]};
     /** the dense figure at the same token count, where known */
     dense?: {
         /** "file": measured from --dense's shape; "provenance": from the source.* keys */
@@ -110,7 +133,7 @@ export interface InspectReport {
         /** computed figure for that exact context size */
         kvBufferBytesComputed: number;
         recurrentBufferBytesComputed: number;
-        /** |measured - computed| <= the log's rounding (0.005 MiB) */
+        /** |measured - computed| <= the log's rounding (0.005 MiB per number summed) */
         kvAgrees: boolean;
         recurrentAgrees: boolean;
     };
@@ -178,6 +201,8 @@ export interface BenchRow {
     modelPath: string;
     /** the engine build it ran on, when a bench compares builds ("portable", "native", "portable:x64") */
     engine?: string;
+    /** the model as the bench command named it, with its options (modelVariant.ts: "dense.gguf@pyramid:r0=0.8,...") */
+    variant?: string;
     /** the llama.cpp build and CPU variant that measured it */
     backend?: BackendInfo;
     architecture: string;
@@ -196,6 +221,10 @@ export interface BenchRow {
     stateBytesMeasured: number;
     /** the context's KV / RS buffers from llama.cpp's log, measured */
     buffers: MeasuredBuffers;
+    /** the KV cache type it ran with */
+    cacheType: CacheType;
+    /** PyramidInfer: the schedule and the cells per layer llama.cpp allocated (absent: off) */
+    pyramid?: LoadedPyramid;
     /** the same context's buffers, computed */
     kvBufferBytesComputed: number;
     recurrentBufferBytesComputed: number;
@@ -218,13 +247,17 @@ export interface BenchOptions {
     gpuLayers?: number;
     /** timed passes per context; the fastest prefill and the fastest decode are reported (default 1) */
     repeats?: number;
+    /** KV cache element type (default f16) */
+    cacheType?: CacheType;
+    /** PyramidInfer schedule (LoadOptions.pyramid); absent: the full KV cache */
+    pyramid?: string;
 }
 
 export type Request =
     | { id: number; type: "load"; modelId: string; options: LoadOptions }
     | { id: number; type: "unload"; modelId: string }
     /** shape and computed cache figures; with `measure: true` also creates a context of `tokens` tokens to read llama.cpp's own buffers (slower: it loads the model) */
-    | { id: number; type: "inspect"; modelPath: string; tokens?: number; densePath?: string; cacheType?: CacheType; measure?: boolean }
+    | { id: number; type: "inspect"; modelPath: string; tokens?: number; densePath?: string; cacheType?: CacheType; measure?: boolean; pyramid?: string }
     /** how many tokens `text` is with the model's tokenizer (no BOS, no template); `raw`: as `complete` reads a prompt (special tokens recognised, BOS first where the model wants one) */
     | { id: number; type: "tokenize"; modelId: string; text: string; raw?: boolean }
     /** how many tokens chat messages are through the model's chat template, up to where the answer starts (what a chat turn reads first) */

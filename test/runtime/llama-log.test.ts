@@ -31,8 +31,48 @@ describe("LlamaLog", () => {
             kvStreams: 2,
             kBytesMeasured: 8 * 1024 * 1024,
             vBytesMeasured: 8 * 1024 * 1024,
+            kvCaches: 1,
             recurrentBufferBytesMeasured: 2 * 1024 * 1024
         });
+    });
+
+    it("reads BASED's two caches: the full-context cells, the window cells, K and V of both", () => {
+        const b = LlamaLog.buffers(lines(
+            "llama_kv_cache:        CPU KV buffer size =     0.00 MiB",
+            "llama_kv_cache: size =    0.00 MiB (  2048 cells,   0 layers,  2/2 seqs), K (f16):    0.00 MiB, V (f16):    0.00 MiB",
+            "llama_kv_cache:        CPU KV buffer size =     1.00 MiB",
+            "llama_kv_cache: size =    1.00 MiB (   512 cells,   2 layers,  2/2 seqs), K (f16):    0.50 MiB, V (f16):    0.50 MiB"
+        ));
+        expect(b).toEqual({
+            kvBufferBytesMeasured: 1024 * 1024, kvCells: 2048, kvStreams: 2, kvWindowCells: 512,
+            kBytesMeasured: 512 * 1024, vBytesMeasured: 512 * 1024, kvCaches: 2
+        });
+    });
+
+    it("reads PyramidInfer's caches, one per layer: the cells per layer from its own line, K and V summed over all", () => {
+        const b = LlamaLog.buffers(lines(
+            "llama_kv_cache:        CPU KV buffer size =    26.00 MiB",
+            "llama_kv_cache: size =   26.00 MiB ( 13312 cells,   1 layers,  1/1 seqs), K (f16):   13.00 MiB, V (f16):   13.00 MiB",
+            "llama_kv_cache:        CPU KV buffer size =    18.50 MiB",
+            "llama_kv_cache: size =   18.50 MiB (  9472 cells,   1 layers,  1/1 seqs), K (f16):    9.25 MiB, V (f16):    9.25 MiB",
+            "llama_kv_cache:        CPU KV buffer size =     3.50 MiB",
+            "llama_kv_cache: size =    3.50 MiB (  1792 cells,   1 layers,  1/1 seqs), K (f16):    1.75 MiB, V (f16):    1.75 MiB",
+            "llama_memory_recurrent:        CPU RS buffer size =     1.00 MiB",
+            "llama_memory_pyramid: r0 = 0.8, decay = 0.7, recent = 64, queries = 16, every = 512; cells per layer = 13312 9472 1792"
+        ));
+        expect(b).toEqual({
+            kvBufferBytesMeasured: 48 * 1024 * 1024,
+            kvCellsPerLayer: [13312, 9472, 1792],
+            kvStreams: 1,
+            kBytesMeasured: 24 * 1024 * 1024,
+            vBytesMeasured: 24 * 1024 * 1024,
+            kvCaches: 3,
+            recurrentBufferBytesMeasured: 1024 * 1024
+        });
+        expect(LlamaLog.pyramid(lines("llama_memory_pyramid: r0 = 1, decay = 0.8, recent = 8, queries = 4, every = 16; cells per layer = 256 256")))
+            .toEqual({schedule: {r0: 1, decay: 0.8, recent: 8, queries: 4, every: 16}, cellsPerLayer: [256, 256]});
+        expect(LlamaLog.pyramid(lines("llama_kv_cache: size =   16.00 MiB (  1024 cells,   8 layers,  1/1 seqs), K (f16):    8.00 MiB, V (f16):    8.00 MiB")))
+            .toBeUndefined();
     });
 
     it("keeps a bounded ring and returns what was written since a mark", () => {

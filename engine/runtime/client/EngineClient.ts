@@ -167,7 +167,7 @@ export class EngineClient {
         return this.request("unload", {modelId});
     }
 
-    public inspect(modelPath: string, options: {tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean} = {}): Promise<InspectReport> {
+    public inspect(modelPath: string, options: {tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean, pyramid?: string} = {}): Promise<InspectReport> {
         return this.request("inspect", {modelPath, ...options});
     }
 

@@ -185,22 +185,24 @@ export class EngineProcess {
         return {tokens: chatPromptTokens(model.model, messages), contextSize: model.context.contextSize};
     }
 
-    private async inspect({modelPath, tokens = defaultInspectTokens, densePath, cacheType = "f16", measure = false}: {
-        modelPath: string, tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean
+    private async inspect({modelPath, tokens = defaultInspectTokens, densePath, cacheType = "f16", measure = false, pyramid}: {
+        modelPath: string, tokens?: number, densePath?: string, cacheType?: CacheType, measure?: boolean, pyramid?: string
     }): Promise<InspectReport> {
-        const {report, meter} = await computedInspectReport(modelPath, tokens, cacheType, densePath);
+        const {report, meter} = await computedInspectReport(modelPath, tokens, cacheType, densePath, pyramid);
+        const contextOptions = {contextSize: tokens, sequences: 1, cacheType, batchSize: Math.min(512, tokens), ...(pyramid != null ? {pyramid} : {})};
+        const schedule = LoadedModel.checkPyramid(await GgufShape.read(modelPath), contextOptions);
         if (!measure)
             return report;
 
         // create a context of `tokens` tokens and read what llama.cpp allocated
         const backend = await this.getBackend();
         await this.serialized(async () => {
-            const model = await LoadedModel.loadModel(backend, modelPath, 0);
+            const model = await LoadedModel.loadModel(backend, modelPath, 0, undefined, schedule);
             try {
-                const {context, buffers} = await LoadedModel.createContext(backend, model, modelPath, {contextSize: tokens, sequences: 1, cacheType, batchSize: Math.min(512, tokens)});
+                const {context, buffers} = await LoadedModel.createContext(backend, model, modelPath, contextOptions);
                 try {
                     const computed = meter.contextBuffers({cells: buffers.kvCells ?? context.contextSize, streams: buffers.kvStreams ?? 1, batchSize: context.batchSize});
-                    // the log prints MiB with 2 decimals: K and V are each within 0.005 MiB
+                    // the log prints MiB with 2 decimals: each cache's K and V are each within 0.005 MiB
                     const tolerance = 0.0051 * 1024 * 1024;
                     const kvMeasured = buffers.kBytesMeasured != null && buffers.vBytesMeasured != null
                         ? buffers.kBytesMeasured + buffers.vBytesMeasured
@@ -212,7 +214,7 @@ export class EngineProcess {
                         recurrentBufferBytesComputed: computed.recurrentBufferBytes,
                         kvAgrees: kvMeasured == null
                             ? computed.kvBufferBytes === 0
-                            : Math.abs(kvMeasured - computed.kvBufferBytes) <= 2 * tolerance,
+                            : Math.abs(kvMeasured - computed.kvBufferBytes) <= 2 * (buffers.kvCaches ?? 1) * tolerance,
                         recurrentAgrees: buffers.recurrentBufferBytesMeasured == null
                             ? computed.recurrentBufferBytes === 0
                             : Math.abs(buffers.recurrentBufferBytesMeasured - computed.recurrentBufferBytes) <= tolerance

@@ -15,11 +15,13 @@ import {DefaultModelMissingError} from "./DefaultModelMissingError.js";
 import {UnsupportedCacheTypeError} from "./UnsupportedCacheTypeError.js";
 import {EngineEntryMissingError} from "./EngineEntryMissingError.js";
 import {CpuVariantError} from "./CpuVariantError.js";
+import {PyramidUnsupportedError} from "./PyramidUnsupportedError.js";
 
 const namedErrors: Record<string, {prototype: EngineError}> = {
     EngineError, LocalBuildMissingError, InvalidGgufError, GgufShapeError, UnsupportedArchitectureError,
     ModelLoadError, ModelNotLoadedError, ModelBusyError, PromptTooLongError, EngineCrashedError,
-    EngineTimeoutError, EngineStoppedError, DefaultModelMissingError, UnsupportedCacheTypeError, CpuVariantError, EngineEntryMissingError
+    EngineTimeoutError, EngineStoppedError, DefaultModelMissingError, UnsupportedCacheTypeError, CpuVariantError, EngineEntryMissingError,
+    PyramidUnsupportedError
 };
 
 /** Turns any thrown value into what crosses the process boundary. */

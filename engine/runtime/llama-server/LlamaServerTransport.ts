@@ -80,7 +80,7 @@ export class LlamaServerTransport extends TransportEvents implements EngineTrans
 
     private async handle(request: Request): Promise<unknown> {
         switch (request.type) {
-            case "inspect": return (await computedInspectReport(request.modelPath, request.tokens ?? 4096, request.cacheType ?? "f16", request.densePath)).report;
+            case "inspect": return (await computedInspectReport(request.modelPath, request.tokens ?? 4096, request.cacheType ?? "f16", request.densePath, request.pyramid)).report;
             case "load": return this.load(request.modelId, request.options);
             case "unload": return {modelId: request.modelId, unloaded: this.loaded.delete(request.modelId)} satisfies ResultOf["unload"];
             case "tokenize": {
@@ -114,6 +114,9 @@ export class LlamaServerTransport extends TransportEvents implements EngineTrans
         if (served !== path.basename(options.modelPath))
             throw new EngineError(`llama-server at ${this.base} serves ${served}, not ${path.basename(options.modelPath)}: ` +
                 `start one with -m ${path.basename(options.modelPath)}, or use ${served} here.`);
+        if (options.pyramid != null)
+            throw new EngineError(`llama-server at ${this.base} keeps the KV cache it was started with: start it with ` +
+                `--override-kv pyramid.schedule=str:${options.pyramid} -np 1 for PyramidInfer (engine/llama/PYRAMID.md).`);
         // llama-server keeps a KV cache of f16 unless started with --cache-type-k/-v
         const {report, meter} = await computedInspectReport(options.modelPath, this.contextSize, "f16");
         this.loaded.set(modelId, meter);
@@ -127,6 +130,7 @@ export class LlamaServerTransport extends TransportEvents implements EngineTrans
             cacheBytesComputed: report.cacheBytesComputed,
             buffers: {},
             needsCheckpoints: false,
+            pyramid: null,
             backend: {buildType: "llama-server", gpu: false, llamaCppRelease: `llama-server ${this.props!.build_info ?? "?"}`, supportsRecurformer: true}
         };
     }

@@ -1,4 +1,5 @@
 import type {MeasuredBuffers} from "../protocol.js";
+import type {PyramidSchedule} from "../../../api/pyramidCache.js";
 
 /** One llama.cpp log line. */
 export interface LlamaLogLine {
@@ -106,9 +107,33 @@ export class LlamaLog {
         return lastError?.text.replace(/^\w+: /, "").trim();
     }
 
-    /** The context buffers llama.cpp logged while creating a context (0.01 MiB resolution). */
+    /**
+     * The PyramidInfer memory llama.cpp created, from its line "llama_memory_pyramid: r0 = 0.8, decay = 0.7,
+     * recent = 64, queries = 16, every = 512; cells per layer = c0 c1 ...": the schedule as the engine took it
+     * (every resolved to the batch size when the schedule left it out) and each layer's KV cells. Undefined: none.
+     */
+    public static pyramid(lines: LlamaLogLine[]): {schedule: Required<PyramidSchedule>, cellsPerLayer: number[]} | undefined {
+        for (const {text} of lines) {
+            const match = /llama_memory_pyramid: r0 = ([\d.e+-]+), decay = ([\d.e+-]+), recent = (\d+), queries = (\d+), every = (\d+); cells per layer = ([\d ]+?)\s*$/.exec(text);
+            if (match != null)
+                return {
+                    schedule: {r0: Number(match[1]), decay: Number(match[2]), recent: Number(match[3]), queries: Number(match[4]), every: Number(match[5])},
+                    cellsPerLayer: match[6]!.trim().split(/\s+/).map(Number)
+                };
+        }
+        return undefined;
+    }
+
+    /**
+     * The context buffers llama.cpp logged while creating a context (0.01 MiB resolution). Every KV cache logs its
+     * own "llama_kv_cache: size = ..." line: one; an iSWA memory (BASED) its full-context cache, then its window
+     * cache; PyramidInfer one cache per layer, then "llama_memory_pyramid: ... cells per layer = c0 c1 ...".
+     * K and V are summed over all of them.
+     */
     public static buffers(lines: LlamaLogLine[]): MeasuredBuffers {
         const out: MeasuredBuffers = {};
+        const caches: {cells: number, streams: number, k: number, v: number}[] = [];
+        const cellsPerLayer = LlamaLog.pyramid(lines)?.cellsPerLayer;
         for (const {text} of lines) {
             let match = text.match(/llama_kv_cache:\s+\S+ KV buffer size =\s+([\d.]+) MiB/);
             if (match != null)
@@ -117,17 +142,21 @@ export class LlamaLog {
             if (match != null)
                 out.recurrentBufferBytesMeasured = (out.recurrentBufferBytesMeasured ?? 0) + Math.round(Number(match[1]) * mib);
             match = text.match(/llama_kv_cache: size =\s+[\d.]+ MiB \(\s*(\d+) cells,\s*\d+ layers,\s*\d+\/(\d+) seqs\).*K \(\w+\):\s+([\d.]+) MiB, V \(\w+\):\s+([\d.]+) MiB/);
-            // an iSWA memory (BASED) logs its full-context cache, then its window cache: cells of the first, bytes of both
-            if (match != null && out.kvCells != null) {
-                out.kvWindowCells = Number(match[1]);
-                out.kBytesMeasured = out.kBytesMeasured! + Math.round(Number(match[3]) * mib);
-                out.vBytesMeasured = out.vBytesMeasured! + Math.round(Number(match[4]) * mib);
-            } else if (match != null) {
-                out.kvCells = Number(match[1]);
-                out.kvStreams = Number(match[2]);
-                out.kBytesMeasured = Math.round(Number(match[3]) * mib);
-                out.vBytesMeasured = Math.round(Number(match[4]) * mib);
+            if (match != null)
+                caches.push({cells: Number(match[1]), streams: Number(match[2]), k: Math.round(Number(match[3]) * mib), v: Math.round(Number(match[4]) * mib)});
+        }
+        if (caches.length > 0) {
+            out.kvStreams = caches[0]!.streams;
+            if (cellsPerLayer != null)
+                out.kvCellsPerLayer = cellsPerLayer;
+            else {
+                out.kvCells = caches[0]!.cells;
+                if (caches.length > 1)
+                    out.kvWindowCells = caches[1]!.cells;
             }
+            out.kBytesMeasured = caches.reduce((sum, c) => sum + c.k, 0);
+            out.vBytesMeasured = caches.reduce((sum, c) => sum + c.v, 0);
+            out.kvCaches = caches.length;
         }
         return out;
     }
