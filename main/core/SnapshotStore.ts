@@ -25,6 +25,8 @@ export interface SnapshotKey {
     contextSize: number;
     cacheType: string;
     llamaCppRelease: string;
+    /** the PyramidInfer schedule the context ran with (its layers hold thinned KV); absent: the full cache */
+    pyramid?: string;
 }
 
 export interface SnapshotRecord extends SnapshotKey {
@@ -56,7 +58,7 @@ function isRecord(value: unknown): boolean {
     return typeof r === "object" && r !== null && typeof r.chatId === "string" && SAFE_ID.test(r.chatId)
         && typeof r.fileName === "string" && /^[A-Za-z0-9_.-]+\.state$/.test(r.fileName)
         && typeof r.modelSha256 === "string" && typeof r.sha256 === "string" && typeof r.contextSize === "number"
-        && typeof r.cacheType === "string" && typeof r.llamaCppRelease === "string"
+        && typeof r.cacheType === "string" && typeof r.llamaCppRelease === "string" && (r.pyramid === undefined || typeof r.pyramid === "string")
         && Number.isInteger(r.bytes) && Number.isInteger(r.tokens) && typeof r.savedAt === "number" && typeof r.lastUsedAt === "number";
 }
 
@@ -242,6 +244,8 @@ function keyMismatch(saved: SnapshotKey, now: SnapshotKey): string | undefined {
         return `it was saved with another model file (SHA-256 ${saved.modelSha256.slice(0, 12)}…, this one is ${now.modelSha256.slice(0, 12)}…)`;
     if (saved.contextSize !== now.contextSize) return `it was saved with a context of ${saved.contextSize} tokens, the model now has ${now.contextSize}`;
     if (saved.cacheType !== now.cacheType) return `it was saved with a ${saved.cacheType} KV cache, the model now uses ${now.cacheType}`;
+    if ((saved.pyramid ?? "") !== (now.pyramid ?? ""))
+        return `it was saved ${saved.pyramid ? `with PyramidInfer (${saved.pyramid})` : "with the full KV cache"}, the model now runs ${now.pyramid ? `with PyramidInfer (${now.pyramid})` : "with the full KV cache"}`;
     if (saved.llamaCppRelease !== now.llamaCppRelease) return `it was saved by llama.cpp ${saved.llamaCppRelease}, the engine is now ${now.llamaCppRelease}`;
     return undefined;
 }

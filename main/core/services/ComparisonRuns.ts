@@ -1,14 +1,18 @@
 /**
- * Comparison runs: one prompt through 2 or 3 models (any architectures: dense, RecurFormer, BASED),
- * one after the other or side by side, streamed as `compare.*` events by lane (the order picked; the
- * first is the baseline). A dense model's figures become a baseline for the chat meters.
+ * Comparison runs: one prompt through 2 to 4 lanes (any architectures: dense, RecurFormer, BASED; each
+ * with or without PyramidInfer), one after the other or side by side, streamed as `compare.*` events by
+ * lane (the order picked; the first is the baseline). A plain dense lane's figures become a baseline for
+ * the chat meters.
  *
  * A comparison runs on the models as they are loaded for chats: it never reloads them (a reload
  * would throw away every chat's snapshot, and the next Regenerate would read the whole document
- * again). A context's threads are fixed when it is loaded, so side by side each model keeps its own
- * threads and the models share the CPU (the engine splits nothing: `maxThreads: 0`).
+ * again). A lane in the other cache mode than its model's setting runs on the model's compare copy
+ * (`Models.loadForLane`), so one file can be two lanes. A context's threads are fixed when it is
+ * loaded, so side by side each model keeps its own threads and the models share the CPU (the engine
+ * splits nothing: `maxThreads: 0`).
  */
 import type { AppEvent, CompareRunInfo, ModelInfo, ParamsOf } from "../../../api/appApi.js";
+import { activePyramid, pyramidSettingOf } from "../../../api/pyramidSetting.js";
 import { documentQuestionText } from "../../../engine/runtime/documentQuestion.js";
 import { newId } from "../ChatStore.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
@@ -38,7 +42,10 @@ export class ComparisonRuns {
 
     start(p: ParamsOf<"compare.start">): CompareRunInfo {
         const models = p.modelIds.map((id) => this.models.get(id));
-        if (new Set(p.modelIds).size !== p.modelIds.length) throw new UserError("Pick a different model for each lane: the same model twice compares nothing.");
+        if (p.pyramid && p.pyramid.length !== models.length) throw new UserError(`Say for each of the ${models.length} lanes whether it runs with PyramidInfer (${p.pyramid.length} given).`);
+        const pyramid = models.map((m, i) => p.pyramid?.[i] ?? Boolean(activePyramid(m.settings)));
+        const lanes = models.map((m, i) => `${m.id}:${pyramid[i]}`);
+        if (new Set(lanes).size !== lanes.length) throw new UserError("Pick a different model or cache for each lane: the same model with the same cache twice compares nothing.");
         const broken = models.find((m) => !m.shape);
         if (broken) throw new UserError(`${broken.fileName} must be inspected without errors first.`);
         for (const run of this.runs.values()) if (!run.finished) throw new UserError("A comparison is already running; stop it first.");
@@ -48,7 +55,10 @@ export class ComparisonRuns {
             runId: newId("cmp"),
             prompt: p.prompt,
             mode: p.mode,
-            lanes: models.map((m) => ({ modelId: m.id, kind: m.kind })),
+            lanes: models.map((m, i) => {
+                const { r0, decay, recent } = pyramidSettingOf(m.settings);
+                return { modelId: m.id, kind: m.kind, ...(pyramid[i] ? { pyramid: { r0, decay, recent } } : {}), ...(pyramid[i] !== Boolean(activePyramid(m.settings)) ? { copy: true } : {}) };
+            }),
             threadsEach,
             documentIds: p.documentIds ?? [],
             startedAt: Date.now(),
@@ -81,9 +91,13 @@ export class ComparisonRuns {
     private async lane(run: ComparisonRun, lane: number, model: ModelInfo, content: string, maxTokens: number): Promise<void> {
         const { runId } = run.info;
         const signal = run.controller.signal;
+        const pyramid = Boolean(run.info.lanes[lane]!.pyramid);
         try {
+            const { engineId, loaded } = await this.models.loadForLane(model.id, pyramid);
+            this.emit({ type: "compare.lane", runId, lane, loaded });
             const result = await streamGeneration(this.engine, this.models, {
-                modelId: model.id,
+                modelId: engineId,
+                loaded: true,
                 sequenceId: `compare-${lane}`,
                 messages: [{ role: "user", content }],
                 maxTokens,
@@ -91,7 +105,8 @@ export class ComparisonRuns {
                 onToken: (text) => this.emit({ type: "compare.token", runId, lane, text }),
                 onMetrics: (metrics) => this.emit({ type: "compare.metrics", runId, lane, metrics }),
             });
-            if (model.kind === "dense" && result?.metrics) this.baselines.record(model.id, run.info.lanes.find((l) => l.kind === "recurformer")?.modelId, result.metrics, "comparison");
+            // the chat meters' dense baseline is the full cache's: a PyramidInfer lane thins it
+            if (model.kind === "dense" && !pyramid && result?.metrics) this.baselines.record(model.id, run.info.lanes.find((l) => l.kind === "recurformer" && !l.pyramid)?.modelId, result.metrics, "comparison");
             this.emit({ type: "compare.done", runId, lane, status: !result || result.stopReason === "stopped" ? "stopped" : "done" });
         } catch (error) {
             this.emit({ type: "compare.done", runId, lane, status: signal.aborted ? "stopped" : "error", error: (error as Error).message });

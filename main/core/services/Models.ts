@@ -3,9 +3,16 @@
  * inspect, add, remove, load with their settings, unload, token counts. When the engine goes
  * away every loaded model is marked unloaded and remembered; when an engine comes back (after
  * a crash or Engine → Restart, however many crashes came before) those models are loaded again.
+ *
+ * A comparison may also ask for a model in the other cache mode (PyramidInfer on where its setting has it off,
+ * or off where on): that is a second load of the same file under its own engine id, the model's "compare copy"
+ * (the weights are memory-mapped, so mostly shared). Chats never use it; it goes when the model's settings change,
+ * when the model is unloaded, and with the engine.
  */
-import type { AppEvent, CacheBuffers, ModelInfo, ModelSettings, TokenCount } from "../../../api/appApi.js";
+import type { AppEvent, CacheBuffers, LoadedContext, ModelInfo, ModelSettings, TokenCount } from "../../../api/appApi.js";
 import { estimateTokens } from "../../../api/limits.js";
+import { formatPyramidSchedule, parsePyramidSchedule } from "../../../api/pyramidCache.js";
+import { activePyramid, pyramidSettingOf, pyramidUnsupported } from "../../../api/pyramidSetting.js";
 import type { LoadOptions, LoadResult } from "../../../engine/runtime/protocol.js";
 import type { EngineSupervisor } from "../EngineSupervisor.js";
 import type { ModelRegistry } from "../ModelRegistry.js";
@@ -20,6 +27,8 @@ export class Models {
     private readonly stateLostListeners: ((modelId: string, why: string) => void)[] = [];
     /** models that were loaded when the engine went away, to load again in the next one */
     private readonly toReload = new Set<string>();
+    /** each model's compare copy: what the engine said when it loaded it, with the settings it was loaded with (as `loadResults`) */
+    private readonly copies = new Map<string, LoadResult>();
 
     /** `cpuThreads`: what a model whose threads setting is 0 (auto) computes with */
     constructor(readonly registry: ModelRegistry, private readonly engine: EngineSupervisor, private readonly emit: (event: AppEvent) => void, private readonly cpuThreads = 0) {
@@ -72,6 +81,7 @@ export class Models {
     }
 
     async remove(modelId: string): Promise<ModelInfo[]> {
+        await this.dropCopy(modelId);
         if (this.get(modelId).status === "loaded") await this.unload(modelId);
         await this.registry.remove(modelId);
         this.changed();
@@ -101,6 +111,7 @@ export class Models {
 
     async unload(modelId: string): Promise<ModelInfo> {
         const model = this.get(modelId);
+        await this.dropCopy(modelId);
         if (model.status === "loaded") {
             await (await this.engine.engine()).unload(modelId).catch(() => undefined);
             this.stateLost(modelId, "the model was unloaded");
@@ -112,10 +123,40 @@ export class Models {
     }
 
     async setSettings(modelId: string, change: Partial<ModelSettings>): Promise<ModelInfo> {
+        const unsupported = change.pyramid?.on ? pyramidUnsupported(this.get(modelId).shape?.architecture) : undefined;
+        if (unsupported) throw new UserError(unsupported);
         const model = await this.registry.updateSettings(modelId, change);
+        await this.dropCopy(modelId);
         this.changed();
         if (model.status === "loaded") await this.load(modelId);
         return this.get(modelId);
+    }
+
+    /**
+     * The context a comparison lane runs on: the model as loaded for chats when `pyramid` is its own setting, else its
+     * compare copy (loaded now, with the model's settings but the other cache mode). Returns the engine's id for it.
+     */
+    async loadForLane(modelId: string, pyramid: boolean): Promise<{ engineId: string; loaded: LoadedContext; copy: boolean }> {
+        const model = this.get(modelId);
+        if (pyramid === Boolean(activePyramid(model.settings))) {
+            await this.load(modelId);
+            return { engineId: modelId, loaded: model.loaded!, copy: false };
+        }
+        if (pyramid) {
+            const unsupported = pyramidUnsupported(model.shape?.architecture);
+            if (unsupported) throw new UserError(unsupported);
+        }
+        const settings: ModelSettings = { ...model.settings, pyramid: { ...pyramidSettingOf(model.settings), on: pyramid } };
+        const engineId = copyId(modelId);
+        const existing = this.copies.get(modelId);
+        if (!existing || !sameSettings(existing, settings)) {
+            await this.dropCopy(modelId);
+            const result = await (await this.engine.engine()).load(engineId, this.loadOptions(model, settings));
+            this.copies.set(modelId, { ...result, threads: settings.threads, contextSize: settings.contextSize });
+            model.compareCopy = loadedContext(result, slotsFor(settings));
+            this.changed();
+        }
+        return { engineId, loaded: model.compareCopy!, copy: true };
     }
 
     /**
@@ -165,7 +206,8 @@ export class Models {
             threads: settings.threads > 0 ? settings.threads : this.cpuThreads,
             gpuLayers: settings.gpuLayers,
             cacheType: settings.cacheType,
-            sequences: CHAT_SLOTS,
+            sequences: slotsFor(settings),
+            ...(activePyramid(settings) ? { pyramid: formatPyramidSchedule(activePyramid(settings)!) } : {}),
         };
     }
 
@@ -183,7 +225,7 @@ export class Models {
             this.loadResults.set(model.id, { ...result, threads: settings.threads, contextSize: settings.contextSize });
             this.registry.setShape(model.id, result.shape);
             this.registry.setStatus(model.id, "loaded");
-            model.loaded = { contextSize: result.contextSize, chatSlots: CHAT_SLOTS, cacheBuffers: cacheBuffers(result) };
+            model.loaded = loadedContext(result, slotsFor(settings));
             return model;
         } catch (error) {
             this.registry.setStatus(model.id, "error", `Loading failed: ${(error as Error).message}`);
@@ -191,6 +233,13 @@ export class Models {
         } finally {
             this.changed();
         }
+    }
+
+    /** Unloads a model's compare copy, if it has one. */
+    private async dropCopy(modelId: string): Promise<void> {
+        if (!this.copies.delete(modelId)) return;
+        this.registry.get(modelId).compareCopy = undefined;
+        await (await this.engine.engine()).unload(copyId(modelId)).catch(() => undefined);
     }
 
     private stateLost(modelId: string, why: string): void {
@@ -203,8 +252,10 @@ export class Models {
             if (m.status === "loaded") this.stateLost(m.id, "the engine stopped and was restarted");
             this.toReload.add(m.id);
             this.registry.setStatus(m.id, "unloaded");
+            m.compareCopy = undefined;
         }
         this.loadResults.clear();
+        this.copies.clear();
         this.changed();
     }
 
@@ -216,6 +267,24 @@ export class Models {
     }
 }
 
+/** The engine id of a model's compare copy. */
+const copyId = (modelId: string) => `${modelId}.copy`;
+
+/** Chat slots of a context: PyramidInfer's memory holds one sequence (PYRAMID.md, "Departures"). */
+function slotsFor(settings: ModelSettings): number {
+    return activePyramid(settings) ? 1 : CHAT_SLOTS;
+}
+
+/** What the app shows of a context llama.cpp created (its cache computed from the shape and, with PyramidInfer, the schedule's cells per layer). */
+function loadedContext(result: LoadResult, chatSlots: number): LoadedContext {
+    return {
+        contextSize: result.contextSize,
+        chatSlots,
+        cacheBuffers: cacheBuffers(result),
+        ...(result.pyramid ? { pyramid: { ...parsePyramidSchedule(result.pyramid.schedule), schedule: result.pyramid.schedule, cellsPerLayer: result.pyramid.cellsPerLayer } } : {}),
+    };
+}
+
 /** The context's cache as computed for the context created, beside what llama.cpp logged it allocated (KV + recurrent state). */
 function cacheBuffers(result: LoadResult): CacheBuffers {
     const { kvBufferBytesMeasured: kv, recurrentBufferBytesMeasured: recurrent } = result.buffers;
@@ -223,5 +292,8 @@ function cacheBuffers(result: LoadResult): CacheBuffers {
 }
 
 function sameSettings(loaded: LoadResult, wanted: ModelSettings): boolean {
-    return loaded.contextSize === wanted.contextSize && loaded.threads === wanted.threads && loaded.cacheType === wanted.cacheType;
+    const want = activePyramid(wanted);
+    const got = loaded.pyramid ? parsePyramidSchedule(loaded.pyramid.schedule) : undefined;
+    const samePyramid = want && got ? got.r0 === want.r0 && got.decay === want.decay && got.recent === want.recent : !want && !got;
+    return loaded.contextSize === wanted.contextSize && loaded.threads === wanted.threads && loaded.cacheType === wanted.cacheType && samePyramid;
 }

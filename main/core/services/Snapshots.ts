@@ -150,6 +150,7 @@ export class Snapshots {
             contextSize: loaded.contextSize,
             cacheType: loaded.cacheType,
             llamaCppRelease: loaded.backend.llamaCppRelease,
+            ...(loaded.pyramid ? { pyramid: loaded.pyramid.schedule } : {}),
         };
     }
 

@@ -9,7 +9,10 @@ import type { EngineSupervisor } from "../EngineSupervisor.js";
 import type { Models } from "./Models.js";
 
 export interface Generation {
+    /** the model's id, or the engine id its caller loaded (a comparison lane's context: `loaded`) */
     modelId: string;
+    /** the caller made sure the engine holds `modelId` (Models.loadForLane) */
+    loaded?: true;
     /** the engine's sequence key: a chat id, or a comparison side */
     sequenceId: string;
     messages: ChatMessage[];
@@ -23,7 +26,7 @@ export interface Generation {
 
 /** The result, or undefined when the signal stopped it before the engine began. */
 export async function streamGeneration(engine: EngineSupervisor, models: Models, run: Generation): Promise<GenerationResult | undefined> {
-    await models.load(run.modelId);
+    if (!run.loaded) await models.load(run.modelId);
     if (run.signal.aborted) return undefined;
     const client = await engine.engine();
     return client.request(
