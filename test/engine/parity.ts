@@ -20,25 +20,27 @@ import {LlamaLog} from "../../engine/runtime/llama/LlamaLog.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** RECURFORMER_FIXTURES: another folder written by `npm run fixtures -- --out` style runs (default test/fixtures/models) */
-const fixturesDir = path.resolve(process.env.RECURFORMER_FIXTURES ?? path.join(root, "test", "fixtures", "models"));
+export const fixturesDir = path.resolve(process.env.RECURFORMER_FIXTURES ?? path.join(root, "test", "fixtures", "models"));
 const localBuildsDir = path.join(root, "node_modules", "node-llama-cpp", "llama", "localBuilds");
 const artifactsDir = path.join(root, "test", "artifacts");
 
-type EvalOp = {op: "eval", seq: number, tokens: number[], logits: "all" | "last", expected: {offset: number, rows: number}};
+export type EvalOp = {op: "eval", seq: number, tokens: number[], logits: "all" | "last", expected: {offset: number, rows: number}};
 type Op = EvalOp | {op: "parallel", evals: EvalOp[]} | {op: "save" | "restore", seq: number, slot: string};
-type Fixture = {
+export type Fixture = {
     name: string, gguf: string, logits: string, architecture: string, ftype: string, vocabSize: number,
-    contextSize: number, tolerance: number, scenarios: {name: string, ops: Op[]}[]
+    contextSize: number, tolerance: number, scenarios: {name: string, ops: Op[]}[],
+    /** PyramidInfer's script (fixtures.py PYRAMID; pyramid-parity.test.ts) */
+    pyramid?: {schedule: string, batchSize: number, tokens: number[], chunks: number[], selections: number, thinningMoves: number, logits: string}
 };
 
-class MissingFixturesError extends Error {
+export class MissingFixturesError extends Error {
     constructor(detail: string) {
         super(`engine parity fixtures are missing (${detail}); run \`npm run fixtures\` first`);
         this.name = "MissingFixturesError";
     }
 }
 
-class MissingEngineBuildError extends Error {
+export class MissingEngineBuildError extends Error {
     constructor() {
         super(`no local llama.cpp build in ${path.relative(root, localBuildsDir)}; run \`npm run build:engine\` ` +
             "(this test never falls back to node-llama-cpp's prebuilt binaries: they do not know the recurformer architecture)");
@@ -46,7 +48,7 @@ class MissingEngineBuildError extends Error {
     }
 }
 
-function loadFixtures(): Fixture[] {
+export function loadFixtures(): Fixture[] {
     const indexFile = path.join(fixturesDir, "index.json");
     if (!fs.existsSync(indexFile))
         throw new MissingFixturesError(`${path.relative(root, indexFile)} not found`);
@@ -54,13 +56,13 @@ function loadFixtures(): Fixture[] {
     return index.models.map((m) => JSON.parse(fs.readFileSync(path.join(fixturesDir, m.json), "utf8")) as Fixture);
 }
 
-function hasLocalBuild(): boolean {
+export function hasLocalBuild(): boolean {
     return fs.existsSync(localBuildsDir) &&
         fs.readdirSync(localBuildsDir, {recursive: true}).some((f) => String(f).endsWith("llama-addon.node"));
 }
 
 /** max over rows of max|a-b| / max|b| */
-function relativeError(actual: Float32Array[], expected: Float32Array, vocab: number): number {
+export function relativeError(actual: Float32Array[], expected: Float32Array, vocab: number): number {
     let worst = 0;
     actual.forEach((row, r) => {
         let diff = 0, scale = 0;
@@ -74,7 +76,7 @@ function relativeError(actual: Float32Array[], expected: Float32Array, vocab: nu
     return worst;
 }
 
-async function evaluate(sequence: LlamaContextSequence, op: EvalOp, vocab: number): Promise<Float32Array[]> {
+export async function evaluate(sequence: LlamaContextSequence, op: EvalOp, vocab: number): Promise<Float32Array[]> {
     const first = op.logits === "all" ? 0 : op.tokens.length - 1;
     const input = op.tokens.map((t, i) =>
         i >= first ? [t as Token, {generateNext: {logits: true}}] as const : t as Token);

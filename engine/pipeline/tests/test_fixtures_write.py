@@ -85,6 +85,23 @@ class FixtureWriteTest(unittest.TestCase):
                 F.write_fixture(self.out, "rf", model, "f16", None, RF.seed, {}, falcon_h1=True)
         self.assertEqual(self.names(), [])
 
+    def test_pyramid_script_is_the_reference_fed_chunk_by_chunk(self):
+        model = F.build_dense(DENSE)
+        meta = F.write_fixture(self.out, "d", model, "f32", None, DENSE.seed, {"kind": "dense"}, with_pyramid=True)
+        self.assertEqual(self.names(), ["d.gguf", "d.json", "d.logits.bin", "d.pyramid.logits.bin"])
+        p = json.loads((self.out / "d.json").read_text())["pyramid"]
+        self.assertEqual(p, meta["pyramid"])
+        self.assertEqual((p["schedule"], p["batchSize"], sum(p["chunks"]), p["selections"]), (F.PYRAMID_SCHEDULE, 16, 120, 7))
+        logits = np.fromfile(self.out / p["logits"], dtype="<f4").reshape(120, TINY.vocab_size)
+        self.assertGreater(p["thinningMoves"], 0.05)
+        # the same tokens fed in one piece: the first chunk's logits equal (nothing is dropped before its end), the
+        # rest differ by what thinning dropped
+        import torch
+        with torch.no_grad():
+            plain = model.double()(torch.tensor([p["tokens"]]))[0][0].numpy()
+        self.assertLess(F.relative_error(logits[:16], plain[:16]), 1e-5)
+        self.assertAlmostEqual(F.relative_error(plain, logits), p["thinningMoves"], delta=1e-5)
+
     def test_stale_temporaries_of_dead_runs_only(self):
         dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                               text=True).stdout.strip()
