@@ -179,7 +179,8 @@ export class ApiServer {
             parallel_sequences: this.lanes.get(id)!.capacity,
             kv_bytes_per_token: shape.kvBytesPerTokenByType[load.cacheType] ?? shape.kvBytesPerToken,
             recurrent_state_bytes: shape.recurrentStateBytes,
-            ...(shape.denseKvBytesPerTokenByType?.[load.cacheType] != null ? {dense_kv_bytes_per_token: shape.denseKvBytesPerTokenByType[load.cacheType]} : {})
+            ...(shape.denseKvBytesPerTokenByType?.[load.cacheType] != null ? {dense_kv_bytes_per_token: shape.denseKvBytesPerTokenByType[load.cacheType]} : {}),
+            ...(load.pyramid != null ? {pyramid: {schedule: load.pyramid.schedule, kv_cells_per_layer: load.pyramid.cellsPerLayer}} : {})
         };
     }
 

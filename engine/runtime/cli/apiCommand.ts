@@ -7,7 +7,8 @@ import {GgufShape} from "../gguf/GgufShape.js";
 import {ApiServer} from "../api-server/ApiServer.js";
 import {ServedEngine, type ModelSpec} from "../api-server/ServedEngine.js";
 import {UsageError} from "./UsageError.js";
-import {isLoopback, parsePositiveInt} from "./format.js";
+import {isLoopback, parseModelsOption, parsePositiveInt, parsePyramidOption} from "./format.js";
+import type {ModelVariant} from "../modelVariant.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 /** Defaults: a context most machines hold for two sequences of a large model; two sequences, as the app has chat slots. */
@@ -15,7 +16,13 @@ const defaultContext = 8192;
 const defaultParallel = 2;
 const defaultPort = 8089;
 
-/** `recurformer api [--port N] [--host H --allow-remote] [--api-key KEY] [--models A.gguf,B.gguf] [--context N] [--parallel N]` */
+/**
+ * `recurformer api [--port N] [--host H --allow-remote] [--api-key KEY] [--models A.gguf,B.gguf] [--context N] [--parallel N] [--pyramid SCHEDULE]`
+ *
+ * A model may carry options (modelVariant.ts): `B.gguf@pyramid:r0=0.8,decay=0.7` serves it with PyramidInfer (one
+ * request at a time: its context holds one sequence), `@q8_0` with a q8_0 KV cache; the id says so (`B-pyramid`,
+ * `B-q8_0`). --pyramid gives every served model without its own schedule that one.
+ */
 export const apiCommand: CliCommand = {
     options: {
         port: {type: "string"},
@@ -26,7 +33,8 @@ export const apiCommand: CliCommand = {
         context: {type: "string"},
         parallel: {type: "string"},
         threads: {type: "string"},
-        "gpu-layers": {type: "string"}
+        "gpu-layers": {type: "string"},
+        pyramid: {type: "string"}
     },
     async run({values, positionals, startEngine, stdout, stderr}: CliContext): Promise<void> {
         if (positionals.length > 0)
@@ -46,15 +54,18 @@ export const apiCommand: CliCommand = {
         const apiKey = given ?? `rf-${randomBytes(24).toString("base64url")}`;
 
         const specs: ModelSpec[] = [];
-        for (const file of modelFiles(values.models as string | undefined)) {
+        for (const file of modelFiles(values.models as string | undefined, parsePyramidOption(values.pyramid as string | undefined))) {
             // the trained context caps the default, as in the app
             const trained = (await GgufShape.read(file.path)).shape.contextLength;
             specs.push({id: file.id, options: {
                 modelPath: file.path,
                 contextSize: contextSize ?? Math.min(defaultContext, trained || defaultContext),
-                sequences: parallel,
+                // PyramidInfer keeps one sequence per context
+                sequences: file.pyramid != null ? 1 : parallel,
                 ...(threads != null ? {threads} : {}),
-                ...(gpuLayers != null ? {gpuLayers} : {})
+                ...(gpuLayers != null ? {gpuLayers} : {}),
+                ...(file.cacheType != null ? {cacheType: file.cacheType} : {}),
+                ...(file.pyramid != null ? {pyramid: file.pyramid} : {})
             }});
         }
 
@@ -66,7 +77,8 @@ export const apiCommand: CliCommand = {
         stdout.write(`RecurFormer API: http://${shownHost}:${address.port}/v1\n`);
         for (const spec of specs) {
             const load = loaded.get(spec.id)!;
-            stdout.write(`  model ${spec.id}: ${load.shape.name} (${load.shape.architecture}), context ${load.contextSize} tokens, ${parallel} at once, ${spec.options.modelPath}\n`);
+            stdout.write(`  model ${spec.id}: ${load.shape.name} (${load.shape.architecture}), context ${load.contextSize} tokens, ` +
+                `${spec.options.sequences} at once${load.pyramid != null ? `, PyramidInfer ${load.pyramid.schedule}` : ""}, ${spec.options.modelPath}\n`);
         }
         stdout.write(given != null ? "API key: the one given\n" : `API key (shown once): ${apiKey}\n`);
         if (!isLoopback(host))
@@ -81,26 +93,30 @@ export const apiCommand: CliCommand = {
     }
 };
 
-/** The models to serve: --models (ids from the file names), else the default pair found in the model folders. */
-function modelFiles(list: string | undefined): {id: string, path: string}[] {
+/**
+ * The models to serve: --models (ids from the file names, "-q8_0" and "-pyramid" added for those options), else the
+ * default pair found in the model folders; `pyramid`: the schedule of every model without its own.
+ */
+function modelFiles(list: string | undefined, pyramid: string | undefined): (ModelVariant & {id: string})[] {
     if (list != null) {
-        const files = list.split(",").map((item) => item.trim()).filter((item) => item.length > 0).map((item) => path.resolve(item));
-        if (files.length === 0)
+        const variants = parseModelsOption(list, pyramid).map((v) => ({...v, path: path.resolve(v.path)}));
+        if (variants.length === 0)
             throw new UsageError("--models needs at least one GGUF file");
         const ids = new Set<string>();
-        return files.map((file) => {
-            if (!fs.existsSync(file))
-                throw new UsageError(`--models: no file ${file}`);
-            const id = path.basename(file).replace(/\.gguf$/i, "");
+        return variants.map((variant) => {
+            if (!fs.existsSync(variant.path))
+                throw new UsageError(`--models: no file ${variant.path}`);
+            const id = path.basename(variant.path).replace(/\.gguf$/i, "") +
+                (variant.cacheType === "q8_0" ? "-q8_0" : "") + (variant.pyramid != null ? "-pyramid" : "");
             if (ids.has(id))
-                throw new UsageError(`--models: two files are named ${id}; model ids come from the file names`);
+                throw new UsageError(`--models: two models would be named ${id}; model ids come from the file names and their options`);
             ids.add(id);
-            return {id, path: file};
+            return {...variant, id};
         });
     }
     const found = (["recurformer", "dense"] as const)
-        .map((kind) => ({id: kind, path: defaultModelCandidates(kind).find((file) => fs.existsSync(file))}))
-        .filter((file): file is {id: "recurformer" | "dense", path: string} => file.path != null);
+        .map((kind) => ({id: kind, path: defaultModelCandidates(kind).find((file) => fs.existsSync(file)), ...(pyramid != null ? {pyramid} : {})}))
+        .filter((file): file is {id: "recurformer" | "dense", path: string, pyramid?: string} => file.path != null);
     if (found.length === 0)
         throw new DefaultModelMissingError(defaultModelCandidates("recurformer"), "recurformer");
     return found;

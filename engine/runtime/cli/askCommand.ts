@@ -3,11 +3,11 @@ import {readDocument} from "../../../documents/readDocument.js";
 import {resolveModelPath} from "../defaultModel.js";
 import {documentQuestionMessages} from "../documentQuestion.js";
 import {UsageError} from "./UsageError.js";
-import {parsePositiveInt} from "./format.js";
+import {parsePositiveInt, parsePyramidOption} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 /**
- * `recurformer ask [--model MODEL.gguf] --document FILE --question TEXT [--context N] [--max-tokens N] [--threads N]`
+ * `recurformer ask [--model MODEL.gguf] --document FILE --question TEXT [--context N] [--max-tokens N] [--threads N] [--pyramid SCHEDULE]`
  *
  * One question about one document, exactly as the app asks it: the document is read by the app's
  * readers (documents/: txt, md, html, pdf, docx; same limits, in a worker thread), composed with the question by
@@ -21,7 +21,8 @@ export const askCommand: CliCommand = {
         question: {type: "string"},
         context: {type: "string"},
         "max-tokens": {type: "string"},
-        threads: {type: "string"}
+        threads: {type: "string"},
+        pyramid: {type: "string"}
     },
     async run({values, positionals, startEngine, stdout, stderr}: CliContext): Promise<void> {
         if (positionals.length > 0)
@@ -33,6 +34,7 @@ export const askCommand: CliCommand = {
         const maxTokens = parsePositiveInt("max-tokens", values["max-tokens"] as string | undefined, 256);
         const contextSize = parsePositiveInt("context", values.context as string | undefined);
         const threads = parsePositiveInt("threads", values.threads as string | undefined);
+        const pyramid = parsePyramidOption(values.pyramid as string | undefined);
         const modelPath = resolveModelPath(values.model as string | undefined);
 
         const name = path.basename(documentFile);
@@ -43,7 +45,8 @@ export const askCommand: CliCommand = {
         await engine.load("ask", {
             modelPath,
             ...(contextSize != null ? {contextSize} : {}),
-            ...(threads != null ? {threads} : {})
+            ...(threads != null ? {threads} : {}),
+            ...(pyramid != null ? {pyramid} : {})
         });
         const prompt = await engine.chatTokens("ask", messages);
         // node-llama-cpp would cut a prompt that leaves no room for an answer token: refuse it instead

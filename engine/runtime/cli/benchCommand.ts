@@ -7,12 +7,14 @@ import {benchDefaults} from "../BenchRun.js";
 import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
 import {formatBytes} from "../../../api/format.js";
-import {formatTable, parsePositiveInt} from "./format.js";
+import {formatTable, parseModelsOption, parsePositiveInt, parsePyramidOption} from "./format.js";
+import {formatModelVariant, type ModelVariant} from "../modelVariant.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
 /** A model's figures relative to the first model (A), or an engine build's relative to the first build, at one context size, same run. */
 export interface BenchRatio {
     contextSize: number;
+    /** the model variants (modelVariant.ts: a path, with @q8_0 / @pyramid:SCHEDULE where given) */
     model: string;
     baseline: string;
     /** when builds are compared: the build measured and the one it is compared with */
@@ -27,7 +29,11 @@ export interface BenchRatio {
 }
 
 /**
- * `recurformer bench [--models A.gguf,B.gguf[,C.gguf]] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--repeat N] [--engines E1,E2] [--json FILE]`
+ * `recurformer bench [--models A.gguf,B.gguf[,C.gguf]] [--contexts 1024,4096,16384] [--threads 2] [--decode 32] [--batch 512] [--repeat N] [--engines E1,E2] [--pyramid SCHEDULE] [--json FILE]`
+ *
+ * A model may carry options (modelVariant.ts): `dense.gguf,dense.gguf@pyramid:r0=0.8,decay=0.7` benches the dense
+ * model with its full KV cache (A) and with PyramidInfer; `@q8_0` a q8_0 KV cache. --pyramid gives every model
+ * without its own schedule that one.
  *
  * Fair by construction: one engine, the same threads, batch size, prompt length and warm-up for
  * every model; the models run one after another at each context size (A, B, C at 1k, then at 4k, ...),
@@ -47,14 +53,16 @@ export const benchCommand: CliCommand = {
         batch: {type: "string"},
         repeat: {type: "string"},
         json: {type: "string"},
-        engines: {type: "string"}
+        engines: {type: "string"},
+        pyramid: {type: "string"}
     },
     async run({values, positionals, startEngine, stdout, stderr}: CliContext): Promise<void> {
         if (positionals.length > 0)
             throw new UsageError(`bench takes no positional arguments (got: ${positionals.join(" ")}); use --models A.gguf,B.gguf`);
-        const models = values.models == null
-            ? [resolveModelPath(undefined, "dense"), resolveModelPath(undefined, "recurformer")]
-            : (values.models as string).split(",").map((m) => m.trim()).filter((m) => m.length > 0);
+        const pyramid = parsePyramidOption(values.pyramid as string | undefined);
+        const models: ModelVariant[] = (values.models == null
+            ? parseModelsOption([resolveModelPath(undefined, "dense"), resolveModelPath(undefined, "recurformer")].join(","), pyramid)
+            : parseModelsOption(values.models as string, pyramid)).map((m) => ({...m, path: path.resolve(m.path)}));
         if (models.length === 0)
             throw new UsageError("bench needs --models A.gguf[,B.gguf[,C.gguf]] (or none, for the default pair)");
         const contexts = ((values.contexts as string | undefined) ?? "1024,4096,16384").split(",")
@@ -74,21 +82,22 @@ export const benchCommand: CliCommand = {
             for (const model of models)
                 for (const {label, client} of engines) {
                     const [row] = await client.bench(
-                        {modelPath: path.resolve(model), contexts: [contextSize], threads, decodeTokens, batchSize, repeats},
+                        {modelPath: model.path, contexts: [contextSize], threads, decodeTokens, batchSize, repeats,
+                            ...(model.cacheType != null ? {cacheType: model.cacheType} : {}), ...(model.pyramid != null ? {pyramid: model.pyramid} : {})},
                         {onProgress: (message) => stderr.write(`  ${label != null ? `[${label}] ` : ""}${message}\n`)}
                     );
-                    rows.push(label != null ? {...row!, engine: label} : row!);
+                    rows.push({...row!, variant: formatModelVariant(model), ...(label != null ? {engine: label} : {})});
                 }
 
         const ratios = engines.length > 1
             ? engineRatios(rows, engines.map((e) => e.label!))
-            : benchRatios(rows, models.map((m) => path.resolve(m)));
+            : benchRatios(rows, models.map(formatModelVariant));
         stdout.write(formatBench(rows, ratios) + "\n");
         if (values.json != null) {
             const report = {
                 date: started.toISOString(),
                 machine: {cpu: os.cpus()[0]?.model, cores: os.cpus().length, platform: `${process.platform}-${process.arch}`},
-                options: {models: models.map((m) => path.resolve(m)), contexts, threads, decodeTokens, batchSize, repeats,
+                options: {models: models.map(formatModelVariant), contexts, threads, decodeTokens, batchSize, repeats,
                     engines: engines.map((e) => e.label ?? "default")},
                 rows,
                 ratios
@@ -107,13 +116,18 @@ export function parseEngineSpec(spec: string): {label: string, env: NodeJS.Proce
     return {label: spec, env: {RECURFORMER_ENGINE_FLAVOUR: match[1], RECURFORMER_CPU_VARIANT: match[2] ?? "best"}};
 }
 
+/** The model variant a row ran (the bench command names it; a row without one: its file). */
+function variantOf(row: BenchRow): string {
+    return row.variant ?? row.modelPath;
+}
+
 /** Each engine build's figures against the first build's, for the same model and context size. */
 export function engineRatios(rows: BenchRow[], engines: string[]): BenchRatio[] {
     const [baseline, ...others] = engines;
     return rows.filter((r) => others.includes(r.engine!)).flatMap((row) => {
-        const base = rows.find((r) => r.engine === baseline && r.modelPath === row.modelPath && r.contextSize === row.contextSize);
+        const base = rows.find((r) => r.engine === baseline && variantOf(r) === variantOf(row) && r.contextSize === row.contextSize);
         return base == null ? [] : [{
-            contextSize: row.contextSize, model: row.modelPath, baseline: row.modelPath, engine: row.engine, baselineEngine: baseline,
+            contextSize: row.contextSize, model: variantOf(row), baseline: variantOf(row), engine: row.engine, baselineEngine: baseline,
             prefill: row.prefillTokensPerSecond / base.prefillTokensPerSecond,
             decode: row.decodeTokensPerSecond / base.decodeTokensPerSecond,
             cache: row.cacheBytesComputed / base.cacheBytesComputed
@@ -125,15 +139,15 @@ export function benchRatios(rows: BenchRow[], models: string[]): BenchRatio[] {
     const [baseline, ...others] = models;
     const ratios: BenchRatio[] = [];
     for (const row of rows) {
-        if (row.modelPath === baseline || !others.includes(row.modelPath))
+        if (variantOf(row) === baseline || !others.includes(variantOf(row)))
             continue;
-        const base = rows.find((r) => r.modelPath === baseline && r.contextSize === row.contextSize);
+        const base = rows.find((r) => variantOf(r) === baseline && r.contextSize === row.contextSize);
         if (base == null)
             continue;
         const buffers = (r: BenchRow) => (r.buffers.kvBufferBytesMeasured ?? 0) + (r.buffers.recurrentBufferBytesMeasured ?? 0);
         ratios.push({
             contextSize: row.contextSize,
-            model: row.modelPath,
+            model: variantOf(row),
             baseline: baseline!,
             prefill: row.prefillTokensPerSecond / base.prefillTokensPerSecond,
             decode: row.decodeTokensPerSecond / base.decodeTokensPerSecond,
@@ -149,7 +163,7 @@ export function formatBench(rows: BenchRow[], ratios: BenchRatio[]): string {
     const table = formatTable(
         ["model", "arch", "context", "prompt", "prefill tok/s", "decode tok/s", "cache (computed)", "KV+RS buffers (measured)", "state (measured)"],
         rows.map((r) => [
-            name(r.modelPath) + (r.engine != null ? ` [${r.engine}]` : ""), r.architecture, String(r.contextSize), String(r.promptTokens),
+            name(variantOf(r)) + (r.engine != null ? ` [${r.engine}]` : ""), r.architecture, String(r.contextSize), String(r.promptTokens),
             r.prefillTokensPerSecond.toFixed(1), r.decodeTokensPerSecond.toFixed(2),
             formatBytes(r.cacheBytesComputed),
             formatBytes((r.buffers.kvBufferBytesMeasured ?? 0) + (r.buffers.recurrentBufferBytesMeasured ?? 0)),

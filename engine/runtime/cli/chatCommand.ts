@@ -3,10 +3,10 @@ import type {ChatMessage, Metrics} from "../protocol.js";
 import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
 import {formatBytes} from "../../../api/format.js";
-import {parsePositiveInt} from "./format.js";
+import {parsePositiveInt, parsePyramidOption} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
-/** `recurformer chat [--model MODEL.gguf] [--context N] [--max-tokens N] [--system TEXT] [--temperature T]` */
+/** `recurformer chat [--model MODEL.gguf] [--context N] [--max-tokens N] [--system TEXT] [--temperature T] [--pyramid SCHEDULE]` */
 export const chatCommand: CliCommand = {
     options: {
         model: {type: "string"},
@@ -14,7 +14,8 @@ export const chatCommand: CliCommand = {
         "max-tokens": {type: "string"},
         threads: {type: "string"},
         system: {type: "string"},
-        temperature: {type: "string"}
+        temperature: {type: "string"},
+        pyramid: {type: "string"}
     },
     async run({values, positionals, startEngine, stdout, stderr}: CliContext): Promise<void> {
         if (positionals.length > 0)
@@ -23,13 +24,15 @@ export const chatCommand: CliCommand = {
         const contextSize = parsePositiveInt("context", values.context as string | undefined, 4096);
         const maxTokens = parsePositiveInt("max-tokens", values["max-tokens"] as string | undefined, 512);
         const threads = parsePositiveInt("threads", values.threads as string | undefined);
+        const pyramid = parsePyramidOption(values.pyramid as string | undefined);
         const temperature = values.temperature != null ? Number(values.temperature) : 0.7;
         if (!Number.isFinite(temperature) || temperature < 0)
             throw new UsageError(`--temperature must be a number >= 0, not '${String(values.temperature)}'`);
 
         const engine = await startEngine();
-        const loaded = await engine.load("chat", {modelPath, contextSize, ...(threads != null ? {threads} : {})});
-        stderr.write(`${loaded.shape.name} (${loaded.shape.architecture}), context ${loaded.contextSize} tokens. ` +
+        const loaded = await engine.load("chat", {modelPath, contextSize, ...(threads != null ? {threads} : {}), ...(pyramid != null ? {pyramid} : {})});
+        stderr.write(`${loaded.shape.name} (${loaded.shape.architecture}), context ${loaded.contextSize} tokens` +
+            (loaded.pyramid != null ? `, PyramidInfer ${loaded.pyramid.schedule} (KV cells per layer ${loaded.pyramid.cellsPerLayer.join(" ")})` : "") + ". " +
             "/reset starts over, /exit leaves, Ctrl+C stops an answer.\n");
 
         const system: ChatMessage[] = values.system != null ? [{role: "system", content: values.system as string}] : [];

@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
 import {resolveModelPath} from "../defaultModel.js";
 import {UsageError} from "./UsageError.js";
-import {parsePositiveInt} from "./format.js";
+import {parsePositiveInt, parsePyramidOption} from "./format.js";
 import type {CliCommand, CliContext} from "./CliCommand.js";
 
-/** `recurformer complete [--model MODEL.gguf] --prompt-file FILE [--max-tokens N] [--context N] [--threads N]`: only the continuation goes to stdout. */
+/** `recurformer complete [--model MODEL.gguf] --prompt-file FILE [--max-tokens N] [--context N] [--threads N] [--pyramid SCHEDULE]`: only the continuation goes to stdout. */
 export const completeCommand: CliCommand = {
     options: {
         model: {type: "string"},
@@ -12,7 +12,8 @@ export const completeCommand: CliCommand = {
         prompt: {type: "string"},
         "max-tokens": {type: "string"},
         context: {type: "string"},
-        threads: {type: "string"}
+        threads: {type: "string"},
+        pyramid: {type: "string"}
     },
     async run({values, positionals, startEngine, stdout}: CliContext): Promise<void> {
         if (positionals.length > 0)
@@ -23,6 +24,7 @@ export const completeCommand: CliCommand = {
         const maxTokens = parsePositiveInt("max-tokens", values["max-tokens"] as string | undefined, 64);
         const contextSize = parsePositiveInt("context", values.context as string | undefined);
         const threads = parsePositiveInt("threads", values.threads as string | undefined);
+        const pyramid = parsePyramidOption(values.pyramid as string | undefined);
         const modelPath = resolveModelPath(values.model as string | undefined);
         let prompt: string;
         if (promptFile != null) {
@@ -38,7 +40,8 @@ export const completeCommand: CliCommand = {
         await engine.load("model", {
             modelPath,
             ...(contextSize != null ? {contextSize} : {}),
-            ...(threads != null ? {threads} : {})
+            ...(threads != null ? {threads} : {}),
+            ...(pyramid != null ? {pyramid} : {})
         });
         const controller = new AbortController();
         const onSigint = () => controller.abort();
