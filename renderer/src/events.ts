@@ -31,6 +31,7 @@ export function routeEvent(event: AppEvent): void {
         case "chat.metrics": useMetrics.getState().push(event.chatId, event.messageId, event.metrics); break;
         case "document.progress": useDocuments.getState().onProgress(event.documentId, event.phase, event.fraction, event.message); break;
         case "compare.started": useCompare.getState().onStarted(event.run); break;
+        case "compare.lane": useCompare.getState().onLane(event.runId, event.lane, event.loaded); break;
         case "compare.token": useCompare.getState().onToken(event.runId, event.lane, event.text); break;
         case "compare.metrics": useCompare.getState().onMetrics(event.runId, event.lane, event.metrics); break;
         case "compare.done": useCompare.getState().onDone(event.runId, event.lane, event.status, event.error); break;

@@ -72,7 +72,7 @@ describe("Compare with three models", () => {
 
     it("runs all three at once, and refuses the same model twice", async () => {
         const ids = FILES.map((f) => model(f).id);
-        await expect(t.core.call("compare.start", { prompt: "hi", modelIds: [ids[0]!, ids[0]!], mode: "sequential" })).rejects.toThrow(/a different model for each lane/);
+        await expect(t.core.call("compare.start", { prompt: "hi", modelIds: [ids[0]!, ids[0]!], mode: "sequential" })).rejects.toThrow(/the same model with the same cache twice compares nothing/);
         const from = t.events.length;
         const run = await t.core.call("compare.start", { prompt: "hi", modelIds: [ids[2]!, ids[0]!, ids[1]!], mode: "parallel", maxTokens: 8 });
         expect(run.lanes.map((l) => l.kind)).toEqual(["based", "dense", "recurformer"]);

@@ -1,14 +1,15 @@
 /**
  * The Compare view's cache line and memory ratio, from each model file's shape (api/cacheMath), for
  * every architecture: BASED's (the based-w16 fixture, window 16) is flat past its window, RecurFormer's
- * grows slowly on a fixed state, dense's grows linearly from zero; each point equals the engine's
- * CacheMeter figure.
+ * grows slowly on a fixed state, dense's grows linearly from zero, a PyramidInfer lane's bends where its
+ * layers stop keeping only their recent window; each point equals the engine's CacheMeter figure.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CacheType, CompareSample, Metrics, ModelInfo, ModelShape } from "../../api/appApi";
 import { shapeCacheBytesAt } from "../../api/cacheMath";
 import { CacheMeter } from "../../engine/runtime/CacheMeter";
 import { GgufShape } from "../../engine/runtime/gguf/GgufShape";
+import { cacheBytesFor } from "../../renderer/src/lib/laneCache";
 import { computedCachePoints } from "../../renderer/src/stores/compare";
 import { compareMemory } from "../../renderer/src/stores/ratios";
 import { ensureFixtures, fixture } from "../runtime/helpers";
@@ -75,5 +76,34 @@ describe("the Compare view's cache figures, from each shape", () => {
         expect(back).toMatchObject({ tokens: 30, oursBytes: 30 * shapes.dense.kvBytesPerToken, baseBytes: new CacheMeter(shapes.based).bytesAt(30), good: false });
         // without a shape for the run that went further there is no honest figure at the other count
         expect(compareMemory(run(shapes.based, 90), run(shapes.dense, 60), undefined, model(shapes.dense))).toBeUndefined();
+    });
+
+    it("draws a PyramidInfer lane as the engine counts it: at every point, f16 and q8_0, dense and RecurFormer", () => {
+        const steep = { r0: 0.8, decay: 0.7, recent: 16 };
+        for (const shape of [shapes.dense, shapes.recurformer]) {
+            for (const cacheType of ["f16", "q8_0"] as const) {
+                const meter = new CacheMeter(shape, { cacheType, pyramid: steep });
+                const lane = { shape, settings: { cacheType }, pyramid: steep };
+                for (const n of [0, 1, 16, 17, 23, 100, 1000, 16_384]) expect(cacheBytesFor(lane, n), `${shape.name} ${cacheType} at ${n}`).toBe(meter.bytesAt(n));
+                const samples = [90, 400].map((n, i): CompareSample => ({ t: i, tokensInContext: n, cacheBytesComputed: meter.bytesAt(n), phase: "decode" }));
+                const points = computedCachePoints(samples, lane);
+                // 0, the recent window, each layer's bend (16 / (0.8 x 0.7^l), up to 400), then the samples
+                expect(points.map((p) => p.x)).toEqual([0, 16, 20, 29, 41, 59, 84, 90, 119, 170, 243, 400]);
+                for (const p of points) expect(p.y).toBe(meter.bytesAt(p.x));
+            }
+        }
+        // thinner than the full cache past the recent window, the same below it
+        const full = { shape: shapes.dense, settings: { cacheType: "f16" as const } };
+        expect(cacheBytesFor({ ...full, pyramid: steep }, 16)).toBe(cacheBytesFor(full, 16));
+        expect(cacheBytesFor({ ...full, pyramid: steep }, 1000)).toBeLessThan(cacheBytesFor(full, 1000)! / 2);
+    });
+
+    it("compares a PyramidInfer lane with the full cache's at one count, from the schedule", () => {
+        const steep = { r0: 0.8, decay: 0.7, recent: 64 };
+        const pyramidRun: Metrics = { ...run(shapes.dense, 500), cacheBytesComputed: new CacheMeter(shapes.dense, { pyramid: steep }).bytesAt(500) };
+        const m = compareMemory(pyramidRun, run(shapes.dense, 300), { ...model(shapes.dense), pyramid: steep }, model(shapes.dense), { ours: "Dense + PyramidInfer", base: "Dense" })!;
+        expect(m.tokens).toBe(300);
+        expect(m.oursBytes).toBe(new CacheMeter(shapes.dense, { pyramid: steep }).bytesAt(300));
+        expect(m.text).toMatch(/^Dense \+ PyramidInfer \d+\.\d% less$/);
     });
 });

@@ -101,7 +101,8 @@ describe("4. chart labels", () => {
 
 describe("7, 9, 10, 11: the numbers explain themselves", () => {
     it("7. the KV buffer says how many chat slots of how many tokens", () => {
-        expect(kvBufferText(rfModel({ loaded: { contextSize: 8192, chatSlots: 2 } }))).toBe("2 chat slots × 8k tokens");
+        expect(kvBufferText(rfModel({ loaded: { contextSize: 8192, chatSlots: 2 } }).loaded)).toBe("2 chat slots × 8k tokens");
+        expect(kvBufferText({ contextSize: 16384, chatSlots: 1, pyramid: { r0: 0.8, decay: 0.7, recent: 64, schedule: "r0=0.8,decay=0.7,recent=64", cellsPerLayer: [13312] } })).toBe("1 chat slot × 16k tokens, thinned per layer");
     });
 
     it("9. kept KV groups read per layer", () => {

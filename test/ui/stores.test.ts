@@ -33,6 +33,8 @@ beforeEach(() => {
     useApp.setState({ notices: [], info: undefined });
 });
 
+const kinds = (...k: ModelInfo["kind"][]) => k.map((kind) => ({ kind }));
+
 const chat = (id: string, messages: Chat["messages"] = []): Chat => ({ id, title: "t", createdAt: 0, updatedAt: 0, messages });
 
 const metrics = (over: Partial<Metrics> = {}): Metrics => ({ modelId: "rf", tokensInContext: 1000, contextSize: 4096, cacheBytesComputed: 125, denseCacheBytesComputed: 1000, phase: "decode", ...over });
@@ -208,9 +210,27 @@ describe("compare store", () => {
         s.onDone("r3", 0, "done");
         expect(useCompare.getState().lanes.map((l) => l.status)).toEqual(["done", "waiting", "streaming"]);
         expect(compareCsv(useCompare.getState().run, useCompare.getState().lanes)).toContain("# dense: d, recurformer: r, based: b (the first is the baseline)");
-        expect(laneNames(["dense", "recurformer", "based"])).toEqual([{ key: "dense", name: "Dense" }, { key: "recurformer", name: "RecurFormer" }, { key: "based", name: "BASED" }]);
+        expect(laneNames(kinds("dense", "recurformer", "based"))).toEqual([{ key: "dense", name: "Dense" }, { key: "recurformer", name: "RecurFormer" }, { key: "based", name: "BASED" }]);
         // two of a kind: the second is numbered, so keys and names stay apart
-        expect(laneNames(["recurformer", "dense", "recurformer"]).map((n) => `${n.key}/${n.name}`)).toEqual(["recurformer/RecurFormer", "dense/Dense", "recurformer-2/RecurFormer 2"]);
+        expect(laneNames(kinds("recurformer", "dense", "recurformer")).map((n) => `${n.key}/${n.name}`)).toEqual(["recurformer/RecurFormer", "dense/Dense", "recurformer-2/RecurFormer 2"]);
+    });
+
+    it("runs four lanes, one file twice: each lane named for its kind and cache, its context from its own compare.lane", () => {
+        const s = useCompare.getState();
+        const steep = { r0: 0.8, decay: 0.7, recent: 64 };
+        const lanes = [{ modelId: "d", kind: "dense" as const }, { modelId: "d", kind: "dense" as const, pyramid: steep, copy: true }, { modelId: "r", kind: "recurformer" as const }, { modelId: "r", kind: "recurformer" as const, pyramid: steep, copy: true }];
+        s.onStarted({ runId: "r4", prompt: "p", mode: "sequential", lanes, threadsEach: 2, documentIds: [], startedAt: 0 });
+        expect(laneNames(lanes).map((n) => `${n.key}/${n.name}`)).toEqual(["dense/Dense", "dense-pyramid/Dense + PyramidInfer", "recurformer/RecurFormer", "recurformer-pyramid/RecurFormer + PyramidInfer"]);
+        const loaded = { contextSize: 2048, chatSlots: 1, pyramid: { ...steep, queries: 16, every: 512, schedule: "r0=0.8,decay=0.7,recent=64,queries=16,every=512", cellsPerLayer: [1792, 1536] } };
+        s.onLane("r4", 1, loaded);
+        s.onLane("other", 3, loaded);
+        expect(useCompare.getState().lanes.map((l) => l.loaded)).toEqual([undefined, loaded, undefined, undefined]);
+        // a PyramidInfer dense lane is no dense baseline for the chat meters: only the full cache's is
+        s.onMetrics("r4", 1, metrics({ modelId: "d.copy" }));
+        expect(selectLiveDense(useCompare.getState())).toBeUndefined();
+        s.onMetrics("r4", 0, metrics({ modelId: "d" }));
+        expect(selectLiveDense(useCompare.getState())).toMatchObject({ modelId: "d" });
+        expect(compareCsv(useCompare.getState().run, useCompare.getState().lanes)).toContain("# dense: d, dense-pyramid: d (PyramidInfer r0 0.8/0.7), recurformer: r, recurformer-pyramid: r (PyramidInfer r0 0.8/0.7) (the first is the baseline)");
     });
 
     it("plots the measured state at the token count it was measured at, once per measurement", () => {

@@ -7,9 +7,10 @@ import type { Chat, Metrics, ModelKind } from "../../../api/appApi";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { selectLiveDense, useCompare } from "../stores/compare";
 import { cacheVersusDense, chooseBaseline, livePhaseLabel, measuredStateNote, meterFigures, snapshotFigures, timeAgo, useMetrics, type BaselineChoice, type SnapshotFigures } from "../stores/metrics";
-import { KIND_LABEL, headsKeptText, kvBufferText, modelLabel, useModels } from "../stores/models";
+import { KIND_LABEL, headsKeptText, kindWithCache, kvBufferText, modelLabel, useModels } from "../stores/models";
 import { compareSnapshot, compareSpeed, type Comparison } from "../stores/ratios";
 import { Icon } from "./Icon";
+import { PyramidLayers } from "./PyramidLayers";
 import { SavedStateCard } from "./SavedState";
 
 /** what the cache meter counts, per kind of model */
@@ -36,7 +37,8 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
     const isDense = model?.kind === "dense";
     const baseline = !isDense && f ? chooseBaseline(dense?.id, f.tokensInContext, baselines, compareDense) : undefined;
     const heads = model ? headsKeptText(model) : undefined;
-    const slots = kvBufferText(model);
+    const slots = kvBufferText(model?.loaded);
+    const pyramid = model?.loaded?.pyramid;
     const versus = cacheVersusDense(f?.savedFraction);
     const pill = livePhaseLabel(streaming, f?.phase);
     const measuredNote = measuredStateNote(f);
@@ -49,6 +51,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 <div>
                     <div className="meters-title">Live meters</div>
                     <div className="meters-sub">{model ? modelLabel(model) : "no model"}</div>
+                    {pyramid && <div className="meters-sub" data-testid="meters-cache-mode">{kindWithCache(model!.kind, pyramid)}</div>}
                 </div>
                 <span className={`live-pill ${streaming ? "on" : ""}`}>{pill}</span>
             </div>
@@ -61,16 +64,17 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 <div className="progress thin"><div className="progress-fill" style={{ width: `${(f?.contextFill ?? 0) * 100}%` }} /></div>
             </section>
 
-            <section className="meter-card">
+            <section className="meter-card" data-testid="meter-cache-card">
                 <div className="meter-label"><Icon name="memory" size={14} /> Cache memory</div>
                 <div className="meter-big mono" data-testid="meter-cache">{formatBytes(f?.cacheBytesComputed)}</div>
-                <div className="meter-note">{CACHE_WORDS[model?.kind ?? "dense"]} · <b>computed</b></div>
+                <div className="meter-note">{CACHE_WORDS[model?.kind ?? "dense"]}{pyramid ? ", thinned per layer by PyramidInfer" : ""} · <b>computed</b></div>
                 <div className="cache-bars">
-                    <CacheBar label={isDense ? "Dense (this model)" : KIND_LABEL[model?.kind ?? "recurformer"]} tag="computed" value={f?.cacheBytesComputed} max={maxBar} kind="ours" testId="bar-ours" />
+                    <CacheBar label={pyramid ? kindWithCache(model!.kind, pyramid) : isDense ? "Dense (this model)" : KIND_LABEL[model?.kind ?? "recurformer"]} tag="computed" value={f?.cacheBytesComputed} max={maxBar} kind="ours" testId="bar-ours" />
                     {model?.kind === "recurformer" && <CacheBar label={`Dense source${dense ? "" : " (from provenance)"}`} tag="computed" value={f?.denseCacheBytesComputed} max={maxBar} kind="dense" testId="bar-dense" />}
+                    {isDense && pyramid && <CacheBar label="Dense, full cache" tag="computed" value={f?.denseCacheBytesComputed} max={maxBar} kind="dense" testId="bar-dense" />}
                     <CacheBar label={measuredNote ? `llama.cpp state size · ${measuredNote}` : "llama.cpp state size"} tag="measured" value={f?.stateBytesMeasured} max={maxBar} kind="measured" testId="bar-measured" at={f?.stateBytesMeasuredAtTokens} />
                 </div>
-                {f && versus && !isDense && (
+                {f && versus && (!isDense || pyramid) && (
                     <div className={`saved ${versus.saves ? "" : "worse"}`} data-testid="meter-saved" data-saves={versus.saves ? "yes" : "no"}>
                         <span className="saved-value">{versus.percent}</span> {versus.words} cache than dense at {formatTokens(f.tokensInContext)} tokens
                         {!versus.saves && <>: the fixed recurrent state outweighs the KV saved this early</>}
@@ -79,6 +83,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 {f?.kvBufferBytesMeasured != null && (
                     <div className="meter-row" data-testid="meter-kv-buffer"><span>KV buffer allocated{slots ? `: ${slots}` : " for the context"}</span><span className="mono">{formatBytes(f.kvBufferBytesMeasured)} <em>measured</em></span></div>
                 )}
+                {pyramid && model?.shape && <PyramidLayers shape={model.shape} settings={model.settings} loaded={model.loaded!} tokens={f?.tokensInContext ?? 0} testId="meter-pyramid" />}
             </section>
 
             <section className="meter-card">
@@ -89,7 +94,7 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 <BaselineNote kind={model?.kind ?? "recurformer"} baseline={baseline} hasDense={Boolean(dense)} />
             </section>
 
-            <SnapshotCard kind={model?.kind ?? "recurformer"} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} lost={streaming ? undefined : lastAssistant?.snapshotLost} />
+            {pyramid ? <PyramidRollbackCard /> : <SnapshotCard kind={model?.kind ?? "recurformer"} snapshot={snapshotFigures(metrics, isDense, lastAssistant?.snapshotBytes)} heldBytes={f?.checkpointBytesMeasured} lost={streaming ? undefined : lastAssistant?.snapshotLost} />}
 
             <SavedStateCard chat={chat} model={model} dense={dense} />
 
@@ -103,6 +108,17 @@ export function MetersPanel({ chat }: { chat?: Chat }) {
                 </section>
             )}
         </aside>
+    );
+}
+
+/** With PyramidInfer nothing is rolled back: a selection drops tokens for good (engine/llama/PYRAMID.md, "Rewinds"). */
+function PyramidRollbackCard() {
+    return (
+        <section className="meter-card" data-testid="snapshot-card">
+            <div className="meter-label"><Icon name="clock" size={14} /> Snapshot</div>
+            <div className="meter-big mono" data-testid="meter-snapshot">none: reads afresh</div>
+            <div className="meter-note">PyramidInfer drops tokens for good at each selection, so this cache is never rolled back: Regenerate or an edited question reads the chat again from its start; a follow-up that adds to everything the chat holds reads only the new turn.</div>
+        </section>
     );
 }
 

@@ -1,13 +1,14 @@
 /**
- * Side-by-side comparison: one prompt to 2 or 3 models (any architectures), the first the baseline.
- * Holds each lane's answer and the samples the charts plot; lane names, the computed cache line and
- * the CSV export are derived here.
+ * Side-by-side comparison: one prompt to 2 to 4 lanes (any architectures, each with or without
+ * PyramidInfer), the first the baseline. Holds each lane's answer, the context it ran on and the
+ * samples the charts plot; lane names, the computed cache line and the CSV export are derived here.
  */
 import type uPlot from "uplot";
 import { create } from "zustand";
-import { shapeCacheCurve } from "../../../api/cacheMath";
-import type { CompareMode, CompareRunInfo, CompareSample, MessageStatus, Metrics, ModelInfo, ModelKind } from "../../../api/appApi";
+import type { CompareMode, CompareRunInfo, CompareSample, LoadedContext, MessageStatus, Metrics, ModelKind, PyramidSchedule } from "../../../api/appApi";
+import { pyramidLabel } from "../../../api/pyramidSetting";
 import { call } from "../api/client";
+import { cacheCurve, type CacheModel } from "../lib/laneCache";
 import { reportError } from "./app";
 import { KIND_LABEL } from "./models";
 
@@ -17,6 +18,8 @@ export interface LaneState {
     last?: Metrics;
     status: MessageStatus | "waiting";
     error?: string;
+    /** the context the lane runs on, once it is ready: what llama.cpp allocated for it */
+    loaded?: LoadedContext;
 }
 
 export const emptyLane = (): LaneState => ({ text: "", samples: [], status: "waiting" });
@@ -27,9 +30,10 @@ interface CompareState {
     lanes: LaneState[];
     mode: CompareMode;
     setMode(mode: CompareMode): void;
-    start(params: { prompt: string; modelIds: string[]; documentIds?: string[]; maxTokens?: number }): Promise<void>;
+    start(params: { prompt: string; modelIds: string[]; pyramid?: boolean[]; documentIds?: string[]; maxTokens?: number }): Promise<void>;
     stop(): Promise<void>;
     onStarted(run: CompareRunInfo): void;
+    onLane(runId: string, lane: number, loaded: LoadedContext): void;
     onToken(runId: string, lane: number, text: string): void;
     onMetrics(runId: string, lane: number, metrics: Metrics): void;
     onDone(runId: string, lane: number, status: MessageStatus, error?: string): void;
@@ -61,6 +65,7 @@ export const useCompare = create<CompareState>((set, get) => {
             // one after the other: the first lane reads first, the others wait their turn
             set({ run, lanes: run.lanes.map((_, i) => ({ ...emptyLane(), status: i === 0 || run.mode === "parallel" ? "streaming" : "waiting" })) });
         },
+        onLane: (runId, lane, loaded) => patchLane(runId, lane, () => ({ loaded })),
         onToken: (runId, lane, text) => patchLane(runId, lane, (s) => ({ text: s.text + text, status: "streaming" })),
         onMetrics: (runId, lane, m) => patchLane(runId, lane, (s) => ({
             last: m,
@@ -83,18 +88,26 @@ export const useCompare = create<CompareState>((set, get) => {
 
 export const selectRunning = (s: CompareState) => s.lanes.some((lane) => lane.status === "streaming");
 
-/** The latest figures of a dense lane while it streams (the chat meters' live baseline). */
+/** The latest figures of a full-cache dense lane while it streams (the chat meters' live baseline). */
 export const selectLiveDense = (s: CompareState): Metrics | undefined =>
-    s.lanes.find((lane, i) => s.run?.lanes[i]?.kind === "dense" && lane.status === "streaming")?.last;
+    s.lanes.find((lane, i) => s.run?.lanes[i]?.kind === "dense" && !s.run.lanes[i]!.pyramid && lane.status === "streaming")?.last;
+
+/** What names a lane: its model's kind and whether it runs with PyramidInfer. */
+export interface LaneKind {
+    kind: ModelKind;
+    pyramid?: PyramidSchedule | boolean;
+}
 
 /**
  * Each lane's key (test ids, CSS classes, CSV rows) and name: its kind ("dense", "recurformer", "based";
- * "Dense", "RecurFormer", "BASED"), numbered from the second of a kind ("recurformer-2", "RecurFormer 2").
+ * "Dense", "RecurFormer", "BASED"), "-pyramid" / " + PyramidInfer" with PyramidInfer, numbered from the
+ * second of a kind ("recurformer-2", "RecurFormer 2").
  */
-export function laneNames(kinds: readonly ModelKind[]): { key: string; name: string }[] {
-    return kinds.map((kind, i) => {
-        const nth = kinds.slice(0, i + 1).filter((k) => k === kind).length;
-        return nth === 1 ? { key: kind, name: KIND_LABEL[kind] } : { key: `${kind}-${nth}`, name: `${KIND_LABEL[kind]} ${nth}` };
+export function laneNames(lanes: readonly LaneKind[]): { key: string; name: string }[] {
+    const ids = lanes.map((l) => ({ key: `${l.kind}${l.pyramid ? "-pyramid" : ""}`, name: `${KIND_LABEL[l.kind]}${l.pyramid ? " + PyramidInfer" : ""}` }));
+    return ids.map((id, i) => {
+        const nth = ids.slice(0, i + 1).filter((x) => x.key === id.key).length;
+        return nth === 1 ? id : { key: `${id.key}-${nth}`, name: `${id.name} ${nth}` };
     });
 }
 
@@ -123,13 +136,14 @@ export function measuredStatePoints(samples: readonly CompareSample[]): SeriesPo
 
 /**
  * A lane's computed cache line from 0 tokens to its latest sample: the samples the engine computed,
- * and, from the model's shape, the points where the line bends (0 tokens; a BASED model's window, past
- * which it is flat), so the line drawn through them is exact for every architecture.
+ * and, from the model's shape (and PyramidInfer schedule), the points where the line bends (0 tokens; a
+ * BASED model's window, past which it is flat; where a pyramid layer stops keeping only its recent
+ * window), so the line drawn through them follows every architecture.
  */
-export function computedCachePoints(samples: readonly CompareSample[], model: Pick<ModelInfo, "shape" | "settings"> | undefined): SeriesPoint[] {
+export function computedCachePoints(samples: readonly CompareSample[], model: CacheModel | undefined): SeriesPoint[] {
     const points = new Map<number, number>();
     const upTo = Math.max(0, ...samples.map((s) => s.tokensInContext));
-    if (model?.shape && samples.length > 0) for (const p of shapeCacheCurve(model.shape, upTo, model.settings.cacheType) ?? []) points.set(p.tokens, p.bytes);
+    if (model?.shape && samples.length > 0) for (const p of cacheCurve(model, upTo) ?? []) points.set(p.tokens, p.bytes);
     for (const s of samples) if (Number.isFinite(s.cacheBytesComputed)) points.set(s.tokensInContext, s.cacheBytesComputed);
     return [...points].sort((a, b) => a[0] - b[0]).map(([x, y]) => ({ x, y }));
 }
@@ -166,12 +180,12 @@ export function alignSeries(lanes: readonly LaneState[], picks: readonly SeriesP
 export function compareCsv(run: CompareRunInfo | undefined, lanes: readonly LaneState[]): string {
     const header = "side,time_ms,phase,tokens_in_context,cache_bytes_computed,state_bytes_measured,tokens_per_second,state_bytes_measured_at_tokens";
     const start = run?.startedAt ?? 0;
-    const names = laneNames(run?.lanes.map((l) => l.kind) ?? []);
+    const names = laneNames(run?.lanes ?? []);
     const rows = lanes.flatMap((lane, i) =>
         lane.samples.map((s) => [names[i]?.key ?? `lane-${i + 1}`, s.t - start, s.phase, s.tokensInContext, s.cacheBytesComputed, s.stateBytesMeasured ?? "", s.tokensPerSecond?.toFixed(2) ?? "", s.stateBytesMeasuredAtTokens ?? ""].join(",")),
     );
     const meta = run
-        ? [`# prompt: ${JSON.stringify(run.prompt.slice(0, 200))}`, `# mode: ${run.mode}, threads each: ${run.threadsEach}`, `# ${run.lanes.map((l, i) => `${names[i]!.key}: ${l.modelId}`).join(", ")} (the first is the baseline)`]
+        ? [`# prompt: ${JSON.stringify(run.prompt.slice(0, 200))}`, `# mode: ${run.mode}, threads each: ${run.threadsEach}`, `# ${run.lanes.map((l, i) => `${names[i]!.key}: ${l.modelId}${l.pyramid ? ` (${pyramidLabel(l.pyramid)})` : ""}`).join(", ")} (the first is the baseline)`]
         : [];
     return [...meta, header, ...rows].join("\n") + "\n";
 }

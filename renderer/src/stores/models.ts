@@ -1,6 +1,7 @@
 /** Models: the list from the core, and the actions on it. Derived figures live in selectors. */
 import { create } from "zustand";
-import type { ModelInfo, ModelKind, ModelSettings } from "../../../api/appApi";
+import type { LoadedContext, ModelInfo, ModelKind, ModelSettings, PyramidSchedule } from "../../../api/appApi";
+import { activePyramid, pyramidLabel } from "../../../api/pyramidSetting";
 import { call } from "../api/client";
 import { formatTokens } from "../lib/format";
 import { reportError, useApp } from "./app";
@@ -58,6 +59,16 @@ export function modelLabel(model: ModelInfo | undefined): string {
     return model.shape?.name && model.shape.name !== model.fileName.replace(/\.gguf$/i, "") ? `${model.shape.name} · ${model.fileName}` : model.fileName;
 }
 
+/** A kind with its cache mode: "Dense", "Dense + PyramidInfer r0 0.8/0.7". */
+export function kindWithCache(kind: ModelKind, pyramid?: PyramidSchedule): string {
+    return pyramid ? `${KIND_LABEL[kind]} + ${pyramidLabel(pyramid)}` : KIND_LABEL[kind];
+}
+
+/** How a model runs: as loaded when it is (its context's schedule), else as its settings say. */
+export function modelCacheLabel(model: ModelInfo): string {
+    return kindWithCache(model.kind, model.loaded ? model.loaded.pyramid : activePyramid(model.settings));
+}
+
 /** What a model picker shows: its file's name without ".gguf", short enough never to be cut. */
 export function modelShortName(model: ModelInfo): string {
     return model.fileName.replace(/\.gguf$/i, "");
@@ -80,11 +91,10 @@ export function headsKeptText(model: ModelInfo): string | undefined {
     return lo === hi ? `${lo} of ${of} per layer (${layers})` : `${lo}–${hi} of ${of} per layer (${layers}, ${perLayer.reduce((a, b) => a + b, 0)} in all)`;
 }
 
-/** What the KV buffer holds: "2 chat slots × 16k tokens". */
-export function kvBufferText(model: ModelInfo | undefined): string | undefined {
-    const loaded = model?.loaded;
+/** What the KV buffer holds: "2 chat slots × 16k tokens" (with PyramidInfer: "1 chat slot × 16k tokens, thinned per layer"). */
+export function kvBufferText(loaded: LoadedContext | undefined): string | undefined {
     if (!loaded) return undefined;
-    return `${loaded.chatSlots} chat slot${loaded.chatSlots === 1 ? "" : "s"} × ${formatTokens(loaded.contextSize)} tokens`;
+    return `${loaded.chatSlots} chat slot${loaded.chatSlots === 1 ? "" : "s"} × ${formatTokens(loaded.contextSize)} tokens${loaded.pyramid ? ", thinned per layer" : ""}`;
 }
 
 /** Dense/RecurFormer pairs, paired by the core from the GGUF provenance. */

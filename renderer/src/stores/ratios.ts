@@ -5,9 +5,9 @@
  * reason, when it rests on too few tokens or on unlike work (a snapshot resume against a full read,
  * runs at different context lengths). Green (`good`) only when the model beats its baseline.
  */
-import { shapeCacheBytesAt } from "../../../api/cacheMath";
-import type { Metrics, ModelInfo } from "../../../api/appApi";
+import type { Metrics } from "../../../api/appApi";
 import { formatBytes, formatPercent, formatTokens } from "../lib/format";
+import { cacheBytesFor, type CacheModel } from "../lib/laneCache";
 
 /** What a ratio calls its two runs: the model compared, and its baseline. */
 export interface RatioNames {
@@ -120,10 +120,10 @@ export interface MemoryComparison {
     good: boolean;
 }
 
-/** A run's cache at `tokens`: its own figure there, else computed from its model's shape (api/cacheMath, any architecture). */
-function cacheAt(run: Metrics, model: Pick<ModelInfo, "shape" | "settings"> | undefined, tokens: number): number | undefined {
+/** A run's cache at `tokens`: its own figure there, else computed from its model's shape and schedule (any architecture, PyramidInfer or not). */
+function cacheAt(run: Metrics, model: CacheModel | undefined, tokens: number): number | undefined {
     if (tokens === run.tokensInContext) return run.cacheBytesComputed;
-    return model?.shape ? shapeCacheBytesAt(model.shape, tokens, model.settings.cacheType) : undefined;
+    return model ? cacheBytesFor(model, tokens) : undefined;
 }
 
 /**
@@ -131,7 +131,7 @@ function cacheAt(run: Metrics, model: Pick<ModelInfo, "shape" | "settings"> | un
  * runs' counts (runs of one prompt stop at different lengths), each from its own shape: dense KV grows
  * with every token, RecurFormer's kept KV on top of a fixed state, BASED's stops growing past its window.
  */
-export function compareMemory(ours: Metrics | undefined, base: Metrics | undefined, oursModel?: Pick<ModelInfo, "shape" | "settings">, baseModel?: Pick<ModelInfo, "shape" | "settings">, names: RatioNames = RECURFORMER_VS_DENSE): MemoryComparison | undefined {
+export function compareMemory(ours: Metrics | undefined, base: Metrics | undefined, oursModel?: CacheModel, baseModel?: CacheModel, names: RatioNames = RECURFORMER_VS_DENSE): MemoryComparison | undefined {
     if (!ours || !base) return undefined;
     const tokens = Math.min(ours.tokensInContext, base.tokensInContext);
     if (tokens <= 0) return undefined;

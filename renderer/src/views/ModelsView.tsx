@@ -1,14 +1,16 @@
 /**
  * Models: what each GGUF is (architecture, size, trained context, kept/replaced heads, the dense
- * model it came from), load / unload, and its settings (context, threads, GPU layers, KV type).
+ * model it came from), load / unload, and its settings (context, threads, GPU layers, KV type,
+ * PyramidInfer KV retention).
  */
 import { useState } from "react";
-import type { ModelInfo, ModelSettings } from "../../../api/appApi";
+import type { ModelInfo, ModelSettings, PyramidSetting } from "../../../api/appApi";
+import { PYRAMID_PRESETS, pyramidProblem, pyramidSettingOf, pyramidUnsupported } from "../../../api/pyramidSetting";
 import { Icon } from "../components/Icon";
 import { SavedStatesPanel } from "../components/SavedState";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
-import { KIND_LABEL, headsKeptText, modelLabel, useModels } from "../stores/models";
+import { KIND_LABEL, headsKeptText, kvBufferText, modelCacheLabel, modelLabel, useModels } from "../stores/models";
 
 export function ModelsView() {
     const models = useModels((s) => s.models);
@@ -54,6 +56,8 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
     const conversions = models.filter((r) => model.pairedRecurformerIds?.includes(r.id));
     const dirty = JSON.stringify(draft) !== JSON.stringify(model.settings);
     const busy = model.status === "loading" || model.status === "inspecting";
+    const pyramid = pyramidSettingOf(draft);
+    const problem = pyramid.on ? pyramidProblem(pyramid) : undefined;
 
     return (
         <section className={`model-card ${model.kind}`} data-testid="model-card" data-kind={model.kind} data-status={model.status}>
@@ -66,6 +70,9 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
                 <span className={`status-chip ${model.status}`}>{model.status}</span>
             </div>
             {model.error && <div className="message-note bad"><Icon name="alert" size={14} /> {model.error}</div>}
+            {model.loaded && (
+                <div className="model-loaded" data-testid="model-loaded-as">Loaded as <b>{modelCacheLabel(model)}</b> · {kvBufferText(model.loaded)}</div>
+            )}
             {s && (
                 <dl className="model-facts">
                     <div><dt>Architecture</dt><dd className="mono">{s.architecture}</dd></div>
@@ -107,14 +114,55 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
                     </select>
                 </label>
             </div>
+            <PyramidFields value={pyramid} saved={pyramidSettingOf(model.settings)} unsupported={pyramidUnsupported(s?.architecture)} problem={problem} onChange={(p) => setDraft({ ...draft, pyramid: p })} />
             <div className="model-actions">
                 {model.origin === "user" && <button type="button" className="button ghost small" onClick={() => void remove(model.id)}>Remove from list</button>}
                 <span className="spacer" />
-                {dirty && <button type="button" className="button small" onClick={() => void setSettings(model.id, draft)} data-testid="apply-settings">Apply{model.status === "loaded" ? " and reload" : ""}</button>}
+                {dirty && <button type="button" className="button small" onClick={() => void setSettings(model.id, draft)} disabled={Boolean(problem)} title={problem} data-testid="apply-settings">Apply{model.status === "loaded" ? " and reload" : ""}</button>}
                 {model.status === "loaded"
                     ? <button type="button" className="button ghost small" onClick={() => void unload(model.id)} disabled={busy}>Unload</button>
                     : <button type="button" className="button primary small" onClick={() => void load(model.id)} disabled={busy || !s} data-testid="load-model">{busy ? `${model.status}…` : "Load"}</button>}
             </div>
         </section>
+    );
+}
+
+/**
+ * PyramidInfer KV retention: off by default; on, layer l keeps round(n × r0 × decay^l) of the n tokens seen (never
+ * fewer than the `recent` newest), so deeper layers hold fewer. Presets or own numbers; a bad value is said here
+ * and Apply waits for a good one (turned off, the last saved numbers come back).
+ */
+function PyramidFields({ value, saved, unsupported, problem, onChange }: { value: PyramidSetting; saved: PyramidSetting; unsupported?: string; problem?: string; onChange(p: PyramidSetting): void }) {
+    const preset = PYRAMID_PRESETS.find((p) => p.r0 === value.r0 && p.decay === value.decay)?.label ?? "";
+    const number = (text: string) => (text.trim() === "" ? Number.NaN : Number(text));
+    return (
+        <div className="pyramid-fields" data-testid="pyramid-fields" data-on={value.on ? "yes" : "no"}>
+            <label className="check" title={unsupported}>
+                <input type="checkbox" checked={value.on} disabled={Boolean(unsupported) && !value.on} onChange={(e) => onChange(!e.target.checked && pyramidProblem(value) ? { ...saved, on: false } : { ...value, on: e.target.checked })} data-testid="pyramid-on" />
+                <span><b>PyramidInfer KV retention</b> · deeper layers keep fewer tokens</span>
+            </label>
+            {unsupported && <small className="field-note">{unsupported}</small>}
+            {value.on && (
+                <div className="pyramid-grid">
+                    <label className="field"><span>Preset</span>
+                        <select value={preset} onChange={(e) => { const p = PYRAMID_PRESETS.find((x) => x.label === e.target.value); if (p) onChange({ ...value, r0: p.r0, decay: p.decay }); }} data-testid="pyramid-preset">
+                            {!preset && <option value="">own numbers</option>}
+                            {PYRAMID_PRESETS.map((p) => <option key={p.label} value={p.label}>{p.label}</option>)}
+                        </select>
+                    </label>
+                    <label className="field"><span>r0 (layer 0 keeps)</span>
+                        <input type="number" step={0.05} min={0.05} max={1} value={Number.isNaN(value.r0) ? "" : value.r0} onChange={(e) => onChange({ ...value, r0: number(e.target.value) })} data-testid="pyramid-r0" />
+                    </label>
+                    <label className="field"><span>decay (per layer)</span>
+                        <input type="number" step={0.05} min={0.05} max={1} value={Number.isNaN(value.decay) ? "" : value.decay} onChange={(e) => onChange({ ...value, decay: number(e.target.value) })} data-testid="pyramid-decay" />
+                    </label>
+                    <label className="field"><span>recent (kept)</span>
+                        <input type="number" step={1} min={1} value={Number.isNaN(value.recent) ? "" : value.recent} onChange={(e) => onChange({ ...value, recent: number(e.target.value) })} data-testid="pyramid-recent" />
+                    </label>
+                </div>
+            )}
+            {problem && <div className="message-note bad" data-testid="pyramid-problem"><Icon name="alert" size={14} /> {problem}</div>}
+            {value.on && !problem && <small className="field-note">One chat slot (PyramidInfer's cache holds one sequence); the model reloads when this changes.</small>}
+        </div>
     );
 }

@@ -6,7 +6,7 @@ import type uPlot from "uplot";
 import type { LaneView } from "../components/CompareLane";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
 import { measuredStateNote, meterFigures, snapshotFigures } from "../stores/metrics";
-import { modelLabel } from "../stores/models";
+import { kindWithCache, modelLabel } from "../stores/models";
 import { compareSnapshot } from "../stores/ratios";
 
 export interface ComparePngInput {
@@ -45,18 +45,18 @@ export function renderComparePng({ prompt, lanes, charts, mode, threads, memory 
         const m = lane.state.last;
         ctx.fillStyle = lane.color;
         ctx.font = "600 20px 'Inter Variable', sans-serif";
-        ctx.fillText(`${lane.name}${i === 0 ? " (baseline)" : ""}: ${lane.model ? modelLabel(lane.model) : ""}`, 40, y);
+        ctx.fillText(`${lane.name}${i === 0 ? " (baseline)" : ""}: ${lane.model ? modelLabel(lane.model) : ""}${lane.pyramid ? ` · ${kindWithCache(lane.kind, lane.pyramid)}` : ""}`, 40, y);
         ctx.fillStyle = "#e6edf3";
         ctx.font = "17px 'JetBrains Mono Variable', monospace";
         const note = measuredStateNote(meterFigures(m));
         ctx.fillText(`cache ${formatBytes(m?.cacheBytesComputed)} (computed)   state ${formatBytes(m?.stateBytesMeasured)} (measured${note ? `, ${note}` : ""})   prefill ${formatRate(m?.prefillTokensPerSecond)} t/s   decode ${formatRate(m?.decodeTokensPerSecond)} t/s   TTFT ${formatMs(m?.timeToFirstTokenMs)}   at ${formatTokens(m?.tokensInContext)} tokens`, 40, y + 30);
-        const buffers = lane.model?.loaded?.cacheBuffers;
+        const buffers = lane.loaded?.cacheBuffers;
         const dense = lane.kind === "dense";
         const snap = snapshotFigures(m, dense);
         const versus = compareSnapshot(snap.timesSmaller, lane.name);
         ctx.fillStyle = "#a4adbb";
         ctx.fillText(buffers ? `context cache ${formatBytes(buffers.computedBytes)} (computed), llama.cpp's buffers ${formatBytes(buffers.measuredBytes)} (measured)` : "context cache: not loaded", 40, y + 54);
-        ctx.fillText(dense ? "snapshot: not needed (rolls back by trimming its KV)" : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)${snap.denseBytesComputed != null ? `   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${versus ? `   ${versus.text}` : ""}` : ""}`, 40, y + 78);
+        ctx.fillText(lane.loaded?.pyramid ? "snapshot: none (PyramidInfer drops tokens for good: nothing rolls back)" : dense ? "snapshot: not needed (rolls back by trimming its KV)" : `snapshot ${formatBytes(snap.bytesMeasured)} (measured)${snap.denseBytesComputed != null ? `   dense state at the same point ${formatBytes(snap.denseBytesComputed)} (computed)${versus ? `   ${versus.text}` : ""}` : ""}`, 40, y + 78);
     });
 
     ctx.font = "600 20px 'Inter Variable', sans-serif";
