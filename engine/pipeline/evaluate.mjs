@@ -10,7 +10,15 @@
 //        [--out engine/pipeline/build/eval-cpu/replies-llama.json] [--no-report]
 // The report (results.py: RESULTS.md/.json/.png) is written beside --out; the committed engine/pipeline/RESULTS.*
 // combine the GPU run with a CPU run (the command is in RESULTS.md).            env: PYTHON=/path/to/python3
-//   A model written as PATH@q8_0 is run with a q8_0 K/V cache (flash attention), e.g. recurformer.gguf@q8_0.
+//   A model is PATH[@q8_0][@pyramid:SCHEDULE] (engine/runtime/modelVariant.ts; the suffixes in either order):
+//   @q8_0 runs a q8_0 K/V cache (flash attention), e.g. recurformer.gguf@q8_0; @pyramid:SCHEDULE runs PyramidInfer KV
+//   retention (engine/llama/PYRAMID.md), e.g. --models assets/models/dense.gguf,assets/models/dense.gguf@pyramid:r0=0.8,decay=0.7
+//   (a schedule's r0=, decay=, recent=, queries=, every= items stay with the model before them in the comma list).
+//   Each model's entry records its cache bytes at 1k/4k/8k/16k tokens: cacheBytes (what one sequence holds; with
+//   PyramidInfer the tokens each layer retains right after a selection), allocatedBytes (what a context of that
+//   many tokens allocates: with PyramidInfer its cells per layer) and, with PyramidInfer, the schedule the engine
+//   took, the cells per layer of the evaluation's own context and the tokens each layer retains at each length.
+//   results.py adds doc-QA accuracy by answer depth (answer_depth.py) for every model.
 import fs from "node:fs";
 import {spawnSync} from "node:child_process";
 import path from "node:path";
@@ -20,6 +28,9 @@ import {LlamaBackend} from "../../dist/engine/runtime/llama/LlamaBackend.js";
 import {LlamaLog} from "../../dist/engine/runtime/llama/LlamaLog.js";
 import {GgufShape} from "../../dist/engine/runtime/gguf/GgufShape.js";
 import {CacheMeter} from "../../dist/engine/runtime/CacheMeter.js";
+import {LoadedModel} from "../../dist/engine/runtime/LoadedModel.js";
+import {formatModelVariant, parseModelVariants} from "../../dist/engine/runtime/modelVariant.js";
+import {formatPyramidSchedule, parsePyramidSchedule} from "../../dist/api/pyramidCache.js";
 import {perplexity} from "./perplexity.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -68,19 +79,25 @@ const backend = await LlamaBackend.load({gpu: false, log});
 const result = {created: new Date().toISOString(), evaluator: "llama.cpp",
     command: `node engine/pipeline/evaluate.mjs ${process.argv.slice(2).join(" ")}`, threads, samples, models: []};
 
-for (const spec of args.models.split(",")) {
-    const [modelPath, cacheType = "f16"] = spec.split("@");
-    const shape = (await GgufShape.read(modelPath)).shape;
-    const meter = new CacheMeter(shape, {cacheType});
-    const model = await backend.llama.loadModel({modelPath});
-    const context = await model.createContext({contextSize: Math.ceil((Math.max(longest, pplWindow) + 256) / 256) * 256, sequences: 1,
-        threads: {ideal: threads, min: threads}, batchSize: 512, ignoreMemorySafetyChecks: true,
-        ...(cacheType === "q8_0" ? {experimentalKvCacheKeyType: "Q8_0", experimentalKvCacheValueType: "Q8_0",
-            flashAttention: true} : {})});
+const batchSize = 512;
+for (const variant of parseModelVariants(args.models)) {
+    const {path: modelPath, cacheType = "f16", pyramid: schedule} = variant;
+    const spec = formatModelVariant({...variant, path: path.basename(modelPath)});
+    const gguf = await GgufShape.read(modelPath);
+    const shape = gguf.shape;
+    const options = {contextSize: Math.ceil((Math.max(longest, pplWindow) + 256) / 256) * 256, sequences: 1, threads, batchSize,
+        cacheType, ...(schedule != null ? {pyramid: schedule} : {})};
+    LoadedModel.checkPyramid(gguf, options);
+    const meter = new CacheMeter(shape, {cacheType, ...(schedule != null ? {pyramid: parsePyramidSchedule(schedule)} : {})});
+    const model = await LoadedModel.loadModel(backend, modelPath, undefined, undefined, schedule);
+    const {context, pyramid} = await LoadedModel.createContext(backend, model, modelPath, options);
     const sequence = context.getSequence();
-    // results.py tells the models apart by their shape (dense, RecurFormer keep k/G, BASED window/feature dim) and cache type
+    // results.py tells the models apart by their shape (dense, RecurFormer keep k/G, BASED window/feature dim), cache
+    // type and PyramidInfer schedule
     const entry = {model: path.basename(modelPath), cacheType, architecture: shape.architecture, replies: {},
-        cacheBytes: {}, denseCacheBytes: {},
+        cacheBytes: {}, allocatedBytes: {}, denseCacheBytes: {},
+        ...(pyramid != null ? {pyramid: {...pyramid.schedule, schedule: formatPyramidSchedule(pyramid.schedule), batchSize,
+            contextSize: context.contextSize, cellsPerLayer: pyramid.cellsPerLayer, retainedPerLayer: {}}} : {}),
         shape: {name: shape.name, layers: shape.layers, kvHeadsPerLayer: shape.kvHeadsPerLayer,
             sourceKvHeads: shape.sourceKvHeads, replacedKvGroupsPerLayer: shape.replacedKvGroupsPerLayer,
             kvBytesPerToken: meter.kvBytesPerToken, recurrentStateBytes: meter.recurrentStateBytes,
@@ -88,6 +105,10 @@ for (const spec of args.models.split(",")) {
             ...(shape.linearAttention != null ? {featureDim: shape.linearAttention.featureDim} : {})}};
     for (const n of [1024, 4096, 8192, 16384]) {
         entry.cacheBytes[n] = meter.bytesAt(n);
+        const allocated = meter.contextBuffers({cells: n, batchSize});
+        entry.allocatedBytes[n] = allocated.kvBufferBytes + allocated.recurrentBufferBytes;
+        if (entry.pyramid != null)
+            entry.pyramid.retainedPerLayer[n] = meter.retainedAt(n);
         entry.denseCacheBytes[n] = new CacheMeter(shape, {cacheType: "f16"}).denseBytesAt(n) ?? null;
     }
     const text = fs.readFileSync(path.join(args.heldout, "heldout_text.txt"), "utf8");

@@ -21,10 +21,12 @@ RECALL_SETS = {1024: ("docqa_1k", "hop1_1k"), 4096: ("docqa_4k", "hop1_4k"), 163
 
 def model_key(label):
     """One name per model across evaluators: 'dense', 'keep1', 'based-w64-d16', with '+q8_0' for a q8_0 K/V
-    cache; torch labels are run names (dense, keep1-mixed, based-w64-d16), llama.cpp labels come from the GGUF
-    shape (dense, keep 1/8, BASED w64 d'16)."""
+    cache and '+pyramid-r0.8-d0.7' for PyramidInfer (llama.cpp only: 'dense + pyramid r0 0.8/0.7'); torch labels
+    are run names (dense, keep1-mixed, based-w64-d16), llama.cpp labels come from the GGUF shape (dense, keep 1/8,
+    BASED w64 d'16)."""
     base = label.split(" (")[0]
-    q8 = "+q8_0" if "q8_0" in base else ""
+    pyramid = re.search(r"\+ pyramid r0 ([\d.]+)/([\d.]+)", base)
+    q8 = ("+q8_0" if "q8_0" in base else "") + (f"+pyramid-r{pyramid.group(1)}-d{pyramid.group(2)}" if pyramid else "")
     keep = re.match(r"keep ?(\d+)", base)
     based = re.match(r"(?i)based[- ]w(\d+)[- ]d'?(\d+)", base)
     if keep:
@@ -51,7 +53,7 @@ def frontier_rows(rows):
         if r["evaluator"] != "llama.cpp" or "previous" in r["label"] or not r.get("cacheBytes"):
             continue
         key = model_key(r["label"])
-        t = torch_by_key.get(key.replace("+q8_0", "")) if "+q8_0" not in key else None
+        t = torch_by_key.get(key) if "+" not in key else None
         recall = {}
         for n in LENGTHS:
             for source in (r, t):
@@ -103,7 +105,7 @@ def write_frontier_png(points, path):
             c, n = sum(g[0] for g in got), sum(g[1] for g in got)
             lo, hi = wilson(c, n)
             y = 100 * c / n
-            color = next((v for k, v in colors.items() if p["key"].startswith(k)), "#9467bd")
+            color = colors["pyramid"] if "pyramid" in p["key"] else next((v for k, v in colors.items() if p["key"].startswith(k)), "#9467bd")
             marker = "s" if "q8_0" in p["key"] else "o"
             ax.errorbar([x / 2 ** 20], [y], yerr=[[y - 100 * lo], [100 * hi - y]], fmt=marker, color=color,
                         capsize=3, markersize=6)
@@ -114,6 +116,6 @@ def write_frontier_png(points, path):
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("exact-match recall on held-out families (%)")
-    fig.suptitle("Recall against memory: dense, RecurFormer keep k/8, BASED, q8_0 caches (squares)", fontsize=11)
+    fig.suptitle("Recall against memory: dense, RecurFormer keep k/8, BASED, PyramidInfer (green), q8_0 caches (squares)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

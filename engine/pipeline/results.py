@@ -1,5 +1,6 @@
 """The report of the held-out evaluation: RESULTS.json, RESULTS.md (tables with 95% intervals, the issue's
-targets met or not, the recall-memory frontier of frontier.py) and RESULTS.png (that frontier), from replies files:
+targets met or not, the recall-memory frontier of frontier.py, doc-QA by answer depth per model) and RESULTS.png
+(that frontier), from replies files:
 
     /usr/bin/python3 -m engine.pipeline.results --torch runs/X/replies-dense.json,runs/X/replies-keep1.json \
         --llama engine/pipeline/runs/replies-llama.json [--heldout engine/pipeline/build/heldout] [--out-dir DIR]
@@ -17,6 +18,7 @@ import sys
 import zlib
 from datetime import datetime, timezone
 
+from .answer_depth import DEPTH_BINS, answer_depth, depth_bin
 from .frontier import frontier_rows, frontier_table, model_key, write_frontier_png
 from .tasks.scoring import judge, normalize, summarize
 
@@ -24,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COLUMNS = [("docqa_1k", "doc-QA 1k"), ("docqa_4k", "4k"), ("docqa_8k", "8k"), ("docqa_16k", "16k"),
            ("hop1_1k", "HashHop 1-hop 1k"), ("hop1_4k", "4k"), ("hop2_1k", "2-hop 1k"), ("hop2_4k", "4k"),
            ("facts", "plain questions")]
+DOC_SETS = ("docqa_1k", "docqa_4k", "docqa_8k", "docqa_16k")
 
 
 def load_sets(heldout):
@@ -44,7 +47,38 @@ def llama_label(m):
     else:
         kept, src = (s.get("kvHeadsPerLayer") or [0])[0], s.get("sourceKvHeads") or 8
         label = f"keep {kept}/{src}"
-    return label + (" q8_0 KV" if m.get("cacheType") == "q8_0" else "")
+    return label + (" q8_0 KV" if m.get("cacheType") == "q8_0" else "") + pyramid_label(m.get("pyramid"))
+
+
+def pyramid_label(p):
+    """' + pyramid r0 0.8/0.7' for evaluate.mjs's pyramid entry (recent, queries, every named where not the engine's
+    defaults: 64, 16, the batch), '' without one."""
+    if not p:
+        return ""
+    extra = [f"{k} {p[k]}" for k, default in (("recent", 64), ("queries", 16), ("every", p.get("batchSize")))
+             if p.get(k) is not None and p[k] != default]
+    return f" + pyramid r0 {p['r0']:g}/{p['decay']:g}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def depth_cells(sets, replies):
+    """Doc-QA by answer depth (answer_depth.py): {set: [summary per DEPTH_BINS]} for each document-question set with
+    replies, and "all" (the sets pooled) when there are several."""
+    out, pooled = {}, [[] for _ in DEPTH_BINS]
+    for name in DOC_SETS:
+        answered = [x for x in sets.get(name, []) if x["id"] in replies]
+        if not answered:
+            continue
+        bins = [[] for _ in DEPTH_BINS]
+        for x in answered:
+            depth = answer_depth(x)
+            if depth is not None:
+                bins[depth_bin(depth)].append(x)
+        out[name] = [summarize(b, replies) for b in bins]
+        for i, b in enumerate(bins):
+            pooled[i] += b
+    if len(out) > 1:
+        out["all"] = [summarize(b, replies) for b in pooled]
+    return out
 
 
 def model_rows(sets, torch_files=(), llama_file=None, previous=()):
@@ -57,7 +91,8 @@ def model_rows(sets, torch_files=(), llama_file=None, previous=()):
         rows.append({"label": label, "evaluator": "pytorch", "file": os.path.basename(r["model"]),
                      "perplexity": r.get("perplexity", {}).get("value"), "_replies": r["replies"],
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()
-                               if any(x["id"] in r["replies"] for x in s)}})
+                               if any(x["id"] in r["replies"] for x in s)},
+                     "depth": depth_cells(sets, r["replies"])})
     if llama_file:
         with open(llama_file, encoding="utf-8") as f:
             r = json.load(f)
@@ -67,8 +102,10 @@ def model_rows(sets, torch_files=(), llama_file=None, previous=()):
                          "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
                          "cacheBytes": m["cacheBytes"], "cache16k": m["cacheBytes"].get("16384"),
                          "dense16k": m["denseCacheBytes"].get("16384"),
+                         **({"pyramid": m["pyramid"], "allocatedBytes": m.get("allocatedBytes")} if m.get("pyramid") else {}),
                          "cells": {n: summarize(s, m["replies"]) for n, s in sets.items()
-                                   if any(x["id"] in m["replies"] for x in s)}})
+                                   if any(x["id"] in m["replies"] for x in s)},
+                         "depth": depth_cells(sets, m["replies"])})
     return rows
 
 
@@ -124,7 +161,7 @@ def targets(rows):
     for ev in ("pytorch", "llama.cpp"):
         dense = next((r for r in rows if r["evaluator"] == ev and r["label"] == "dense"), None)   # previous: not
         rf = next((r for r in rows if r["evaluator"] == ev and r["label"].startswith(("keep 1/8", "keep1"))
-                   and "q8_0" not in r["label"] and "previous" not in r["label"]), None)
+                   and "q8_0" not in r["label"] and "previous" not in r["label"] and "pyramid" not in r["label"]), None)
         if not dense:
             continue
         if rf and dense["perplexity"] and rf["perplexity"]:
@@ -155,7 +192,8 @@ def targets(rows):
                 out.append((f"{row['label']}: open turns, 0 template leaks and >= 95% ending by themselves", ev,
                             f"{o['leaks']} leaks, {o['ended']}/{o['n']} ended",
                             verdict(o["leaks"] == 0 and o["ended"] >= 0.95 * o["n"])))
-            if row.get("cache16k") and row.get("dense16k") and row["label"] != "dense":
+            # issue 13's cache bar is RecurFormer's; a PyramidInfer row's share is in the tables
+            if row.get("cache16k") and row.get("dense16k") and row["label"] != "dense" and not row.get("pyramid"):
                 share = 100 * row["cache16k"] / row["dense16k"]
                 bar = 10 if "q8_0" in row["label"] else 13
                 out.append((f"{row['label']}: cache at 16k <= {bar}% of dense", ev, f"{share:.2f}%",
@@ -200,10 +238,29 @@ def render(rows, tg, commands, created, note="", agree=()):
                   "(% of dense at the same length), and exact-match recall pooled over the held-out document questions "
                   "and HashHop 1-hop lookups at that length, [95% interval] (correct/samples); 16k from the PyTorch run "
                   "of the same model, where one exists.", ""] + frontier_table(points)
+    lines += depth_section(rows)
     lines += ["", "## Targets (issue 13)", "", "| target | evaluator | measured | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tg]
     lines += ["", "## Commands", ""] + [f"- `{c}`" for c in commands] + [""]
     return "\n".join(lines)
+
+
+def depth_section(rows):
+    """'Doc-QA by answer depth': one table per model, a row per document length (and all pooled)."""
+    with_depth = [r for r in rows if r.get("depth")]
+    if not with_depth:
+        return []
+    lines = ["", "## Doc-QA by answer depth", "",
+             "Where the asked fact sits in its document (`answer_depth.py`: the middle of the planted sentence as a "
+             "share of the document's characters, 0 = start), the same samples for every model. PyramidInfer chooses "
+             "what to drop after each prompt batch by that batch's own queries (engine/llama/PYRAMID.md), so an early "
+             "fact can be gone before its question arrives. Cells as above."]
+    for r in with_depth:
+        lines += ["", f"### {r['label']} (`{r['file']}`, {r['evaluator']})", "",
+                  "| length | " + " | ".join(DEPTH_BINS) + " |", "| --- | " + " | ".join("---:" for _ in DEPTH_BINS) + " |"]
+        for name, cells in r["depth"].items():
+            lines.append(f"| {'all' if name == 'all' else name.split('_')[1]} | " + " | ".join(cell_text(c) for c in cells) + " |")
+    return lines
 
 
 def write_png(rows, path):

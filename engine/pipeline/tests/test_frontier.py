@@ -26,6 +26,19 @@ class FrontierTest(unittest.TestCase):
         self.assertEqual(F.model_key("based-w64-d16"), F.model_key("BASED w64 d'16"))
         self.assertEqual(F.model_key("dense (previous pair)"), "dense")
         self.assertNotEqual(F.model_key("BASED w64 d'16"), F.model_key("BASED w256 d'16"))
+        self.assertEqual(F.model_key("dense + pyramid r0 0.8/0.7"), "dense+pyramid-r0.8-d0.7")
+        self.assertEqual(F.model_key("keep 1/8 q8_0 KV + pyramid r0 1/0.8 (recent 32)"), "keep1+q8_0+pyramid-r1-d0.8")
+
+    def test_a_pyramid_row_is_its_own_point_without_the_dense_models_pytorch_recall(self):
+        rows = [llama_row("dense", 256, {"docqa_1k": cell(9, 50)}),
+                llama_row("dense + pyramid r0 0.8/0.7", 80, {"docqa_1k": cell(5, 50)}),
+                {"label": "dense", "evaluator": "pytorch", "cells": {"docqa_16k": cell(2, 20)}}]
+        points = {p["key"]: p for p in F.frontier_rows(rows)}
+        self.assertEqual(set(points), {"dense", "dense+pyramid-r0.8-d0.7"})
+        self.assertEqual(points["dense+pyramid-r0.8-d0.7"]["recall"], {1024: (5, 50, "llama.cpp")})
+        self.assertEqual(points["dense"]["recall"][16384], (2, 20, "pytorch"))
+        line = next(l for l in F.frontier_table(list(points.values())) if "pyramid" in l)
+        self.assertTrue(line.startswith("| dense + pyramid r0 0.8/0.7 | 5.0 MiB (31.2%) |"), line)
 
     def test_rows_join_and_table(self):
         rows = [llama_row("dense", 256, {"docqa_1k": cell(9, 50), "hop1_1k": cell(19, 50), "docqa_4k": cell(2, 20)}),

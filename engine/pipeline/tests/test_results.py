@@ -6,6 +6,7 @@ import tempfile
 import unittest
 
 from engine.pipeline import results as R
+from engine.pipeline.tests.test_answer_depth import planted
 
 SETS = {"docqa_1k": [{"id": f"d{i}", "answer": f"v{i}", "score": "exact"} for i in range(10)],
         "facts": [{"id": f"f{i}", "answer": "Paris", "score": "contains"} for i in range(10)],
@@ -56,3 +57,45 @@ class ResultsTest(unittest.TestCase):
         self.assertEqual(agree[("dense", "dense")], (30, 29, 29))          # d8: "v8" against "no"
         self.assertEqual(agree[("keep1-mixed", "keep 1/8")], (30, 30, 30))
         self.assertNotIn(("dense", "keep 1/8"), agree)
+
+    def test_pyramid_rows_are_labelled_and_doc_qa_is_tabled_by_answer_depth(self):
+        # 10 document questions at depths 5%, 15%, ..., 95%; dense answers all, dense + pyramid only the last 6
+        docs = []
+        for i in range(10):
+            sample, _ = planted(1000 * i + 400, value=str(10 + i))
+            docs.append({**sample, "id": f"q{i}", "score": "exact"})
+        sets = {"docqa_1k": docs}
+        entry = {"cacheBytes": {"16384": 80 * 2 ** 20}, "denseCacheBytes": {"16384": 256 * 2 ** 20}}
+        models = [{"model": "dense.gguf", "architecture": "llama", "replies": {f"q{i}": {"reply": str(10 + i), "ended": True}
+                                                                               for i in range(10)}, **entry},
+                  {"model": "dense.gguf", "architecture": "llama", **entry,
+                   "pyramid": {"schedule": "r0=0.8,decay=0.7,recent=64,queries=16,every=512", "r0": 0.8, "decay": 0.7,
+                               "recent": 64, "queries": 16, "every": 512, "batchSize": 512},
+                   "replies": {f"q{i}": {"reply": str(10 + i) if i >= 4 else "no", "ended": True} for i in range(10)}},
+                  {"model": "rf.gguf", "architecture": "recurformer", "shape": {"kvHeadsPerLayer": [1]}, **entry,
+                   "pyramid": {"r0": 1, "decay": 0.8, "recent": 32, "queries": 16, "every": 128, "batchSize": 512},
+                   "replies": {}}]
+        with tempfile.TemporaryDirectory() as d:
+            llama = os.path.join(d, "l.json")
+            with open(llama, "w") as f:
+                json.dump({"models": models}, f)
+            rows = R.model_rows(sets, [], llama)
+        self.assertEqual([r["label"] for r in rows],
+                         ["dense", "dense + pyramid r0 0.8/0.7", "keep 1/8 + pyramid r0 1/0.8 (recent 32, every 128)"])
+        self.assertEqual([c["correct"] for c in rows[1]["depth"]["docqa_1k"]], [0, 0, 2, 2, 2])
+        self.assertEqual([c["graded"] for c in rows[1]["depth"]["docqa_1k"]], [2, 2, 2, 2, 2])
+        text = R.render(rows, R.targets(rows), [], "now")
+        section = text.split("## Doc-QA by answer depth")[1].split("## Targets")[0]
+        self.assertIn("### dense + pyramid r0 0.8/0.7 (`dense.gguf`, llama.cpp)", section)
+        self.assertIn("| length | 0–20% | 20–40% | 40–60% | 60–80% | 80–100% |", section)
+        self.assertIn("| 1k | 0 [0–66] (0/2) | 0 [0–66] (0/2) | 100 [34–100] (2/2) |", section)
+        self.assertNotIn("keep 1/8 + pyramid", section)                     # no replies, no table
+        self.assertIn("| dense + pyramid r0 0.8/0.7 (`dense.gguf`) | llama.cpp |", text)
+        self.assertIn("80.0 MiB (31.2%)", text)
+        t = [x[0] for x in R.targets(rows)]
+        self.assertIn("dense + pyramid r0 0.8/0.7: doc-QA within 3 points of dense", t)
+        self.assertFalse([x for x in t if "pyramid" in x and "cache at 16k" in x])
+
+
+if __name__ == "__main__":
+    unittest.main()
