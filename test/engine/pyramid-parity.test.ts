@@ -13,7 +13,7 @@ import {LlamaLog} from "../../engine/runtime/llama/LlamaLog.js";
 import {GgufShape} from "../../engine/runtime/gguf/GgufShape.js";
 import {settleLog} from "../../engine/runtime/LoadedModel.js";
 import {pyramidCells, parsePyramidSchedule} from "../../api/pyramidCache.js";
-import {MissingEngineBuildError, evaluate, fixturesDir, hasLocalBuild, loadFixtures, relativeError, type Fixture} from "./parity.js";
+import {MissingEngineBuildError, MissingFixturesError, evaluate, fixturesDir, hasLocalBuild, loadFixtures, relativeError, type Fixture} from "./parity.js";
 
 let fixtures: Fixture[] = [];
 let fixturesError: Error | undefined;
@@ -39,6 +39,8 @@ describe("PyramidInfer parity with pyramid.py through node-llama-cpp", () => {
 
     it("has a dense and a RecurFormer fixture with a PyramidInfer script (npm run fixtures)", () => {
         if (fixturesError) throw fixturesError;
+        if (fixtures.length === 0)
+            throw new MissingFixturesError("no fixture carries a PyramidInfer script: they predate it");
         expect(fixtures.map((f) => f.architecture).sort()).toEqual(["llama", "recurformer"]);
     });
 
