@@ -90,6 +90,7 @@ suite("PyramidInfer: the setting, the cache meter, and Compare with four lanes",
         await page.click("[data-testid=send]");
         await page.waitForSelector("[data-testid=message-assistant][data-status=done]", { timeout: 120_000 });
         expect(await page.textContent("[data-testid=meters-cache-mode]")).toBe("Dense + PyramidInfer r0 0.8/0.7");
+        expect(await page.locator(`[data-testid=chat-model] option[value="${dense.id}"]`).textContent()).toBe("Dense + PyramidInfer r0 0.8/0.7 · dense");
         const meter = page.locator("[data-testid=meter-pyramid]");
         const tokens = Number(await page.getAttribute("[data-testid=meter-context]", "data-value"));
         expect(tokens).toBeGreaterThan(3000);
@@ -117,7 +118,7 @@ suite("PyramidInfer: the setting, the cache meter, and Compare with four lanes",
 
     it("Compare runs dense, dense + PyramidInfer, RecurFormer and RecurFormer + PyramidInfer on one prompt, two by two", async () => {
         // tall enough for the whole view (controls, tiles, charts, four lanes two by two) in one screenshot
-        await page.setViewportSize({ width: 1440, height: 2700 });
+        await page.setViewportSize({ width: 1440, height: 2800 });
         await page.click("[data-testid=nav-compare]");
         await page.click("[data-testid=mode-sequential]");
         const picks = [[dense.id, "full"], [dense.id, "pyramid"], [rf.id, "full"], [rf.id, "pyramid"]] as const;

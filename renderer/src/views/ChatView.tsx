@@ -12,7 +12,7 @@ import { formatBytes, formatMs, formatRate } from "../lib/format";
 import { useApp } from "../stores/app";
 import { selectActiveChat, selectIsGenerating, useChats } from "../stores/chats";
 import { useDocuments } from "../stores/documents";
-import { KIND_LABEL, modelHoverTitle, modelLabel, modelShortName, useModels } from "../stores/models";
+import { KIND_LABEL, modelCacheLabel, modelHoverTitle, modelLabel, modelShortName, useModels } from "../stores/models";
 
 export function ChatView() {
     const chat = useChats(selectActiveChat);
@@ -57,7 +57,7 @@ export function ChatView() {
                             <select value={chat?.modelId ?? ""} onChange={(e) => void setModel(e.target.value)} disabled={generating} data-testid="chat-model">
                                 {!chat?.modelId && <option value="">Choose a model…</option>}
                                 {usable.map((m) => (
-                                    <option key={m.id} value={m.id} title={modelHoverTitle(m)}>{KIND_LABEL[m.kind]} · {modelShortName(m)}</option>
+                                    <option key={m.id} value={m.id} title={modelHoverTitle(m)}>{modelCacheLabel(m)} · {modelShortName(m)}</option>
                                 ))}
                             </select>
                         </label>
