@@ -190,7 +190,7 @@ export class EngineProcess {
     }): Promise<InspectReport> {
         const {report, meter} = await computedInspectReport(modelPath, tokens, cacheType, densePath, pyramid);
         const contextOptions = {contextSize: tokens, sequences: 1, cacheType, batchSize: Math.min(512, tokens), ...(pyramid != null ? {pyramid} : {})};
-        const schedule = LoadedModel.checkPyramid(await GgufShape.read(modelPath), contextOptions);
+        const schedule = pyramid != null ? LoadedModel.checkPyramid(await GgufShape.read(modelPath), contextOptions) : undefined;
         if (!measure)
             return report;
 
