@@ -36,6 +36,13 @@ describe("Compare with three models", () => {
         expect(FILES.map((f) => model(f).kind)).toEqual(["dense", "recurformer", "based"]);
     });
 
+    it("refuses PyramidInfer for the BASED file, whose graph takes no per-layer caches, and leaves its settings alone", async () => {
+        const based = model("based-w16.gguf");
+        await expect(t.core.call("models.setSettings", { modelId: based.id, settings: { pyramid: { on: true, r0: 0.8, decay: 0.7, recent: 64 } } }))
+            .rejects.toThrow("PyramidInfer works with llama and recurformer models only (their llama.cpp graphs take one KV cache per layer); this one is based.");
+        expect(model("based-w16.gguf").settings.pyramid).toBeUndefined();
+    });
+
     it("runs dense, RecurFormer and BASED one after the other: each streams and ends, its cache computed from its shape", async () => {
         const ids = FILES.map((f) => model(f).id);
         const from = t.events.length;

@@ -87,6 +87,9 @@ describe("SnapshotStore", () => {
         expect(other).toMatchObject({ found: "refused", reason: "it was saved with a context of 4096 tokens, the model now has 8192" });
         expect((await store.lookup("chat-a", { ...key, cacheType: "q8_0" }) as { reason: string }).reason).toMatch(/f16 KV cache, the model now uses q8_0/);
         expect((await store.lookup("chat-a", { ...key, llamaCppRelease: "b2" }) as { reason: string }).reason).toMatch(/llama.cpp b1, the engine is now b2/);
+        // PyramidInfer thins the layers: a state saved with the full cache is not loaded under a schedule
+        expect((await store.lookup("chat-a", { ...key, pyramid: "r0=0.8,decay=0.7,recent=64,queries=16,every=512" }) as { reason: string }).reason)
+            .toBe("it was saved with the full KV cache, the model now runs with PyramidInfer (r0=0.8,decay=0.7,recent=64,queries=16,every=512)");
         expect((await store.lookup("chat-a", key)).found).toBe("usable");
     });
 
