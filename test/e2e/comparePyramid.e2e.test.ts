@@ -171,9 +171,17 @@ suite("PyramidInfer: the setting, the cache meter, and Compare with four lanes",
         const [csv] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-csv]")]);
         const csvText = fs.readFileSync((await csv.path())!, "utf8");
         for (const key of LANES) expect(csvText).toMatch(new RegExp(`^${key},`, "m"));
+        const [png] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-png]")]);
+        expect(fs.readFileSync((await png.path())!).subarray(1, 4).toString()).toBe("PNG");
+        fs.copyFileSync((await png.path())!, path.join(artifacts, "compare-pyramid-export.png"));
 
         await page.mouse.move(0, 0);
         const shot = await screenshot(page, "compare-pyramid");
+        // the copies are named on their models' cards: dense's full cache (its setting is on), RecurFormer's PyramidInfer
+        await page.setViewportSize({ width: 1440, height: 900 });
+        await page.click("[data-testid=nav-models]");
+        expect(await page.textContent("[data-testid=model-card][data-kind=dense] [data-testid=model-compare-copy]")).toBe("Also loaded for Compare as Dense · 2 chat slots × 16k tokens (the same file, a context of its own)");
+        expect(await page.textContent("[data-testid=model-card][data-kind=recurformer] [data-testid=model-compare-copy]")).toBe("Also loaded for Compare as RecurFormer + PyramidInfer r0 0.8/0.7 · 1 chat slot × 16k tokens, thinned per layer (the same file, a context of its own)");
         fs.copyFileSync(shot, path.join(root, "docs", "compare-pyramid.png"));
     }, 400_000);
 });

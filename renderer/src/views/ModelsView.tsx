@@ -10,7 +10,7 @@ import { Icon } from "../components/Icon";
 import { SavedStatesPanel } from "../components/SavedState";
 import { formatBytes, formatTokens } from "../lib/format";
 import { useApp } from "../stores/app";
-import { KIND_LABEL, headsKeptText, kvBufferText, modelCacheLabel, modelLabel, useModels } from "../stores/models";
+import { KIND_LABEL, headsKeptText, kindWithCache, kvBufferText, modelCacheLabel, modelLabel, useModels } from "../stores/models";
 
 export function ModelsView() {
     const models = useModels((s) => s.models);
@@ -72,6 +72,9 @@ function ModelCard({ model, models }: { model: ModelInfo; models: ModelInfo[] })
             {model.error && <div className="message-note bad"><Icon name="alert" size={14} /> {model.error}</div>}
             {model.loaded && (
                 <div className="model-loaded" data-testid="model-loaded-as">Loaded as <b>{modelCacheLabel(model)}</b> · {kvBufferText(model.loaded)}</div>
+            )}
+            {model.compareCopy && (
+                <div className="model-loaded" data-testid="model-compare-copy">Also loaded for Compare as <b>{kindWithCache(model.kind, model.compareCopy.pyramid)}</b> · {kvBufferText(model.compareCopy)} (the same file, a context of its own)</div>
             )}
             {s && (
                 <dl className="model-facts">
