@@ -1,7 +1,8 @@
 /**
  * Live meters beside the chat: context use, cache bytes (ours computed / dense computed /
- * llama.cpp measured), speed (prefill, decode, first token) each beside the dense baseline,
- * and the snapshot size. Every figure says whether it is computed or measured.
+ * llama.cpp measured; with PyramidInfer each layer's kept tokens and allocated cells), speed
+ * (prefill, decode, first token) each beside the dense baseline, and the snapshot size. Every
+ * figure says whether it is computed or measured.
  */
 import type { Chat, Metrics, ModelKind } from "../../../api/appApi";
 import { formatBytes, formatMs, formatRate, formatTokens } from "../lib/format";
