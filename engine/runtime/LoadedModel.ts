@@ -9,9 +9,8 @@ import {LlamaLog} from "./llama/LlamaLog.js";
 import {ModelLoadError} from "./errors/ModelLoadError.js";
 import {ModelBusyError} from "./errors/ModelBusyError.js";
 import {PyramidUnsupportedError} from "./errors/PyramidUnsupportedError.js";
+import {PYRAMID_ARCHITECTURES} from "../../api/pyramidSetting.js";
 
-/** The architectures whose llama.cpp graphs take PyramidInfer's per-layer caches (engine/llama/PYRAMID.md, "Setting"). */
-export const pyramidArchitectures: readonly string[] = ["llama", "recurformer"];
 
 /** Defaults of a load, where LoadOptions leaves a field out. */
 export const loadDefaults = {
@@ -115,8 +114,8 @@ export class LoadedModel {
             return undefined;
         const schedule: PyramidSchedule = parsePyramidSchedule(options.pyramid);
         const {architecture} = shape.shape;
-        if (!pyramidArchitectures.includes(architecture))
-            throw new PyramidUnsupportedError(shape.file.path, `it works with ${pyramidArchitectures.join(" and ")} models only ` +
+        if (!PYRAMID_ARCHITECTURES.includes(architecture))
+            throw new PyramidUnsupportedError(shape.file.path, `it works with ${PYRAMID_ARCHITECTURES.join(" and ")} models only ` +
                 `(their llama.cpp graphs take one KV cache per layer), and this one is ${architecture}`);
         const sequences = options.sequences ?? loadDefaults.sequences;
         if (sequences !== 1)
