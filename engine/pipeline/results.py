@@ -6,7 +6,7 @@ targets met or not, the recall-memory frontier of frontier.py, doc-QA by answer 
         --llama engine/pipeline/runs/replies-llama.json [--heldout engine/pipeline/build/heldout] [--out-dir DIR]
 
 --torch: files of stages/evaluate_torch.py (PyTorch reference, one model each, usually on the GPU);
---llama: a file of evaluate.mjs (llama.cpp, several models, cache bytes). Every reply is scored here by
+--llama: files of evaluate.mjs (llama.cpp, several models each, cache bytes; a model in several files is merged). Every reply is scored here by
 tasks/scoring.py against tasks/heldout.py's sets, so the two evaluators are judged alike. Standard library
 (+ matplotlib for the PNG when installed; else a plain bar PNG).
 """
@@ -81,7 +81,32 @@ def depth_cells(sets, replies):
     return out
 
 
-def model_rows(sets, torch_files=(), llama_file=None, previous=()):
+def merged_llama_models(paths):
+    """The model entries of several evaluate.mjs files, one per model file, cache type and schedule: a model run in
+    more than one file gets the union of its replies; where two runs answered the same sample the later file's reply
+    is kept (so a later run's sets come from that run alone) and `rerun` counts the samples both answered and how
+    many replies differ (greedy decoding on the same build should give none). Figures (cache bytes, perplexity)
+    come from the latest file that has the model."""
+    out = {}
+    for i, path in enumerate(paths):
+        with open(path, encoding="utf-8") as f:
+            r = json.load(f)
+        for m in r["models"]:
+            key = (m["model"], m.get("cacheType"), json.dumps(m.get("pyramid"), sort_keys=True))
+            if key not in out:
+                out[key] = {**m, "replies": dict(m["replies"]), "runs": [os.path.basename(path)]}
+                continue
+            old = out[key]
+            both = [k for k in m["replies"] if k in old["replies"]]
+            differ = sum(m["replies"][k]["reply"] != old["replies"][k]["reply"] for k in both)
+            old.update({k: v for k, v in m.items() if k != "replies"})
+            old["replies"].update(m["replies"])
+            old["runs"] = old["runs"] + [os.path.basename(path)]
+            old["rerun"] = {"samples": len(both), "differ": differ}
+    return list(out.values())
+
+
+def model_rows(sets, torch_files=(), llama_files=(), previous=()):
     """[{label, evaluator, file, perplexity, cells: {set: summary}, cache16k, dense16k}]"""
     rows = []
     for path in torch_files:
@@ -93,19 +118,17 @@ def model_rows(sets, torch_files=(), llama_file=None, previous=()):
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()
                                if any(x["id"] in r["replies"] for x in s)},
                      "depth": depth_cells(sets, r["replies"])})
-    if llama_file:
-        with open(llama_file, encoding="utf-8") as f:
-            r = json.load(f)
-        for m in r["models"]:
-            label = llama_label(m) + (" (previous pair)" if m["model"] in previous else "")
-            rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
-                         "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
-                         "cacheBytes": m["cacheBytes"], "cache16k": m["cacheBytes"].get("16384"),
-                         "dense16k": m["denseCacheBytes"].get("16384"),
-                         **({"pyramid": m["pyramid"], "allocatedBytes": m.get("allocatedBytes")} if m.get("pyramid") else {}),
-                         "cells": {n: summarize(s, m["replies"]) for n, s in sets.items()
-                                   if any(x["id"] in m["replies"] for x in s)},
-                         "depth": depth_cells(sets, m["replies"])})
+    for m in merged_llama_models(llama_files):
+        label = llama_label(m) + (" (previous pair)" if m["model"] in previous else "")
+        rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
+                     "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
+                     "cacheBytes": m["cacheBytes"], "cache16k": m["cacheBytes"].get("16384"),
+                     "dense16k": m["denseCacheBytes"].get("16384"), "runs": m["runs"],
+                     **({"rerun": m["rerun"]} if m.get("rerun") else {}),
+                     **({"pyramid": m["pyramid"], "allocatedBytes": m.get("allocatedBytes")} if m.get("pyramid") else {}),
+                     "cells": {n: summarize(s, m["replies"]) for n, s in sets.items()
+                               if any(x["id"] in m["replies"] for x in s)},
+                     "depth": depth_cells(sets, m["replies"])})
     return rows
 
 
@@ -227,6 +250,11 @@ def render(rows, tg, commands, created, note="", agree=()):
         lines.append(f"| {r['label']} (`{r['file']}`) | {r['evaluator']} | {ppl} | " +
                      " | ".join(cell_text(r["cells"].get(c[0])) for c in COLUMNS) + f" | {open_txt} | {cache} |")
     lines += ([""] + [note] if note else [])
+    reruns = [r for r in rows if r.get("rerun")]
+    if reruns:
+        lines += ["", "llama.cpp rows merged from several runs (`--llama`; the later run's reply kept where both "
+                      "answered): " + "; ".join(f"{r['label']}: {r['rerun']['samples']} samples answered twice, "
+                                               f"{r['rerun']['differ']} replies differ" for r in reruns) + "."]
     if agree:
         lines += ["", "## Reference against llama.cpp (same samples, greedy)", "",
                   "| PyTorch row | llama.cpp row | samples | same reply | same verdict |", "| --- | --- | ---: | ---: | ---: |"]
@@ -300,7 +328,8 @@ def _plain_png(pts, path, w=480, h=240):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--torch", default="", help="comma-separated replies files of stages/evaluate_torch.py")
-    ap.add_argument("--llama", default=None, help="replies file of evaluate.mjs")
+    ap.add_argument("--llama", default="", help="comma-separated replies files of evaluate.mjs (a model in several: "
+                                               "its replies merged, the later file's kept where both answered)")
     ap.add_argument("--heldout", default=os.path.join(HERE, "build", "heldout"))
     ap.add_argument("--out-dir", default=HERE)
     ap.add_argument("--previous", default="", help="comma-separated model file names of the pair shipped before "
@@ -313,7 +342,7 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     sets = load_sets(a.heldout)
-    rows = model_rows(sets, [p for p in a.torch.split(",") if p], a.llama, set(filter(None, a.previous.split(","))))
+    rows = model_rows(sets, [p for p in a.torch.split(",") if p], [p for p in a.llama.split(",") if p], set(filter(None, a.previous.split(","))))
     tg = targets(rows)
     agree = agreement(sets, rows)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -52,7 +52,7 @@ class ResultsTest(unittest.TestCase):
                        "replies": replies(6, 7), "cacheBytes": {}, "denseCacheBytes": {}}]
             with open(llama, "w") as f:
                 json.dump({"models": models}, f)
-            rows = R.model_rows(SETS, [a, b], llama)
+            rows = R.model_rows(SETS, [a, b], [llama])
         agree = {(x[0], x[1]): x[2:] for x in R.agreement(SETS, rows)}
         self.assertEqual(agree[("dense", "dense")], (30, 29, 29))          # d8: "v8" against "no"
         self.assertEqual(agree[("keep1-mixed", "keep 1/8")], (30, 30, 30))
@@ -79,7 +79,7 @@ class ResultsTest(unittest.TestCase):
             llama = os.path.join(d, "l.json")
             with open(llama, "w") as f:
                 json.dump({"models": models}, f)
-            rows = R.model_rows(sets, [], llama)
+            rows = R.model_rows(sets, [], [llama])
         self.assertEqual([r["label"] for r in rows],
                          ["dense", "dense + pyramid r0 0.8/0.7", "keep 1/8 + pyramid r0 1/0.8 (recent 32, every 128)"])
         self.assertEqual([c["correct"] for c in rows[1]["depth"]["docqa_1k"]], [0, 0, 2, 2, 2])
@@ -95,6 +95,28 @@ class ResultsTest(unittest.TestCase):
         t = [x[0] for x in R.targets(rows)]
         self.assertIn("dense + pyramid r0 0.8/0.7: doc-QA within 3 points of dense", t)
         self.assertFalse([x for x in t if "pyramid" in x and "cache at 16k" in x])
+
+    def test_a_model_in_two_llama_files_is_one_row_with_the_later_replies_where_both_answered(self):
+        def entry(doc_ok, ids, ppl, bytes16k):
+            r = replies(doc_ok, 7)
+            return {"model": "dense.gguf", "architecture": "llama", "cacheType": "f16", "perplexity": {"value": ppl},
+                    "replies": {k: v for k, v in r.items() if k in ids}, "cacheBytes": {"16384": bytes16k},
+                    "denseCacheBytes": {"16384": bytes16k}}
+        with tempfile.TemporaryDirectory() as d:
+            first, second = os.path.join(d, "old.json"), os.path.join(d, "new.json")
+            facts = {f"f{i}" for i in range(10)}
+            docs = {f"d{i}" for i in range(10)}
+            with open(first, "w") as f:                 # facts and docs; 9 of 10 docs right
+                json.dump({"models": [entry(9, facts | docs, 10.0, 1)]}, f)
+            with open(second, "w") as f:                # docs again, 5 right: the later replies count
+                json.dump({"models": [entry(5, docs, 11.0, 2)]}, f)
+            rows = R.model_rows(SETS, [], [first, second])
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["cells"]["docqa_1k"]["correct"], 5)
+        self.assertEqual(rows[0]["cells"]["facts"]["graded"], 10)
+        self.assertEqual(rows[0]["rerun"], {"samples": 10, "differ": 4})
+        self.assertEqual((rows[0]["perplexity"], rows[0]["cache16k"], rows[0]["runs"]), (11.0, 2, ["old.json", "new.json"]))
+        self.assertIn("dense: 10 samples answered twice, 4 replies differ", R.render(rows, [], [], "now"))
 
 
 if __name__ == "__main__":
