@@ -264,8 +264,8 @@ def render(rows, tg, commands, created, note="", agree=()):
         lines += ["", "## Recall against memory (issues 14, 15)", "",
                   "Every model of this run on one scale (RESULTS.png): cache of one sequence as the engine computes it "
                   "(% of dense at the same length), and exact-match recall pooled over the held-out document questions "
-                  "and HashHop 1-hop lookups at that length, [95% interval] (correct/samples); 16k from the PyTorch run "
-                  "of the same model, where one exists.", ""] + frontier_table(points)
+                  "and HashHop 1-hop lookups at that length, [95% interval] (correct/samples), from llama.cpp; where a "
+                  "llama.cpp row has no sample at a length, from the PyTorch run of the same model (marked PyTorch).", ""] + frontier_table(points)
     lines += depth_section(rows)
     lines += ["", "## Targets (issue 13)", "", "| target | evaluator | measured | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tg]
