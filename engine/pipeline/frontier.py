@@ -97,7 +97,8 @@ def write_frontier_png(points, path):
     panels = [((1024, 4096), "recall at 1k and 4k tokens (llama.cpp), %"), ((16384,), "recall at 16k tokens, %")]
     colors = {"dense": "#444444", "keep": "#1f77b4", "based": "#d62728", "pyramid": "#2ca02c"}
     for ax, (lengths, title) in zip(axes, panels):
-        for p in points:
+        # neighbours along the memory axis get their labels at staggered heights, so points at one recall stay readable
+        for i, p in enumerate(sorted(points, key=lambda p: p["bytes"][16384] or 0)):
             got = [p["recall"].get(n) for n in lengths if p["recall"].get(n)]
             x = p["bytes"][16384]
             if not got or not x:
@@ -109,7 +110,8 @@ def write_frontier_png(points, path):
             marker = "s" if "q8_0" in p["key"] else "o"
             ax.errorbar([x / 2 ** 20], [y], yerr=[[y - 100 * lo], [100 * hi - y]], fmt=marker, color=color,
                         capsize=3, markersize=6)
-            ax.annotate(p["label"], (x / 2 ** 20, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+            ax.annotate(p["label"], (x / 2 ** 20, y), textcoords="offset points",
+                        xytext=(6, (4, 16, -12, 28)[i % 4]), fontsize=8)
         ax.set_xscale("log")
         ax.set_xlabel("cache of one sequence at 16k tokens (MiB, log scale)")
         ax.set_title(title, fontsize=10)
