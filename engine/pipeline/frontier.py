@@ -93,12 +93,14 @@ def write_frontier_png(points, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), sharey=True)
     panels = [((1024, 4096), "recall at 1k and 4k tokens (llama.cpp), %"), ((16384,), "recall at 16k tokens, %")]
     colors = {"dense": "#444444", "keep": "#1f77b4", "based": "#d62728", "pyramid": "#2ca02c"}
+    # each point carries a number, the same in both panels; the key under the chart names them (labels written beside
+    # points that sit close together overlap)
+    ordered = sorted(points, key=lambda p: -(p["bytes"][16384] or 0))
     for ax, (lengths, title) in zip(axes, panels):
-        # neighbours along the memory axis get their labels at staggered heights, so points at one recall stay readable
-        for i, p in enumerate(sorted(points, key=lambda p: p["bytes"][16384] or 0)):
+        for i, p in enumerate(ordered, 1):
             got = [p["recall"].get(n) for n in lengths if p["recall"].get(n)]
             x = p["bytes"][16384]
             if not got or not x:
@@ -110,14 +112,18 @@ def write_frontier_png(points, path):
             marker = "s" if "q8_0" in p["key"] else "o"
             ax.errorbar([x / 2 ** 20], [y], yerr=[[y - 100 * lo], [100 * hi - y]], fmt=marker, color=color,
                         capsize=3, markersize=6)
-            ax.annotate(p["label"], (x / 2 ** 20, y), textcoords="offset points",
-                        xytext=(6, (4, 16, -12, 28)[i % 4]), fontsize=8)
+            ax.annotate(str(i), (x / 2 ** 20, y), textcoords="offset points", xytext=(5, 3 + 9 * (i % 3)), fontsize=8,
+                        color=color)
         ax.set_xscale("log")
         ax.set_xlabel("cache of one sequence at 16k tokens (MiB, log scale)")
         ax.set_title(title, fontsize=10)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("exact-match recall on held-out families (%)")
+    key = [f"{i} {p['label']}" for i, p in enumerate(ordered, 1)]
+    rows = (len(key) + 2) // 3
+    fig.text(0.01, 0.01, "\n".join("      ".join(k.ljust(38) for k in key[r::rows]) for r in range(rows)),
+             fontsize=8, family="monospace", va="bottom")
     fig.suptitle("Recall against memory: dense, RecurFormer keep k/8, BASED, PyramidInfer (green), q8_0 caches (squares)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04 + 0.028 * rows, 1, 1))
     fig.savefig(path, dpi=100)
