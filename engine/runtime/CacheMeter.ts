@@ -2,7 +2,7 @@ import type {CacheType, ModelShape} from "./protocol.js";
 import {UnsupportedCacheTypeError} from "./errors/UnsupportedCacheTypeError.js";
 import {cacheBytesAt} from "../../api/cacheMath.js";
 import {pyramidCells, pyramidRetained, type PyramidSchedule} from "../../api/pyramidCache.js";
-import {cacheTypeIds, ggmlRowBytes} from "./gguf/ggmlTypes.js";
+import {layerKvBytesPerToken, retainedCacheBytes} from "../../api/pyramidShape.js";
 
 export interface CacheMeterOptions {
     /** KV cache element type (default f16) */
@@ -53,8 +53,7 @@ export class CacheMeter {
         if (windowKv == null)
             throw new UnsupportedCacheTypeError(shape.name, cacheType);
         this.windowKvBytesPerToken = windowKv;
-        this.layerKvBytesPerToken = shape.kvHeadsPerLayer.map((heads) => heads === 0 ? 0 :
-            ggmlRowBytes(cacheTypeIds[cacheType], heads * shape.headDim)! + ggmlRowBytes(cacheTypeIds[cacheType], heads * shape.valueHeadDim)!);
+        this.layerKvBytesPerToken = layerKvBytesPerToken(shape, cacheType);
         this.pyramid = pyramid;
         if (dense != null) {
             this.denseKvBytesPerToken = dense.kvBytesPerTokenByType[cacheType];
@@ -72,7 +71,7 @@ export class CacheMeter {
     public bytesAt(tokens: number, since = 0): number {
         const retained = this.retainedAt(tokens, since);
         if (retained != null)
-            return retained.reduce((sum, held, l) => sum + held * this.layerKvBytesPerToken[l]!, 0) + this.recurrentStateBytes;
+            return retainedCacheBytes(this.shape, retained, this.cacheType);
         return cacheBytesAt(tokens, this.kvBytesPerToken, this.recurrentStateBytes, {tokens: this.windowTokens, kvBytesPerToken: this.windowKvBytesPerToken});
     }
 

@@ -19,6 +19,7 @@ import { formatBytes } from "../../api/format";
 import { pyramidCells, pyramidRetained } from "../../api/pyramidCache";
 import { pyramidCacheBytesAt } from "../../api/pyramidShape";
 import { DEFAULT_PAIR, apiClient, artifacts, defaultModelsDir, defaultPairProblem, missingPrerequisites, openBrowser, root, screenshot, startServe, type Served } from "./support/harness";
+import { expectLanesDoneWithCacheAsLogged } from "./support/compareLanes";
 
 const missing = missingPrerequisites();
 const suite = missing.length ? describe.skip : describe;
@@ -129,20 +130,7 @@ suite("PyramidInfer: the setting, the cache meter, and Compare with four lanes",
         expect(await page.textContent("[data-testid=compare-run]")).toContain("Run all four");
         await page.fill("[data-testid=compare-prompt]", PROMPT);
         await page.click("[data-testid=compare-run]");
-        for (const key of LANES) await page.waitForSelector(`[data-testid=compare-column-${key}][data-status=done]`, { timeout: 300_000 });
-
-        for (const key of LANES) {
-            const column = page.locator(`[data-testid=compare-column-${key}]`);
-            expect(Number(await column.getAttribute("data-samples")), key).toBeGreaterThan(1);
-            expect((await page.textContent(`[data-testid=compare-answer-${key}]`))!.trim().length, key).toBeGreaterThan(0);
-            // every lane's context cache as computed against llama.cpp's logged KV + state buffers
-            const buffers = page.locator(`[data-testid=compare-buffers-${key}]`);
-            const computed = Number(await buffers.getAttribute("data-computed"));
-            const measured = Number(await buffers.getAttribute("data-measured"));
-            process.stdout.write(`[e2e pyramid] ${key}: context cache computed ${computed} B, llama.cpp ${measured} B (${(100 * (computed / measured - 1)).toFixed(3)}%)\n`);
-            expect(measured, key).toBeGreaterThan(0);
-            expect(Math.abs(computed - measured) / measured, key).toBeLessThanOrEqual(0.01);
-        }
+        await expectLanesDoneWithCacheAsLogged(page, LANES, "e2e pyramid");
         for (const [key, model] of [["dense-pyramid", dense], ["recurformer-pyramid", rf]] as const) {
             expect(await page.textContent(`[data-testid=compare-column-${key}] .model-badge`)).toBe(`${key.startsWith("dense") ? "Dense" : "RecurFormer"} + PyramidInfer`);
             expect(await page.textContent(`[data-testid=compare-cache-mode-${key}]`)).toMatch(/^PyramidInfer r0 0\.8\/0\.7 · /);

@@ -16,6 +16,7 @@ import type { Page } from "playwright-core";
 import type { ModelInfo } from "../../api/appApi";
 import { formatBytes } from "../../api/format";
 import { apiClient, artifacts, defaultModelsDir, defaultPairProblem, fixturesDir, missingPrerequisites, openBrowser, root, screenshot, startServe, type Served } from "./support/harness";
+import { expectLanesDoneWithCacheAsLogged } from "./support/compareLanes";
 
 const missing = missingPrerequisites();
 const suite = missing.length ? describe.skip : describe;
@@ -71,21 +72,7 @@ suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
         expect(await page.textContent("[data-testid=compare-run]")).toContain("Run all three");
         await page.fill("[data-testid=compare-prompt]", PROMPT);
         await page.click("[data-testid=compare-run]");
-        for (const key of LANES) await page.waitForSelector(`[data-testid=compare-column-${key}][data-status=done]`, { timeout: 300_000 });
-
-        for (const key of LANES) {
-            // each answered: tokens streamed (several metrics samples) and the answer ended
-            const column = page.locator(`[data-testid=compare-column-${key}]`);
-            expect(Number(await column.getAttribute("data-samples")), key).toBeGreaterThan(1);
-            expect((await page.textContent(`[data-testid=compare-answer-${key}]`))!.trim().length, key).toBeGreaterThan(0);
-            // the context's cache as the app computes it against llama.cpp's logged KV + state buffers
-            const buffers = page.locator(`[data-testid=compare-buffers-${key}]`);
-            const computed = Number(await buffers.getAttribute("data-computed"));
-            const measured = Number(await buffers.getAttribute("data-measured"));
-            process.stdout.write(`[e2e compare three] ${key}: context cache computed ${computed} B, llama.cpp ${measured} B (${(100 * (computed / measured - 1)).toFixed(3)}%)\n`);
-            expect(measured, key).toBeGreaterThan(0);
-            expect(Math.abs(computed - measured) / measured, key).toBeLessThanOrEqual(0.01);
-        }
+        await expectLanesDoneWithCacheAsLogged(page, LANES, "e2e compare three");
 
         // BASED past its window: its cache is the fixed state plus 16 tokens of window KV, however many tokens it holds
         const based = models.find((m) => m.id === ids[2])!.shape!;
