@@ -44,13 +44,21 @@ def _pooled(row, names):
     return (sum(c["correct"] for c in cells), sum(c["graded"] for c in cells)) if cells else None
 
 
+ASIDE_TAGS = (" (previous pair)", " (candidate, not shipped)")
+
+
+def aside(label):
+    """The tag of a row set aside from the targets and the frontier (an earlier pair, a candidate not shipped), or ""."""
+    return next((t for t in ASIDE_TAGS if label.endswith(t)), "")
+
+
 def frontier_rows(rows):
     """llama.cpp rows (bytes, recall at 1k/4k) joined with the PyTorch row of the same model (recall at 16k);
-    rows of an earlier pair ('previous') are left out."""
-    torch_by_key = {model_key(r["label"]): r for r in rows if r["evaluator"] == "pytorch" and "previous" not in r["label"]}
+    rows set aside (an earlier pair, a candidate: `aside`) are left out."""
+    torch_by_key = {model_key(r["label"]): r for r in rows if r["evaluator"] == "pytorch" and not aside(r["label"])}
     points = []
     for r in rows:
-        if r["evaluator"] != "llama.cpp" or "previous" in r["label"] or not r.get("cacheBytes"):
+        if r["evaluator"] != "llama.cpp" or aside(r["label"]) or not r.get("cacheBytes"):
             continue
         key = model_key(r["label"])
         t = torch_by_key.get(key) if "+" not in key else None

@@ -19,7 +19,7 @@ import zlib
 from datetime import datetime, timezone
 
 from .answer_depth import DEPTH_BINS, answer_depth, depth_bin
-from .frontier import frontier_rows, frontier_table, model_key, write_frontier_png
+from .frontier import ASIDE_TAGS, aside, frontier_rows, frontier_table, model_key, write_frontier_png
 from .tasks.scoring import judge, normalize, summarize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,20 +106,23 @@ def merged_llama_models(paths):
     return list(out.values())
 
 
-def model_rows(sets, torch_files=(), llama_files=(), previous=()):
-    """[{label, evaluator, file, perplexity, cells: {set: summary}, cache16k, dense16k}]"""
+def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=()):
+    """[{label, evaluator, file, perplexity, cells: {set: summary}, cache16k, dense16k}]; files named in `previous`
+    (the pair shipped before) or `candidates` (trained, not shipped) get the tag of `frontier.aside`."""
+    def tag(name):
+        return ASIDE_TAGS[0] if name in previous else ASIDE_TAGS[1] if name in candidates else ""
     rows = []
     for path in torch_files:
         with open(path, encoding="utf-8") as f:
             r = json.load(f)
-        label = r["label"] + (" (previous pair)" if os.path.basename(r["model"]) in previous else "")
+        label = r["label"] + tag(os.path.basename(r["model"]))
         rows.append({"label": label, "evaluator": "pytorch", "file": os.path.basename(r["model"]),
                      "perplexity": r.get("perplexity", {}).get("value"), "_replies": r["replies"],
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()
                                if any(x["id"] in r["replies"] for x in s)},
                      "depth": depth_cells(sets, r["replies"])})
     for m in merged_llama_models(llama_files):
-        label = llama_label(m) + (" (previous pair)" if m["model"] in previous else "")
+        label = llama_label(m) + tag(m["model"])
         rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
                      "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
                      "cacheBytes": m["cacheBytes"], "cache16k": m["cacheBytes"].get("16384"),
@@ -135,9 +138,8 @@ def model_rows(sets, torch_files=(), llama_files=(), previous=()):
 def same_model(torch_label, llama_label_):
     """Whether a PyTorch row and a llama.cpp row are the same model (the reference runs the checkpoint, llama.cpp
     its Q8_0 export, so files differ): dense with dense, keep1-* with keep 1/8, based-w64-d16 with BASED w64 d'16,
-    previous with previous; a q8_0-cache row is no PyTorch row's twin."""
-    prev = ("previous" in torch_label) == ("previous" in llama_label_)
-    return prev and model_key(torch_label) == model_key(llama_label_)
+    previous with previous, candidate with candidate; a q8_0-cache row is no PyTorch row's twin."""
+    return aside(torch_label) == aside(llama_label_) and model_key(torch_label) == model_key(llama_label_)
 
 
 def agreement(sets, rows):
@@ -168,8 +170,8 @@ def rate(row, name):
 
 
 def dense_of(rows, row):
-    """The dense row of the same evaluator (not the previous pair's)."""
-    want = "dense (previous pair)" if "previous" in row["label"] else "dense"
+    """The dense row of the same evaluator and the same pair (shipped, previous or candidate)."""
+    want = "dense" + aside(row["label"])
     cands = [r for r in rows if r["evaluator"] == row["evaluator"] and r["label"] == want]
     return cands[0] if cands else None
 
@@ -182,9 +184,9 @@ def targets(rows):
     """[(target, evaluator, measured, verdict)] for the issue's targets, per evaluator."""
     out = []
     for ev in ("pytorch", "llama.cpp"):
-        dense = next((r for r in rows if r["evaluator"] == ev and r["label"] == "dense"), None)   # previous: not
+        dense = next((r for r in rows if r["evaluator"] == ev and r["label"] == "dense"), None)   # set aside: not
         rf = next((r for r in rows if r["evaluator"] == ev and r["label"].startswith(("keep 1/8", "keep1"))
-                   and "q8_0" not in r["label"] and "previous" not in r["label"] and "pyramid" not in r["label"]), None)
+                   and "q8_0" not in r["label"] and not aside(r["label"]) and "pyramid" not in r["label"]), None)
         if not dense:
             continue
         if rf and dense["perplexity"] and rf["perplexity"]:
@@ -198,7 +200,7 @@ def targets(rows):
             vals = [rate(dense, n) for n in names]
             if all(v is not None for v in vals):
                 out.append((what, ev, ", ".join(f"{v:.0f}%" for v in vals), verdict(min(vals) >= bar)))
-        for row in [r for r in rows if r["evaluator"] == ev and r["label"] != "dense" and "previous" not in r["label"]]:
+        for row in [r for r in rows if r["evaluator"] == ev and r["label"] != "dense" and not aside(r["label"])]:
             for names, pts, what in ((("docqa_1k", "docqa_4k", "docqa_8k", "docqa_16k"), 3, "doc-QA within 3 points"),
                                      (("hop1_1k", "hop1_4k", "hop2_1k", "hop2_4k"), 5, "HashHop within 5 points"),
                                      (("facts",), 5, "plain questions within 5 points")):
@@ -209,7 +211,7 @@ def targets(rows):
                     out.append((f"{row['label']}: {what} of dense", ev,
                                 ", ".join(f"{n.split('_')[-1] if '_' in n else n} {d:+.0f}" for n, d in diffs),
                                 verdict(worst >= -pts)))
-        for row in [r for r in rows if r["evaluator"] == ev and "previous" not in r["label"]]:
+        for row in [r for r in rows if r["evaluator"] == ev and not aside(r["label"])]:
             o = row["cells"].get("open")
             if o:
                 out.append((f"{row['label']}: open turns, 0 template leaks and >= 95% ending by themselves", ev,
@@ -334,6 +336,8 @@ def main(argv=None):
     ap.add_argument("--out-dir", default=HERE)
     ap.add_argument("--previous", default="", help="comma-separated model file names of the pair shipped before "
                                                    "(labelled so, compared, not judged against the targets)")
+    ap.add_argument("--candidate", default="", help="comma-separated model file names trained but not shipped "
+                                                    "(labelled so, compared, not judged against the targets)")
     ap.add_argument("--note", default="", help="a paragraph put under the table")
     ap.add_argument("--command", action="append", default=[], help="a command to list in RESULTS.md (repeatable)")
     a = ap.parse_args(argv)
@@ -342,7 +346,8 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     sets = load_sets(a.heldout)
-    rows = model_rows(sets, [p for p in a.torch.split(",") if p], [p for p in a.llama.split(",") if p], set(filter(None, a.previous.split(","))))
+    rows = model_rows(sets, [p for p in a.torch.split(",") if p], [p for p in a.llama.split(",") if p], set(filter(None, a.previous.split(","))),
+                      set(filter(None, a.candidate.split(","))))
     tg = targets(rows)
     agree = agreement(sets, rows)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

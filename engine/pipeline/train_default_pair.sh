@@ -6,7 +6,8 @@
 # PyTorch reference (stages/evaluate_torch.py on tasks/heldout.py's sets). Every stage resumes when run
 # again; FROM=dense.gguf (or a checkpoint) skips pre-training and extension and tunes that model.
 # Several conversions (KEEPS, CONVERT_VARIANTS) run at once on the one GPU (a 30M-parameter model leaves
-# most of it idle).
+# most of it idle); each holds 16-23 GiB at its peak, so four at once fit an H200 (141 GiB) but not an 80 GiB H100
+# (2026-12-06: two of four ran out of memory there): on an H100 run at most three together.
 #   engine/pipeline/train_default_pair.sh WORK_DIR OUT_DIR
 # STAGES picks stages (default: all, in order), so that a run can be split over 10-minute commands:
 #   STAGES="pretrain extend" ...; STAGES="tasktune analyze" ...; STAGES="convert export" ...

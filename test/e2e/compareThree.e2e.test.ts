@@ -7,6 +7,8 @@
  * logged buffer within 1%.
  * Screenshot: test/artifacts/compare-three.png (copied to docs/compare-three.png); the view's PNG export:
  * test/artifacts/compare-three-export.png.
+ * E2E_BASED_GGUF=path runs it on another BASED file, e.g. a trained one from engine/pipeline (its window read from the
+ * file; the prompt must then run past it); the screenshot goes to test/artifacts only.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -22,9 +24,10 @@ const missing = missingPrerequisites();
 const suite = missing.length ? describe.skip : describe;
 if (missing.length) process.stdout.write(`\n[e2e compare three] SKIPPED: ${missing.join("; ")}\n`);
 
-const FILES = [path.join(defaultModelsDir, "dense.gguf"), path.join(defaultModelsDir, "recurformer.gguf"), path.join(fixturesDir, "based-w16.gguf")];
+const BASED_FILE = process.env.E2E_BASED_GGUF ? path.resolve(process.env.E2E_BASED_GGUF) : path.join(fixturesDir, "based-w16.gguf");
+const FILES = [path.join(defaultModelsDir, "dense.gguf"), path.join(defaultModelsDir, "recurformer.gguf"), BASED_FILE];
 const LANES = ["dense", "recurformer", "based"] as const;
-/** long enough (about 100 tokens) that every line runs well past BASED's window of 16 */
+/** long enough (about 100 tokens) that every lane runs well past the fixture's window of 16 (and a trained w64's) */
 const PROMPT = "The lighthouse on the north cape was kept by Mara Quill for thirty years. Every night she climbed the " +
     "ninety-two steps, trimmed the wick, wound the clockwork that turned the lens, and wrote the weather in a green " +
     "logbook. In the great storm of the ninth winter the glass cracked, and she kept the light burning with a lantern " +
@@ -41,7 +44,7 @@ suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
         // the default pair is committed and the fixture is made by `npm run fixtures`: missing, this fails, it never skips
         const pairProblem = defaultPairProblem();
         if (pairProblem) throw new Error(pairProblem);
-        if (!fs.existsSync(FILES[2]!)) throw new Error(`${path.relative(root, FILES[2]!)} is missing: run npm run fixtures`);
+        if (!fs.existsSync(BASED_FILE)) throw new Error(`${path.relative(root, BASED_FILE)} is missing: run npm run fixtures`);
         modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "rf-e2e-three-"));
         for (const f of FILES) fs.symlinkSync(f, path.join(modelsDir, path.basename(f)));
         served = await startServe({ modelsDir });
@@ -74,18 +77,23 @@ suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
         await page.click("[data-testid=compare-run]");
         await expectLanesDoneWithCacheAsLogged(page, LANES, "e2e compare three");
 
-        // BASED past its window: its cache is the fixed state plus 16 tokens of window KV, however many tokens it holds
+        // BASED past its window: its cache is the fixed state plus w tokens of window KV, however many tokens it holds
         const based = models.find((m) => m.id === ids[2])!.shape!;
+        const w = based.window!.tokens;
         const basedColumn = page.locator("[data-testid=compare-column-based]");
-        expect(Number(await basedColumn.getAttribute("data-tokens"))).toBeGreaterThan(16);
-        expect(Number(await basedColumn.getAttribute("data-cache"))).toBe(based.recurrentStateBytes + 16 * based.window!.kvBytesPerToken);
-        expect(await basedColumn.locator(".stat").first().textContent()).toContain(formatBytes(based.recurrentStateBytes + 16 * based.window!.kvBytesPerToken));
-        expect(await page.textContent("[data-testid=chart-cache-note]")).toContain("BASED keeps KV of its last 16 tokens and a fixed state: flat past 16 tokens");
+        expect(Number(await basedColumn.getAttribute("data-tokens"))).toBeGreaterThan(w);
+        expect(Number(await basedColumn.getAttribute("data-cache"))).toBe(based.recurrentStateBytes + w * based.window!.kvBytesPerToken);
+        expect(await basedColumn.locator(".stat").first().textContent()).toContain(formatBytes(based.recurrentStateBytes + w * based.window!.kvBytesPerToken));
+        expect(await page.textContent("[data-testid=chart-cache-note]")).toContain(`BASED keeps KV of its last ${w} tokens and a fixed state: flat past ${w} tokens`);
 
         // ratios against the first model, one row per other lane, named
         expect(await page.textContent("[data-testid=summary-memory-recurformer]")).toMatch(/^RecurFormer [\d.]+% (less|more)both at [\d,]+ tokens: .* vs Dense /);
-        expect(await page.textContent("[data-testid=summary-memory-based]")).toMatch(/^BASED [\d.]+% lessboth at [\d,]+ tokens: .* vs Dense /);
-        expect(await page.getAttribute("[data-testid=summary-memory-based]", "data-good")).toBe("yes");
+        // less than dense's cache when its fixed part is small against dense's KV at this length (the fixture), more
+        // when it is not (a trained w64 at about 120 tokens): the tile says which and marks it so
+        const basedLess = Number(await basedColumn.getAttribute("data-cache")) < Number(await page.getAttribute("[data-testid=compare-column-dense]", "data-cache"));
+        if (!process.env.E2E_BASED_GGUF) expect(basedLess).toBe(true);
+        expect(await page.textContent("[data-testid=summary-memory-based]")).toMatch(new RegExp(`^BASED [\\d.]+% ${basedLess ? "less" : "more"}both at [\\d,]+ tokens: .* vs Dense `));
+        expect(await page.getAttribute("[data-testid=summary-memory-based]", "data-good")).toBe(basedLess ? "yes" : "no");
         for (const tile of ["summary-decode", "summary-prefill", "summary-first-token"])
             for (const key of ["recurformer", "based"]) expect(await page.textContent(`[data-testid=${tile}-${key}]`)).toMatch(/withheld|decoded tokens|prompt tokens/);
 
@@ -105,11 +113,12 @@ suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
 
         await page.mouse.move(0, 0);
         const shot = await screenshot(page, "compare-three");
-        fs.copyFileSync(shot, path.join(root, "docs", "compare-three.png"));
+        if (!process.env.E2E_BASED_GGUF) fs.copyFileSync(shot, path.join(root, "docs", "compare-three.png"));
     }, 400_000);
 
     it("a chat with the BASED model answers, and its meters count window KV and a fixed state", async () => {
-        const based = models.find((m) => m.fileName === "based-w16.gguf")!;
+        const based = models.find((m) => m.fileName === path.basename(BASED_FILE))!;
+        const w = based.shape!.window!.tokens;
         await page.setViewportSize({ width: 1440, height: 900 });
         await page.click("[data-testid=new-chat]");
         await page.selectOption("[data-testid=chat-model]", based.id);
@@ -117,10 +126,10 @@ suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
         await page.click("[data-testid=send]");
         await page.waitForSelector("[data-testid=message-assistant][data-status=done]", { timeout: 120_000 });
         expect((await page.textContent("[data-testid=message-assistant]"))!.trim().length).toBeGreaterThan(0);
-        const cache = based.shape!.recurrentStateBytes + 16 * based.shape!.window!.kvBytesPerToken;
+        const cache = based.shape!.recurrentStateBytes + Math.min(w, Number(await page.getAttribute("[data-testid=meter-context]", "data-value"))) * based.shape!.window!.kvBytesPerToken;
         expect(await page.textContent("[data-testid=meter-cache]")).toBe(formatBytes(cache));
         expect(await page.textContent("[data-testid=meters]")).toContain("window KV of the last w tokens + fixed linear-attention state");
-        expect(await page.textContent("[data-testid=meter-window]")).toContain("Window KV (last 16 tokens)");
+        expect(await page.textContent("[data-testid=meter-window]")).toContain(`Window KV (last ${w} tokens)`);
         // a BASED model is not a dense one: no dense source bar, and its chats are no dense baseline
         expect(await page.locator("[data-testid=bar-dense]").count()).toBe(0);
         expect(await page.locator("[data-testid=snapshot-dense]").count()).toBe(0);

@@ -45,10 +45,13 @@ class FrontierTest(unittest.TestCase):
                 llama_row("BASED w64 d'16", 4, {"docqa_1k": cell(1, 50), "hop1_1k": cell(3, 50)}),
                 llama_row("keep 1/8 q8_0 KV", 18, {"docqa_1k": cell(4, 50)}),
                 llama_row("dense (previous pair)", 256, {"docqa_1k": cell(3, 50)}),
+                llama_row("keep 1/8 (candidate, not shipped)", 33, {"docqa_1k": cell(40, 50)}),
                 {"label": "dense", "evaluator": "pytorch", "cells": {"docqa_16k": cell(2, 20)}},
                 {"label": "based-w64-d16", "evaluator": "pytorch", "cells": {"docqa_16k": cell(0, 20)}}]
         points = {p["key"]: p for p in F.frontier_rows(rows)}
-        self.assertEqual(set(points), {"dense", "based-w64-d16", "keep1+q8_0"})      # the previous pair left out
+        self.assertEqual(set(points), {"dense", "based-w64-d16", "keep1+q8_0"})      # previous pair, candidate: out
+        self.assertEqual(F.aside("keep 1/8 (candidate, not shipped)"), " (candidate, not shipped)")
+        self.assertEqual(F.aside("keep 1/8 q8_0 KV"), "")
         self.assertEqual(points["dense"]["recall"][1024], (28, 100, "llama.cpp"))   # doc-QA and 1-hop pooled
         self.assertEqual(points["dense"]["recall"][16384], (2, 20, "pytorch"))
         self.assertEqual(points["based-w64-d16"]["recall"][16384], (0, 20, "pytorch"))
