@@ -352,7 +352,51 @@ def check_disjoint():
     for t in held_templates:
         assert not frames_matching(t), f"{t!r} can be composed by compose.py ({frames_matching(t)[0]!r})"
     assert not HELDOUT_NOUNS & set(NOUNS) - HELDOUT_NOUNS, "a held-out noun is in compose.NOUNS"
+    _check_grammars()
     from .text_pool import HAYSTACK_SOURCES
     from .skills import TRAIN_HAY_SOURCES
     for s in HELDOUT_HAY_SOURCES:
         assert s not in HAYSTACK_SOURCES and s not in TRAIN_HAY_SOURCES, f"hay source {s} is used in training"
+
+
+def _template_regex(template):
+    import re
+    parts = re.split(r"(\{\w+\})", template)
+    return re.compile("^" + "".join(".+" if re.fullmatch(r"\{\w+\}", p) else re.escape(p) for p in parts) + "$",
+                      re.IGNORECASE)
+
+
+def _check_grammars(samples=4000):
+    """events.py and hop_shapes.py write no held-out shape: no held-out kind's noun is a word they use, no held-out
+    sentence or question (slots open) matches one of `samples` generated facts nor has a literal stretch of 12+
+    characters in one, no held-out line's connector or lead
+    is a hop_shapes part, no literal stretch of a held-out hop question is in a composed one."""
+    import random
+    import re
+    from . import events, hop_shapes
+    from .compose import HELDOUT_NOUNS
+    words = events.words_in_use()
+    for n in HELDOUT_NOUNS:
+        assert not set(n.split()) <= words, f"events.py uses the held-out noun {n!r}"
+    templates = [t for k in HELDOUT_KINDS for t in k.statements + k.questions]
+    held = [_template_regex(t) for t in templates]
+    chunks = [c for t in templates for c in re.split(r"\{\w+\}", t) if len(c.strip()) >= 12]
+    rng = random.Random(0)
+    for _ in range(samples):
+        kind = events.EventKind(rng)
+        _, _, st, q = kind.fact(rng)
+        for rx in held:
+            assert not rx.match(st) and not rx.match(q), f"events.py wrote a held-out shape: {st!r} / {q!r}"
+        for c in chunks:
+            assert c not in st and c not in q, f"events.py wrote {c!r} of a held-out template: {st!r} / {q!r}"
+    for line in HELDOUT_HOP_LINES:
+        lead, rest = line.split("{a}")
+        connector = rest.split("{b}")[0].strip()
+        assert connector not in hop_shapes.CONNECTORS, f"hop connector {connector!r} is held out"
+        assert not lead.strip() or lead.strip() + " " not in hop_shapes.LEADS, f"hop lead {lead!r} is held out"
+    composed = [q.lower() for q in hop_shapes.QUESTIONS_1 + hop_shapes.QUESTIONS_N]
+    for q in HELDOUT_HOP_QUESTIONS_1 + HELDOUT_HOP_QUESTIONS_N:
+        for chunk in re.split(r"\{\w+\}", q.lower()):
+            chunk = chunk.strip(" ,?.")
+            if len(chunk) >= 6:
+                assert not any(chunk in c for c in composed), f"{chunk!r} of a held-out hop question is composed"

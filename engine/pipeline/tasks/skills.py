@@ -8,10 +8,13 @@ draws one from the mixture MIX:
              depth, distractors of the same kind, asked in any training wrapper and phrasing; bare answer
   doc_composed  the same, but the fact composed from parts (compose.py: any noun, many sentence and question
              frames), so no one wording is learnt
+  doc_event  the same with facts from events.py's grammar (who did what, where, when; any slot asked, often with
+             a synonym of the verb)
   doc_multi  several kinds planted; two questions asked in two turns (the second a follow-up)
   doc_2hop   "X keeps the key; X was born in T": which town was the keeper born in
   doc_absent the asked fact is not in the document: "I don't know."
-  hop        HashHop chains, 1-3 hops, several line formats; multi-hop answers name each step
+  hop        HashHop chains, 1-3 hops, listed line formats or hop_shapes.py's composed ones; multi-hop answers
+             name each step
   hop_raw    the same lines as plain text ending in a query line the model completes
   fact       a Factbook fact asked in plain words, answered in a short sentence
   definition a WordNet / GCIDE definition
@@ -27,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Tuple
 
-from . import compose
+from . import compose, events, hop_shapes
 from . import families as F
 from .chat_template import assistant_spans, format_chat, parse_chatml
 from .lengths import approx_tokens
@@ -40,7 +43,8 @@ TRAIN_HAY_SOURCES = ("sotu", "moby-dick", "brown", "sword-kjv", "sword-web", "sw
 DOC_LENGTHS = (200, 400, 800, 1500, 2000, 3000)
 # a row is either long-context tasks or many short chat turns (CHAT_ROW_SHARE of rows): counted in samples,
 # chat turns would otherwise be a sliver of the tokens and the reference facts would be seen too rarely to learn
-TASK_MIX = {"doc": 18, "doc_composed": 32, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 12, "hop_raw": 4}
+TASK_MIX = {"doc": 12, "doc_composed": 22, "doc_event": 22, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 14,
+            "hop_raw": 5}
 CHAT_MIX = {"fact": 45, "definition": 20, "faq": 5, "hello": 12, "cannot": 8, "unknown": 10}
 CHAT_ROW_SHARE = 0.35
 ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -150,6 +154,15 @@ def s_doc_composed(rng, data):
                  {"role": "assistant", "content": target[1]}])
 
 
+def s_doc_event(rng, data):
+    kind = events.EventKind(rng)
+    facts = distinct_facts(rng, kind, rng.randint(1, 4))
+    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
+    target = rng.choice(facts)
+    return chat([{"role": "user", "content": ask(rng, "\n".join(body), target[3])},
+                 {"role": "assistant", "content": target[1]}])
+
+
 def s_doc_multi(rng, data):
     facts = [doc_kind(rng, data).fact(rng) for _ in range(3)]
     while len({f[0] for f in facts}) < 3:
@@ -222,15 +235,18 @@ def hop_answer(chain):
 def s_hop(rng, data, lines=F.TRAIN_HOP_LINES, headers=F.TRAIN_HOP_HEADERS, q1=F.TRAIN_HOP_QUESTIONS_1,
           qn=F.TRAIN_HOP_QUESTIONS_N, hops=None, target=None):
     hops = hops or rng.choice((1, 1, 2, 2, 3))
-    doc, chain = hop_document(rng, target or rng.choice((150, 300, 600, 1200, 2400)), hops, rng.choice(lines),
-                              rng.choice(headers))
-    q = (rng.choice(q1) if hops == 1 else rng.choice(qn)).format(s=chain[0], n=hops)
+    fmt = rng.choice(lines) if rng.random() < 0.4 else hop_shapes.line_format(rng)
+    doc, chain = hop_document(rng, target or rng.choice((150, 300, 600, 1200, 2400)), hops, fmt, rng.choice(headers))
+    if rng.random() < 0.4:
+        q = (rng.choice(q1) if hops == 1 else rng.choice(qn)).format(s=chain[0], n=hops)
+    else:
+        q = hop_shapes.question(rng, hops, chain[0])
     return chat([{"role": "user", "content": f"{doc}\n\nQuestion: {q}" if rng.random() < 0.6 else f"{doc}\n\n{q}"},
                  {"role": "assistant", "content": hop_answer(chain)}])
 
 
 def s_hop_raw(rng, data, lines=F.TRAIN_HOP_LINES):
-    fmt = rng.choice(lines)
+    fmt = rng.choice(lines) if rng.random() < 0.4 else hop_shapes.line_format(rng)
     doc, chain = hop_document(rng, rng.choice((150, 300, 600, 1200)), 1, fmt, "")
     line = fmt.format(a=chain[0], b=chain[1])
     prefix = line[:line.rindex(chain[1])].rstrip()      # "abc =": the model writes " def" as in plain text
@@ -295,7 +311,7 @@ def s_unknown(rng, data):
     return chat([{"role": "user", "content": q}, {"role": "assistant", "content": F.DONT_KNOW}])
 
 
-MAKERS = {"doc": s_doc, "doc_composed": s_doc_composed, "doc_multi": s_doc_multi, "doc_2hop": s_doc_2hop, "doc_absent": s_doc_absent, "hop": s_hop,
+MAKERS = {"doc": s_doc, "doc_composed": s_doc_composed, "doc_event": s_doc_event, "doc_multi": s_doc_multi, "doc_2hop": s_doc_2hop, "doc_absent": s_doc_absent, "hop": s_hop,
           "hop_raw": s_hop_raw, "fact": s_fact, "definition": s_definition, "faq": s_faq, "hello": s_hello,
           "cannot": s_cannot, "unknown": s_unknown}
 

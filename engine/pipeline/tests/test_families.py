@@ -49,6 +49,33 @@ class DisjointTest(unittest.TestCase):
         finally:
             compose.QUESTIONS.pop()
 
+    def test_check_disjoint_catches_a_held_out_hop_connector_or_event_noun(self):
+        from engine.pipeline.tasks import events, hop_shapes
+        for pool, extra in ((hop_shapes.CONNECTORS, "goes to"), (events.POOLS["thing"], "a spare key"),
+                            (events.ASK_OBJECT, "What does {e} put in the soup?"),
+                            (events.ASK_OBJECT, "Remind me what {e} {did}{pp}.")):
+            pool.append(extra)
+            try:
+                with self.assertRaises(AssertionError, msg=extra):
+                    F.check_disjoint()
+            finally:
+                pool.pop()
+
+    def test_event_facts_answer_from_their_sentence_and_ask_in_other_words(self):
+        from engine.pipeline.tasks import events
+        rng = random.Random(6)
+        slots, synonyms = set(), 0
+        for _ in range(500):
+            kind = events.EventKind(rng)
+            e, v, st, q = kind.fact(rng)
+            slots.add(kind.slot)
+            self.assertIn(v, st)
+            self.assertIn(e, q)
+            self.assertNotIn(v, q.replace(e, ""))
+            synonyms += kind.verb[2] not in q and kind.verb[0] not in q and kind.verb[1] not in q
+        self.assertEqual(slots, {"object", "place", "number", "time"})
+        self.assertGreater(synonyms, 100)
+
     def test_composed_facts_never_name_a_held_out_kind(self):
         from engine.pipeline.tasks import compose
         defs = [{"word": w, "pos": "noun", "definition": "x"} for w in ("boat", "soup", "harp", "wedding")]
@@ -87,11 +114,13 @@ class SampleTest(unittest.TestCase):
 
     def test_hop_answers_follow_the_lines(self):
         rng = random.Random(4)
+        from engine.pipeline.tasks import hop_shapes
         for hops in (1, 2, 3):
-            for fmt in F.TRAIN_HOP_LINES:
+            for fmt in F.TRAIN_HOP_LINES + rng.sample(hop_shapes.LINES, 60):
                 doc, chain = skills.hop_document(rng, 300, hops, fmt, "")
                 table = {}
                 pat = re.escape(fmt).replace(re.escape("{a}"), r"(\w+)").replace(re.escape("{b}"), r"(\w+)")
+                self.assertIn("{s}", hop_shapes.question(rng, hops, "{s}"))
                 for line in doc.split("\n"):
                     a, b = re.fullmatch(pat, line).groups()
                     self.assertNotIn(a, table)
