@@ -40,7 +40,9 @@ from .lengths import approx_tokens
 TRAIN_HAY_SOURCES = ("sotu", "moby-dick", "brown", "sword-kjv", "sword-web", "sword-tdavid", "sword-mhcc",
                      "wesnoth", "fortunes", "factbook", "gcide", "wordnet", "python-doc", "debian-faq",
                      "debian-reference", "debian-handbook", "foldoc", "jargon", "manpages")
-DOC_LENGTHS = (200, 400, 800, 1500, 2000, 3000)
+# approximate tokens of a document's hay; the longest need rows of 8,192 tokens (SEQ=8192 in train_default_pair.sh):
+# shorter rows cut them off before the question, wasting them
+DOC_LENGTHS = (200, 400, 800, 1500, 2000, 3000, 4500, 6000)
 # a row is either long-context tasks or many short chat turns (CHAT_ROW_SHARE of rows): counted in samples,
 # chat turns would otherwise be a sliver of the tokens and the reference facts would be seen too rarely to learn
 TASK_MIX = {"doc": 12, "doc_composed": 22, "doc_event": 22, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 14,
@@ -236,7 +238,8 @@ def s_hop(rng, data, lines=F.TRAIN_HOP_LINES, headers=F.TRAIN_HOP_HEADERS, q1=F.
           qn=F.TRAIN_HOP_QUESTIONS_N, hops=None, target=None):
     hops = hops or rng.choice((1, 1, 2, 2, 3))
     fmt = rng.choice(lines) if rng.random() < 0.4 else hop_shapes.line_format(rng)
-    doc, chain = hop_document(rng, target or rng.choice((150, 300, 600, 1200, 2400)), hops, fmt, rng.choice(headers))
+    doc, chain = hop_document(rng, target or rng.choice((150, 300, 600, 1200, 2400, 4000)), hops, fmt,
+                              rng.choice(headers))
     if rng.random() < 0.4:
         q = (rng.choice(q1) if hops == 1 else rng.choice(qn)).format(s=chain[0], n=hops)
     else:
