@@ -108,14 +108,17 @@ def merged_llama_models(paths):
 
 def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=()):
     """[{label, evaluator, file, perplexity, cells: {set: summary}, cache16k, dense16k}]; files named in `previous`
-    (the pair shipped before) or `candidates` (trained, not shipped) get the tag of `frontier.aside`."""
-    def tag(name):
-        return ASIDE_TAGS[0] if name in previous else ASIDE_TAGS[1] if name in candidates else ""
+    (the pair shipped before) or `candidates` (trained, not shipped) get the tag of `frontier.aside`; a PyTorch row
+    is named by its model's base name or by its replies file's path (checkpoints of two runs share names)."""
+    previous, candidates = set(previous), set(candidates)
+
+    def tag(*names):
+        return ASIDE_TAGS[0] if previous.intersection(names) else ASIDE_TAGS[1] if candidates.intersection(names) else ""
     rows = []
     for path in torch_files:
         with open(path, encoding="utf-8") as f:
             r = json.load(f)
-        label = r["label"] + tag(os.path.basename(r["model"]))
+        label = r["label"] + tag(os.path.basename(r["model"]), path)
         rows.append({"label": label, "evaluator": "pytorch", "file": os.path.basename(r["model"]),
                      "perplexity": r.get("perplexity", {}).get("value"), "_replies": r["replies"],
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()

@@ -41,6 +41,16 @@ class ResultsTest(unittest.TestCase):
         self.assertIn("not met", t[("keep1: open turns, 0 template leaks and >= 95% ending by themselves", "pytorch")][3])
         self.assertIn("not met", t[("dense: open turns, 0 template leaks and >= 95% ending by themselves", "pytorch")][3])
 
+    def test_a_pytorch_candidate_is_named_by_its_replies_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            shipped = self.write(d, "a.json", "dense", replies(9, 7), 10.0)
+            os.mkdir(os.path.join(d, "round"))
+            candidate = self.write(d, os.path.join("round", "a.json"), "dense", replies(5, 3), 11.0)
+            rows = R.model_rows(SETS, [shipped, candidate], candidates={candidate})
+        self.assertEqual([r["label"] for r in rows], ["dense", "dense (candidate, not shipped)"])
+        judged = [x[2] for x in R.targets(rows) if x[0] == "dense plain questions >= 60%"]
+        self.assertEqual(judged, ["70%"])                   # the shipped row alone, not the candidate's 30%
+
     def test_reference_and_llama_cpp_rows_of_one_model_are_compared_sample_by_sample(self):
         with tempfile.TemporaryDirectory() as d:
             a = self.write(d, "a.json", "dense", replies(9, 7), 10.0)

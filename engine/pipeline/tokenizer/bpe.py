@@ -10,6 +10,7 @@ Id layout: special tokens first (special.SPECIAL_TOKENS), then the 256 byte
 tokens in byte order, then one token per merge in merge order.
 """
 import json
+import os
 import re
 
 from . import pretokenize
@@ -83,6 +84,7 @@ class Tokenizer:
         }
 
     def save(self, path):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.to_hf_json(), f, ensure_ascii=False)
 
