@@ -106,10 +106,11 @@ def merged_llama_models(paths):
     return list(out.values())
 
 
-def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=()):
+def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=(), exclude=()):
     """[{label, evaluator, file, perplexity, cells: {set: summary}, cache16k, dense16k}]; files named in `previous`
     (the pair shipped before) or `candidates` (trained, not shipped) get the tag of `frontier.aside`; a PyTorch row
-    is named by its model's base name or by its replies file's path (checkpoints of two runs share names)."""
+    is named by its model's base name or by its replies file's path (checkpoints of two runs share names); llama.cpp
+    models named in `exclude` are left out (a pair two generations back, in a file that also holds later rows)."""
     previous, candidates = set(previous), set(candidates)
 
     def tag(*names):
@@ -125,6 +126,8 @@ def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=())
                                if any(x["id"] in r["replies"] for x in s)},
                      "depth": depth_cells(sets, r["replies"])})
     for m in merged_llama_models(llama_files):
+        if m["model"] in exclude:
+            continue
         label = llama_label(m) + tag(m["model"])
         rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
                      "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
@@ -342,6 +345,7 @@ def main(argv=None):
                                                    "(labelled so, compared, not judged against the targets)")
     ap.add_argument("--candidate", default="", help="comma-separated model file names trained but not shipped "
                                                     "(labelled so, compared, not judged against the targets)")
+    ap.add_argument("--exclude", default="", help="comma-separated llama.cpp model file names to leave out")
     ap.add_argument("--note", default="", help="a paragraph put under the table")
     ap.add_argument("--command", action="append", default=[], help="a command to list in RESULTS.md (repeatable)")
     a = ap.parse_args(argv)
@@ -351,7 +355,7 @@ def main(argv=None):
         return 2
     sets = load_sets(a.heldout)
     rows = model_rows(sets, [p for p in a.torch.split(",") if p], [p for p in a.llama.split(",") if p], set(filter(None, a.previous.split(","))),
-                      set(filter(None, a.candidate.split(","))))
+                      set(filter(None, a.candidate.split(","))), set(filter(None, a.exclude.split(","))))
     tg = targets(rows)
     agree = agreement(sets, rows)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

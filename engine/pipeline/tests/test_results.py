@@ -63,6 +63,8 @@ class ResultsTest(unittest.TestCase):
             with open(llama, "w") as f:
                 json.dump({"models": models}, f)
             rows = R.model_rows(SETS, [a, b], [llama])
+            kept = R.model_rows(SETS, [], [llama], exclude={"rf.gguf"})
+        self.assertEqual([r["label"] for r in kept], ["dense"])
         agree = {(x[0], x[1]): x[2:] for x in R.agreement(SETS, rows)}
         self.assertEqual(agree[("dense", "dense")], (30, 29, 29))          # d8: "v8" against "no"
         self.assertEqual(agree[("keep1-mixed", "keep 1/8")], (30, 30, 30))
