@@ -150,10 +150,11 @@ def same_model(torch_label, llama_label_):
 
 def agreement(sets, rows):
     """[(torch label, llama.cpp label, samples both ran, same reply, same verdict)]: the two evaluators on the
-    same samples (greedy both, so a different reply is a numerical difference: Q8_0 weights, F16 cache)."""
+    same samples (greedy both, so a different reply is a numerical difference: Q8_0 weights, F16 cache).
+    Candidates are left out: the variants of one ablation share a label, so their twins cannot be told apart."""
     by_id = {x["id"]: x for s in sets.values() for x in s}
     out = []
-    for t in [r for r in rows if r["evaluator"] == "pytorch"]:
+    for t in [r for r in rows if r["evaluator"] == "pytorch" and aside(r["label"]) != ASIDE_TAGS[1]]:
         for l in [r for r in rows if r["evaluator"] == "llama.cpp" and same_model(t["label"], r["label"])]:
             ids = [i for i in l["_replies"] if i in t["_replies"] and i in by_id]
             same = sum(normalize(t["_replies"][i]["reply"]) == normalize(l["_replies"][i]["reply"]) for i in ids)

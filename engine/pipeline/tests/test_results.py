@@ -50,6 +50,8 @@ class ResultsTest(unittest.TestCase):
         self.assertEqual([r["label"] for r in rows], ["dense", "dense (candidate, not shipped)"])
         judged = [x[2] for x in R.targets(rows) if x[0] == "dense plain questions >= 60%"]
         self.assertEqual(judged, ["70%"])                   # the shipped row alone, not the candidate's 30%
+        twins = [{**r, "evaluator": "llama.cpp"} for r in rows]     # candidates of one ablation share labels: none
+        self.assertEqual([x[0] for x in R.agreement(SETS, rows + twins)], ["dense"])
 
     def test_reference_and_llama_cpp_rows_of_one_model_are_compared_sample_by_sample(self):
         with tempfile.TemporaryDirectory() as d:
