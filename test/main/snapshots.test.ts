@@ -59,6 +59,8 @@ async function regenerate(chatId: string): Promise<Chat> {
     return answered(core!, chatId, 300_000);
 }
 
+const plantedDoc = JSON.parse(fs.readFileSync(path.join(root, "test", "e2e", "support", "planted-fact-4k.json"), "utf8"));
+const followUp: string = plantedDoc.followUp.question;
 let chatId: string;
 let documentId: string;
 /** the follow-up's greedy answer, resumed from the saved state */
@@ -102,7 +104,10 @@ describe("saved chat states", () => {
     it("after an app restart, a follow-up reads only the new turn: resumed from the saved state", async () => {
         const saved = (await core!.call("snapshots.list", undefined)).snapshots[0]!;
         await restartApp();
-        const chat = await ask(chatId, "Where were the three?");
+        // a question the document answers: resumed and read from scratch, the prompt is split into other batches,
+        // so the logits differ in their last bits; a vague question ("Where were the three?") can flip a greedy
+        // token that leads by less, this one leads by far, and its answer needs the document in the state
+        const chat = await ask(chatId, followUp);
         const answer = lastMessage(chat);
         expect(answer.status).toBe("done");
         expect(answer.resumedFrom).toMatchObject({ bytes: saved.bytes, savedAt: saved.savedAt, tokens: saved.tokens });
@@ -111,7 +116,7 @@ describe("saved chat states", () => {
         expect(answer.metrics!.promptTokensReused).toBe(saved.tokens);
         expect(answer.metrics!.promptTokens).toBeLessThan(100);
         resumedAnswer = answer.content;
-        expect(resumedAnswer.length).toBeGreaterThan(0);
+        expect(resumedAnswer).toContain(plantedDoc.followUp.answer);
     }, 300_000);
 
     it("gives the same greedy answer as the same follow-up read from scratch", async () => {
@@ -182,7 +187,7 @@ describe("saved chat states", () => {
         expect(answer.status).toBe("done");
         expect(answer.resumedFrom).toBeUndefined();
         expect(answer.stateNote).toMatch(/not used: it was saved with another model file \(SHA-256 [0-9a-f]{12}…, this one is [0-9a-f]{12}…\)/);
-        expect(chat.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Who is praised in this text?", "Where were the three?"]);
+        expect(chat.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["Who is praised in this text?", followUp]);
     }, 300_000);
 
     it("deleting the chat frees its saved state", async () => {
