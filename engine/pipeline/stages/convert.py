@@ -17,7 +17,10 @@ the loss, data, stages and time box are the same, so BASED and RecurFormer get t
 4. Stage 2: every parameter at a small learning rate, same loss.
 With --paragraphs, every other batch is freshly generated long-context task rows (document Q&A,
 HashHop), so that the student learns the teacher's retrieval, not only its text statistics.
-Re-running with the same --out resumes (the stage is recorded in the checkpoint).
+Re-running with the same --out resumes (the stage is recorded in the checkpoint). --student continues
+from a converted model instead (a GGUF such as the shipped recurformer.gguf, or a checkpoint): no
+surgery, no stage 1, stage 2 with a fresh optimizer and schedule. A checkpoint's optimizer state does
+not fit the GPU machine's 64 MiB transfers, so this is how a conversion goes on across GPU sessions.
 Several GPUs: `torchrun --nproc_per_node N -m engine.pipeline.stages.convert ...` (--batch and
 --workers per GPU); each rank holds the frozen teacher, only the student is wrapped in DDP.
 """
@@ -33,6 +36,7 @@ import torch.nn.functional as F
 import torch.utils.checkpoint
 
 from ..recurformer.based import BasedModel
+from ..recurformer.recurformer import RecurFormerModel
 from ..recurformer.based_surgery import based_from_dense, new_parameter_names
 from ..recurformer.recency import select_replaced_groups
 from ..recurformer.surgery import recurformer_from_dense
@@ -145,6 +149,28 @@ def set_trainable(model, stage: int) -> int:
     return n
 
 
+def load_student(path, teacher, device):
+    """(model, variant) of a converted model to go on training from: RecurFormer or BASED, of the teacher's
+    vocabulary and width (else a ValueError saying which)."""
+    student, _ = checkpoint.load(path, device)
+    if isinstance(student, RecurFormerModel):
+        cfg = student.config
+        kept = {cfg.source.n_kv_head - len(g) for g in cfg.replaced_groups}
+        variant = {"keep": kept.pop() if len(kept) == 1 else sorted(kept)}
+        vocab, width = cfg.source.vocab_size, cfg.source.n_embd
+    elif isinstance(student, BasedModel):
+        cfg = student.config
+        variant = {"arch": "based", "window": cfg.window, "feature_dim": cfg.feature_dim}
+        vocab, width = cfg.vocab_size, cfg.n_embd
+    else:
+        raise ValueError(f"--student {path}: a {type(student).__name__}, not a converted (RecurFormer or BASED) model")
+    t = teacher.config
+    if (vocab, width) != (t.vocab_size, t.n_embd):
+        raise ValueError(f"--student {path}: vocabulary {vocab} and width {width}, the teacher has {t.vocab_size} and "
+                         f"{t.n_embd}: it was not converted from this teacher's family")
+    return student, variant
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dense", required=True, help="dense teacher checkpoint")
@@ -153,6 +179,8 @@ def main(argv=None):
     ap.add_argument("--keep", type=int, default=1, help="recurformer: KV groups kept per layer (1 = keep 1 of 8)")
     ap.add_argument("--window", type=int, default=64, help="based: sliding window w")
     ap.add_argument("--feature-dim", type=int, default=16, help="based: linear attention's feature dim d'")
+    ap.add_argument("--student", help="continue from this converted model (GGUF or checkpoint) at stage 2, "
+                                       "instead of surgery on --dense")
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--d-state", type=int, default=64)
@@ -179,8 +207,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.paragraphs and not args.tokenizer:
         ap.error("--paragraphs needs --tokenizer (the teacher's tokenizer.json)")
-    if args.arch == "recurformer" and not args.recency:
-        ap.error("--arch recurformer needs --recency")
+    if args.arch == "recurformer" and not args.recency and not args.student:
+        ap.error("--arch recurformer needs --recency (or --student)")
     variant = {"keep": args.keep} if args.arch == "recurformer" else \
         {"arch": "based", "window": args.window, "feature_dim": args.feature_dim}
 
@@ -196,6 +224,9 @@ def main(argv=None):
     if os.path.exists(os.path.join(args.out, "model.pt")):
         student, meta = checkpoint.load(args.out, device)
         stage = meta.get("stage_index", 1)
+    elif args.student:
+        student, variant = load_student(args.student, teacher, device)
+        stage = 2
     elif args.arch == "based":
         student = based_from_dense(teacher, window=args.window, feature_dim=args.feature_dim, seed=args.seed,
                                    name=f"{teacher.config.name}-based-w{args.window}-d{args.feature_dim}")

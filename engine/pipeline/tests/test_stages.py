@@ -63,6 +63,23 @@ class StagesTest(unittest.TestCase):
         stage1 = checkpoint.train_state(os.path.join(rf, "stage1"))["history"]
         self.assertTrue(all(np.isfinite(h["loss"]) for h in stage1))
 
+        # --student: go on converting from the converted model (as a later GPU session does from a GGUF):
+        # no surgery, no stage 1, stage 2 from its weights
+        more = os.path.join(self.d, "rf-more")
+        common = ["--dense", dense, "--data", self.d, "--seq-len", "64", "--batch", "2", "--stage2-steps", "3",
+                  "--minutes", "2"]
+        convert.main(common + ["--student", rf, "--out", more])
+        again, meta = checkpoint.load(more)
+        self.assertEqual((meta["stage_index"], meta["keep"]), (3, 2))
+        self.assertFalse(os.path.exists(os.path.join(more, "stage1")))
+        self.assertEqual(checkpoint.train_state(os.path.join(more, "stage2"))["step"], 3)
+        self.assertEqual(again.config.replaced_groups, model.config.replaced_groups)
+        before, after = model.state_dict(), again.state_dict()
+        self.assertEqual(before.keys(), after.keys())
+        self.assertTrue(any(not torch.equal(before[k], after[k]) for k in before))
+        with self.assertRaisesRegex(ValueError, "not a converted"):
+            convert.main(common + ["--student", dense, "--out", os.path.join(self.d, "wrong")])
+
 
 if __name__ == "__main__":
     unittest.main()
