@@ -155,8 +155,7 @@ def load_student(path, teacher, device):
     student, _ = checkpoint.load(path, device)
     if isinstance(student, RecurFormerModel):
         cfg = student.config
-        kept = {cfg.source.n_kv_head - len(g) for g in cfg.replaced_groups}
-        variant = {"keep": kept.pop() if len(kept) == 1 else sorted(kept)}
+        variant = {"keep": cfg.source.n_kv_head - max(len(g) for g in cfg.replaced_groups)}   # one count (config)
         vocab, width = cfg.source.vocab_size, cfg.source.n_embd
     elif isinstance(student, BasedModel):
         cfg = student.config
