@@ -17,7 +17,8 @@ the loss, data, stages and time box are the same, so BASED and RecurFormer get t
 4. Stage 2: every parameter at a small learning rate, same loss.
 With --paragraphs, every other batch is freshly generated long-context task rows (document Q&A,
 HashHop), so that the student learns the teacher's retrieval, not only its text statistics.
-Re-running with the same --out resumes (the stage is recorded in the checkpoint). --student continues
+Re-running with the same --out resumes (the stage is recorded in the checkpoint); --plan-minutes sizes a
+time-boxed schedule for longer than one run (a GPU command lasts 10 minutes), re-runs finish it. --student continues
 from a converted model instead (a GGUF such as the shipped recurformer.gguf, or a checkpoint): no
 surgery, no stage 1, stage 2 with a fresh optimizer and schedule. A checkpoint's optimizer state does
 not fit the GPU machine's 64 MiB transfers, so this is how a conversion goes on across GPU sessions.
@@ -170,6 +171,15 @@ def load_student(path, teacher, device):
     return student, variant
 
 
+def _plan(args, s: int):
+    """Minutes stage `s`'s schedule is planned for under --plan-minutes (None: this run's box)."""
+    if not args.plan_minutes:
+        return None
+    if args.student:
+        return args.plan_minutes                        # no stage 1 in this conversion
+    return args.plan_minutes * (args.stage1_share if s == 1 else 1 - args.stage1_share)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dense", required=True, help="dense teacher checkpoint")
@@ -191,6 +201,9 @@ def main(argv=None):
     ap.add_argument("--stage2-lr", type=float, default=1e-4)
     ap.add_argument("--minutes", type=float, default=9.0,
                     help="time box for this run: stage 1 gets --stage1-share of it, stage 2 the rest")
+    ap.add_argument("--plan-minutes", type=float, default=0.0,
+                    help="size time-boxed stages for this many minutes of training in all (stage 1 its share), "
+                         "finished by re-running with the same --out; 0: this run's box")
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--paragraphs", help="haystack paragraphs: every other batch is generated task rows (taskdata.py)")
     ap.add_argument("--tokenizer", help="with --paragraphs: the teacher's tokenizer.json (this project's, or a Hugging "
@@ -265,10 +278,10 @@ def main(argv=None):
 
         summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
                         minutes=max(0.0, (deadline - time.time()) / 60 * (args.stage1_share if s == 1 else 1)),
-                        weight_decay=0.0,
+                        weight_decay=0.0, plan_minutes=_plan(args, s),
                         extra={"stage": f"continual-{s}", **variant})
         summaries[s] = {k: v for k, v in summary.items() if k != "history"}
-        done = summary["step"] >= steps
+        done = summary["step"] >= summary["total_steps"]
         if distributed.is_main():
             checkpoint.save(args.out, student, extra={"stage_index": s + 1 if done else s, **variant,
                                                       "source_checkpoint": args.dense, "summaries": summaries})

@@ -38,14 +38,16 @@ def make_optimizer(params, lr: float, weight_decay: float):
 
 
 def train(model, loss_fn: Callable[[int, torch.nn.Module], tuple], *, out: str, total_steps: int, peak_lr: float,
-          warmup: int, minutes: float, weight_decay: float = 0.1,
+          warmup: int, minutes: float, weight_decay: float = 0.1, plan_minutes: float | None = None,
           save_every_s: float = 120.0, extra: dict | None = None, compile: bool = False) -> dict:
     """Runs steps until `total_steps` or `minutes` pass; resumes from `out`'s train.pt if present.
     `loss_fn(step, net)` returns (loss, tokens) of this rank's batch, running forward passes through
     `net`: `model` itself, or its DDP wrapper under torchrun (made here, after the caller chose what
     requires grad; a frozen teacher stays outside), torch.compile'd with `compile`.
     total_steps <= 0 sizes the schedule to the time box: the speed of the first CALIBRATION_STEPS
-    steps after the first CALIBRATION_SKIP decides it (and it is kept on resume). Several ranks: rank 0's clock decides the schedule,
+    steps after the first CALIBRATION_SKIP decides it (and it is kept on resume). `plan_minutes` (> minutes)
+    sizes that schedule for a longer box than this run's, to be finished by runs that resume it (a GPU
+    command lasts at most 10 minutes; one long schedule anneals once). Several ranks: rank 0's clock decides the schedule,
     the stop and the saves, broadcast to all before each step so that none waits alone in a
     collective; rank 0 alone prints and writes `out` (the others wait at a barrier); tokens_seen and
     the logged loss count every rank. Returns a summary dict (the same on every rank)."""
@@ -68,13 +70,15 @@ def train(model, loss_fn: Callable[[int, torch.nn.Module], tuple], *, out: str, 
     log_every = 50 if calibrate else max(1, min(50, total_steps // 10))
     use_bf16 = device.type == "cuda"
     deadline = time.time() + minutes * 60
+    plan_deadline = time.time() + max(minutes, plan_minutes or 0.0) * 60
     last_save = time.time()
     t0, loss_acc, n_acc = time.time(), 0.0, 0
 
     def snapshot():
         if distributed.is_main():
             checkpoint.save(out, model, extra={**(extra or {}), "step": step, "tokens_seen": tokens_seen},
-                            train_state={"optimizer": opt.state_dict(), "step": step, "total_steps": total_steps,
+                            train_state={"optimizer": opt.state_dict(), "step": step,
+                                         "total_steps": 0 if calibrate else total_steps,  # 0: resume calibrates
                                          "tokens_seen": tokens_seen, "history": history})
         distributed.barrier()
 
@@ -88,7 +92,7 @@ def train(model, loss_fn: Callable[[int, torch.nn.Module], tuple], *, out: str, 
                 calibration_start = time.time()
             if calibrate and step == calibrated_at:
                 per_step = (time.time() - calibration_start) / CALIBRATION_STEPS
-                total_steps = step + int((deadline - time.time()) / per_step * 0.97)
+                total_steps = step + int((plan_deadline - time.time()) / per_step * 0.97)
                 print(f"{per_step * 1000:.0f} ms/step: schedule set to {total_steps} steps", flush=True)
             now = time.time()
             stop = step >= total_steps or now >= deadline

@@ -80,6 +80,20 @@ class StagesTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "not a converted"):
             convert.main(common + ["--student", dense, "--out", os.path.join(self.d, "wrong")])
 
+        # a time-sized schedule planned past this run's box: the checkpoint says stage 2 is not done, and a
+        # re-run with the same --out resumes it to its planned end (before, any time-sized stage read as done)
+        planned = os.path.join(self.d, "rf-planned")
+        timed = ["--dense", dense, "--data", self.d, "--seq-len", "64", "--batch", "2", "--stage2-steps", "0",
+                 "--student", rf, "--out", planned, "--plan-minutes", "0.15"]
+        convert.main(timed + ["--minutes", "0.05"])
+        state = checkpoint.train_state(os.path.join(planned, "stage2"))
+        self.assertEqual(checkpoint.load(planned)[1]["stage_index"], 2)
+        self.assertLess(state["step"], state["total_steps"])
+        convert.main(timed + ["--minutes", "2"])
+        finished = checkpoint.train_state(os.path.join(planned, "stage2"))
+        self.assertEqual(checkpoint.load(planned)[1]["stage_index"], 3)
+        self.assertEqual((finished["step"], finished["total_steps"]), (state["total_steps"],) * 2)
+
 
 if __name__ == "__main__":
     unittest.main()
