@@ -18,7 +18,9 @@
 //   PyramidInfer the tokens each layer retains right after a selection), allocatedBytes (what a context of that
 //   many tokens allocates: with PyramidInfer its cells per layer) and, with PyramidInfer, the schedule the engine
 //   took, the cells per layer of the evaluation's own context and the tokens each layer retains at each length.
-//   results.py adds doc-QA accuracy by answer depth (answer_depth.py) for every model.
+//   results.py adds doc-QA accuracy by answer depth (answer_depth.py) for every model. The replies record each set's
+//   fingerprint: results.py scores them only against the same sets (tasks/pinned.py: the sets are pinned).
+import {createHash} from "node:crypto";
 import fs from "node:fs";
 import {spawnSync} from "node:child_process";
 import path from "node:path";
@@ -76,8 +78,14 @@ async function reply(model, sequence, prompt, maxTokens) {
 
 const log = new LlamaLog();
 const backend = await LlamaBackend.load({gpu: false, log});
+// each set's fingerprint (tasks/pinned.py: the first 16 hex digits of the file's sha256): results.py scores
+// these replies only against the very same sets
+const fingerprint = (file) => createHash("sha256").update(fs.readFileSync(file)).digest("hex").slice(0, 16);
+const fingerprints = Object.fromEntries([...Object.keys(samples).map((name) => [name, `${name}.jsonl`]),
+    ["heldout_text", "heldout_text.txt"]].map(([name, file]) => [name, fingerprint(path.join(args.heldout, file))]));
 const result = {created: new Date().toISOString(), evaluator: "llama.cpp",
-    command: `node engine/pipeline/evaluate.mjs ${process.argv.slice(2).join(" ")}`, threads, samples, models: []};
+    command: `node engine/pipeline/evaluate.mjs ${process.argv.slice(2).join(" ")}`, threads, samples,
+    sets: fingerprints, models: []};
 
 const batchSize = 512;
 for (const variant of parseModelVariants(args.models)) {

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 from .answer_depth import DEPTH_BINS, answer_depth, depth_bin
 from .frontier import ASIDE_TAGS, aside, frontier_rows, frontier_table, model_key, write_frontier_png
+from .tasks import pinned
 from .tasks.scoring import judge, normalize, summarize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,6 +37,25 @@ def load_sets(heldout):
             with open(os.path.join(heldout, f), encoding="utf-8") as fh:
                 sets[f[:-6]] = [json.loads(l) for l in fh if l.strip()]
     return sets
+
+
+def check_sets(paths, current):
+    """Raises ValueError naming the first replies file that did not answer the sets in `current` (their
+    fingerprints, tasks/pinned.py): replies scored against other sets than they answered are wrong."""
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        replies = [data.get("replies", {})] + [m.get("replies", {}) for m in data.get("models", [])]
+        names = {rid.rsplit("_", 1)[0] for r in replies for rid in r}
+        if "perplexity" in data or any("perplexity" in m for m in data.get("models", [])):
+            names.add(pinned.TEXT)
+        if "sets" not in data:
+            raise ValueError(f"{path} records no fingerprints of the sets it answered (made before the sets were "
+                             "pinned): evaluate again on the pinned sets")
+        differ = pinned.mismatches(data["sets"], current, names)
+        if differ:
+            raise ValueError(f"{path} answered other versions of {', '.join(differ)} than these: evaluate again on "
+                             "the pinned sets (tasks/pinned.py)")
 
 
 def llama_label(m):
@@ -355,6 +375,11 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     sets = load_sets(a.heldout)
+    try:
+        check_sets([p for p in (a.torch + "," + a.llama).split(",") if p], pinned.fingerprints(a.heldout))
+    except ValueError as e:
+        print(f"results: {e}", file=sys.stderr)
+        return 2
     rows = model_rows(sets, [p for p in a.torch.split(",") if p], [p for p in a.llama.split(",") if p], set(filter(None, a.previous.split(","))),
                       set(filter(None, a.candidate.split(","))), set(filter(None, a.exclude.split(","))))
     tg = targets(rows)

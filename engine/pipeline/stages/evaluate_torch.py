@@ -16,6 +16,7 @@ import time
 import torch
 import torch.nn.functional as Fn
 
+from ..tasks import pinned
 from ..tokenizer.pretrained import load_tokenizer
 from ..tokenizer.special import ENDOFTEXT, IM_END
 from . import checkpoint
@@ -83,7 +84,8 @@ def main(argv=None):
     newline = set(i for i in range(tok.vocab_size) if "\n" in tok.decode([i]))
     names = a.sets.split(",") if a.sets else sorted(os.path.basename(p)[:-6] for p in
                                                     glob.glob(os.path.join(a.heldout, "*.jsonl")))
-    result = {"label": a.label, "model": a.model, "evaluator": "pytorch", "replies": {}}
+    result = {"label": a.label, "model": a.model, "evaluator": "pytorch", "sets": pinned.fingerprints(a.heldout),
+              "replies": {}}
     t0 = time.time()
     for name in names:
         with open(os.path.join(a.heldout, name + ".jsonl"), encoding="utf-8") as f:

@@ -1,6 +1,11 @@
 """Held-out evaluation sets: families.HELDOUT_* only, on text no training stage read.
 
-    /usr/bin/python3 -m engine.pipeline.tasks.heldout --out engine/pipeline/build/heldout
+    /usr/bin/python3 -m engine.pipeline.tasks.heldout                  # the pinned sets -> build/heldout
+    /usr/bin/python3 -m engine.pipeline.tasks.heldout --regenerate [--pin]
+
+By default the sets every result is measured on are unpacked from the repository's pinned copy
+(tasks/pinned.py says why); --regenerate builds them again from the packages and says which sets differ
+from the pinned ones, --pin makes the regenerated sets the pinned copy (old replies then no longer score).
 
 Haystack and perplexity text come from families.HELDOUT_HAY_SOURCES, Debian packages the corpus never
 reads (fetched with corpus/fetch.py into the corpus cache): the PostgreSQL 15 manual (HTML) and the Perl
@@ -24,6 +29,7 @@ import sys
 from ..corpus.extract.markup import html_to_text
 from ..corpus.fetch import fetch
 from . import families as F
+from . import pinned
 from . import skills
 from .chat_template import format_chat
 from .lengths import counter
@@ -143,13 +149,30 @@ def main(argv=None):
     p.add_argument("--facts", default=os.path.join(here, "build", "taskdata", "facts.json"),
                    help="the reference facts (stages/taskdata.py --skills writes them beside skills.json.xz)")
     p.add_argument("--tokenizer", default=os.path.join(here, "build", "tokenizer", "tokenizer.json"))
+    p.add_argument("--regenerate", action="store_true", help="build the sets from the packages, not the pinned copy")
+    p.add_argument("--pin", action="store_true", help="with --regenerate: make them the pinned copy")
     a = p.parse_args(argv)
+    if a.pin and not a.regenerate:
+        p.error("--pin needs --regenerate")
+    if not a.regenerate:
+        for name, fp in pinned.unpack(a.out).items():
+            print(f"{name} {fp} -> {a.out}")
+        return 0
     tok = None
     if a.tokenizer and os.path.exists(a.tokenizer):
         from ..tokenizer import Tokenizer
         tok = Tokenizer.load(a.tokenizer)
     for name, n in build(a.out, a.cache, a.facts, tok).items():
         print(f"{n:4d} samples -> {os.path.join(a.out, name + '.jsonl')}")
+    if a.pin:
+        pinned.pin(a.out)
+        print(f"pinned -> {pinned.PINNED}")
+    elif os.path.exists(pinned.PINNED):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            differ = pinned.mismatches(pinned.unpack(d), pinned.fingerprints(a.out), pinned.fingerprints(a.out))
+        print("same as the pinned sets" if not differ else f"differ from the pinned sets: {', '.join(differ)} "
+              "(replies made on the pinned sets do not score against these)")
     return 0
 
 
