@@ -276,7 +276,8 @@ def main(argv=None):
             weight = args.answer_weight if s == 2 else 0.0
             return distill_loss(net, teacher, rows, mask, weight, args.kl_chunk_tokens or None), rows[:, 1:].numel()
 
-        summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=min(100, steps // 10),
+        warmup = min(100, steps // 10) if steps else 100    # a time-sized schedule (steps 0) warms up too
+        summary = train(student, loss_fn, out=stage_out, total_steps=steps, peak_lr=lr, warmup=warmup,
                         minutes=max(0.0, (deadline - time.time()) / 60 * (args.stage1_share if s == 1 else 1)),
                         weight_decay=0.0, plan_minutes=_plan(args, s),
                         extra={"stage": f"continual-{s}", **variant})
