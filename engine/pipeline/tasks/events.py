@@ -8,7 +8,10 @@ A fact is [opener] subject verb object preposition place [when], in the present 
   number  "Which drawer holds Mira's letters? Give the drawer number." (numbered places)
   time    "When did Mira Castell send the parcel?"
 in one of many shapes (direct, "tell me", "remind me", "I'd like to know", fronted place, with or without a
-request for the answer's form). Verbs x synonyms x places x shapes give tens of thousands of question
+request for the answer's form). Two facts in five share their sentence with a side clause about the same person
+(another verb, a thing of the same kind, before or after the asked one, joined by "who", "and she/he/they" or a
+semicolon), so that the answer is the slot of the clause the question names, not the first thing of its kind in
+the sentence ("Mira bought an old lantern at the fair, and she keeps her letters in it": the letters). Verbs x synonyms x places x shapes give tens of thousands of question
 wordings, so what can be learnt is "find the sentence about this person and this action, copy the slot".
 
 Training only: none of the nouns that name a held-out kind (compose.HELDOUT_NOUNS) nor the value pools only
@@ -105,6 +108,7 @@ ASK_NUMBER = ["Which {c} {aux} {e} {do} {o} in?", "In which {c} {aux} {e} {do} {
               "Where {aux} {e} {do} {o}? Give the {c} number.", "What is the number of the {c} where {e} {did} {o}?",
               "{e} {did} {o} in which {c}?", "Which {c} holds {e}'s {o_bare}? Just the number."]
 ASK_TIME = ["When {aux} {e} {do} {o}{pp}?", "How often {aux} {e} {do} {o}{pp}?", "Tell me when {e} {did} {o}{pp}."]
+SIDE_CLAUSES = 0.4                # the share of facts told with a side clause (_sentence)
 FORM = ["", "", "", "", " Answer briefly.", " Just the answer, please.", " Keep it short.", " One phrase only."]
 
 
@@ -141,7 +145,7 @@ class EventKind:
             place = f"{self.container} {number}"
         when = f" {self.when}" if self.slot == "time" else ""
         did = past if self.past else pres
-        st = f"{r.choice(OPENERS)}{e} {did} {o} {prep} {place}{when}."
+        st = f"{r.choice(OPENERS)}{self._sentence(r, e, did, o, prep, place, when)}."
         q_do = r.choice([base] + syn) if self.slot == "object" else base
         slots = dict(e=e, do=q_do, did=did if q_do == base else _tensed(q_do, self.past),
                      aux="did" if self.past else "does", pp=f" {prep} {place}", PP=f"{prep.capitalize()} {place}",
@@ -152,6 +156,38 @@ class EventKind:
         q = r.choice(shape).format(**slots) + r.choice(FORM)
         st, q = st[0].upper() + st[1:], q[0].upper() + q[1:]
         return e, value, st, q
+
+
+    def _sentence(self, r, e, did, o, prep, place, when):
+        """The asked clause alone, or with a side clause about the same person (a distractor of the same kind)."""
+        asked = f"{did} {o} {prep} {place}{when}"
+        if r.random() >= SIDE_CLAUSES:
+            return f"{e} {asked}"
+        words = {self.verb[2], *self.verb[3]}
+        others = [v for v in VERBS if not words & {v[2], *v[3]}]
+        same = [v for v in others if v[4] == self.verb[4]]
+        pres, past, base, _, pool, prep2, where = r.choice(same if same and r.random() < 0.7 else others)
+        side = f"{past if self.past else pres} {r.choice([x for x in POOLS[pool] if x != o])} {prep2} " \
+               f"{PLACES[where](r)}"
+        first = e.split()[0]
+        pronoun = r.choice([first, "they", "she", "he"])
+        plural = (did if self.past else self.verb[2]) + asked[len(did):]       # "they keep ..." / "they kept ..."
+        then = plural if pronoun == "they" else asked
+        return r.choice([f"{e}, who {side}, {asked}",
+                         f"{e} {side}, and {pronoun} {then}",
+                         f"{e} {side}; {pronoun} also {then}",
+                         f"{e} {asked}, and {pronoun} {(side if pronoun != 'they' else _plural(side, self.past))} too"])
+
+
+def _plural(clause, past):
+    """'keeps letters in ...' -> 'keep letters in ...' for "they" (a past verb stays)."""
+    if past:
+        return clause
+    verb, _, rest = clause.partition(" ")
+    for v in VERBS:
+        if v[0] == verb:
+            return f"{v[2]} {rest}"
+    return clause
 
 
 def _the(o):

@@ -76,6 +76,22 @@ class DisjointTest(unittest.TestCase):
         self.assertEqual(slots, {"object", "place", "number", "time"})
         self.assertGreater(synonyms, 100)
 
+    def test_some_event_facts_share_their_sentence_with_a_distractor_of_the_same_kind(self):
+        from engine.pipeline.tasks import events
+        rng = random.Random(8)
+        side, same_kind = 0, 0
+        for _ in range(1000):
+            kind = events.EventKind(rng)
+            e, v, st, q = kind.fact(rng)
+            self.assertEqual(len(re.findall(rf"\b{re.escape(v)}\b", st)), 1, st)     # the answer is told once
+            if " who " in st or ", and " in st or "; " in st:
+                side += 1
+                pool = events.POOLS[kind.verb[4]]
+                same_kind += kind.slot == "object" and any(x != v and re.search(rf"\b{re.escape(x)}\b", st)
+                                                           for x in pool)
+        self.assertGreater(side, 300)                            # 40% of 1,000
+        self.assertGreater(same_kind, 100)                       # the tempting wrong answer is often of the kind asked
+
     def test_composed_facts_never_name_a_held_out_kind(self):
         from engine.pipeline.tasks import compose
         defs = [{"word": w, "pos": "noun", "definition": "x"} for w in ("boat", "soup", "harp", "wedding")]
