@@ -26,7 +26,7 @@ from .tasks.scoring import judge, normalize, summarize
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLUMNS = [("docqa_1k", "doc-QA 1k"), ("docqa_4k", "4k"), ("docqa_8k", "8k"), ("docqa_16k", "16k"),
            ("hop1_1k", "HashHop 1-hop 1k"), ("hop1_4k", "4k"), ("hop2_1k", "2-hop 1k"), ("hop2_4k", "4k"),
-           ("facts", "plain questions")]
+           ("docqa_hand_2k", "hand-written doc-QA 2k"), ("facts", "plain questions")]
 DOC_SETS = ("docqa_1k", "docqa_4k", "docqa_8k", "docqa_16k")
 
 

@@ -29,13 +29,14 @@ import sys
 from ..corpus.extract.markup import html_to_text
 from ..corpus.fetch import fetch
 from . import families as F
-from . import pinned
+from . import handwritten, pinned
 from . import skills
 from .chat_template import format_chat
 from .lengths import counter
 
 SEED = 7_000_000                  # far from any training seed
 DOC_SETS = {"docqa_1k": (1024, 50), "docqa_4k": (4096, 50), "docqa_8k": (8192, 50), "docqa_16k": (16384, 20)}
+HAND_SET = ("docqa_hand_2k", 2048)  # tasks/handwritten.py's sentences, each alone in this many tokens
 HOP_SETS = {"hop1_1k": (1024, 1, 50), "hop1_4k": (4096, 1, 50), "hop2_1k": (1024, 2, 50), "hop2_4k": (4096, 2, 50)}
 HELDOUT_PACKAGES = {"postgresql-doc": ("postgresql-doc-15", "usr/share/doc/postgresql-doc-15/html/*.html"),
                     "perl-doc": ("perl-doc", "usr/share/perl/*/pod/*.pod")}
@@ -80,6 +81,13 @@ def doc_sample(rng, data, target, count):
     e, v, _, q = rng.choice(facts)
     prompt = _chat_prompt(skills.ask(rng, "\n".join(body), q, F.HELDOUT_WRAPPERS))
     return {"prompt": prompt, "answer": v, "score": "exact", "max_tokens": 24, "kind": kind.name}
+
+
+def hand_sample(rng, data, probe, target, count):
+    sentence, question, answer = probe
+    body = skills.plant(rng, skills.hay_text(rng, data, target - 80 - count(sentence), count), [sentence])
+    prompt = _chat_prompt(skills.ask(rng, "\n".join(body), question, F.HELDOUT_WRAPPERS))
+    return {"prompt": prompt, "answer": answer, "score": "contains", "max_tokens": 32}
 
 
 def hop_sample(rng, target, hops, count):
@@ -132,6 +140,9 @@ def build(out, cache, facts_path, tokenizer=None):
         facts = json.load(f)
     sets["facts"] = fact_samples(rng, facts, 100)
     sets["open"] = open_samples(rng, 50 - len(F.HELDOUT_GREETINGS) - len(F.HELDOUT_CANNOT))
+    name, target = HAND_SET
+    sets[name] = [hand_sample(random.Random(SEED + 20_000 + k), data, probe, target, count)
+                  for k, probe in enumerate(handwritten.PROBES)]
     for name, samples in sets.items():
         with open(os.path.join(out, name + ".jsonl"), "w", encoding="utf-8") as f:
             for k, s in enumerate(samples):

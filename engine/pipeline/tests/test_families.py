@@ -1,6 +1,7 @@
 """Held-out families are disjoint from the training ones by construction, every generated sample answers
 itself (the answer is in its document, chains resolve, loss spans are the replies), scoring and Wilson
 intervals are right at their edges."""
+import os
 import random
 import re
 import unittest
@@ -91,6 +92,21 @@ class DisjointTest(unittest.TestCase):
                                                            for x in pool)
         self.assertGreater(side, 300)                            # 40% of 1,000
         self.assertGreater(same_kind, 100)                       # the tempting wrong answer is often of the kind asked
+
+    def test_hand_written_probes_reach_the_held_out_sets_only(self):
+        import glob
+        from engine.pipeline.tasks import handwritten
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        readers = [p for p in glob.glob(os.path.join(here, "**", "*.py"), recursive=True)
+                   if "handwritten" in open(p, encoding="utf-8").read() and "/tests/" not in p]
+        self.assertEqual([os.path.relpath(p, here) for p in readers], [os.path.join("tasks", "heldout.py")])
+        rng = random.Random(2)
+        rows = " ".join(skills.make_sample(rng, DATA).text for _ in range(300))
+        self.assertEqual(len(handwritten.PROBES), len({p[1] for p in handwritten.PROBES}))
+        for sentence, question, answer in handwritten.PROBES:
+            self.assertIn(answer, sentence)
+            self.assertNotIn(sentence, rows)
+            self.assertNotIn(question, rows)
 
     def test_composed_facts_never_name_a_held_out_kind(self):
         from engine.pipeline.tasks import compose

@@ -68,7 +68,7 @@ class PinnedTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             got = pinned.unpack(d)
         for name in ("docqa_1k", "docqa_4k", "docqa_8k", "docqa_16k", "hop1_1k", "hop1_4k", "hop2_1k", "hop2_4k",
-                     "facts", "open", "heldout_text"):
+                     "docqa_hand_2k", "facts", "open", "heldout_text"):
             self.assertIn(name, got)
 
 
