@@ -10,6 +10,8 @@ draws one from the mixture MIX:
              frames), so no one wording is learnt
   doc_event  the same with facts from events.py's grammar (who did what, where, when; any slot asked, often with
              a synonym of the verb)
+  doc_prose  nothing planted: a passage of prose as written, asked about one of its own sentences (prose_qa.py:
+             who did it, what, where, what something is), so reading ordinary sentences is learnt too
   doc_multi  several kinds planted; two questions asked in two turns (the second a follow-up)
   doc_2hop   "X keeps the key; X was born in T": which town was the keeper born in
   doc_absent the asked fact is not in the document: "I don't know."
@@ -30,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Tuple
 
-from . import compose, events, hop_shapes
+from . import compose, events, hop_shapes, prose_qa
 from . import families as F
 from .chat_template import assistant_spans, format_chat, parse_chatml
 from .lengths import approx_tokens
@@ -45,7 +47,7 @@ TRAIN_HAY_SOURCES = ("sotu", "moby-dick", "brown", "sword-kjv", "sword-web", "sw
 DOC_LENGTHS = (200, 400, 800, 1500, 2000, 3000, 4500, 6000)
 # a row is either long-context tasks or many short chat turns (CHAT_ROW_SHARE of rows): counted in samples,
 # chat turns would otherwise be a sliver of the tokens and the reference facts would be seen too rarely to learn
-TASK_MIX = {"doc": 12, "doc_composed": 22, "doc_event": 22, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 14,
+TASK_MIX = {"doc": 12, "doc_composed": 22, "doc_event": 22, "doc_prose": 10, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 14,
             "hop_raw": 5}
 CHAT_MIX = {"fact": 45, "definition": 20, "faq": 5, "hello": 12, "cannot": 8, "unknown": 10}
 CHAT_ROW_SHARE = 0.35
@@ -65,6 +67,7 @@ class SkillData:
     definitions: list                 # {"word", "pos", "definition"}
     faq: list                         # {"question", "answer"}
     nouns: list = None                # compose.nouns(self), made on first use
+    lexicon: tuple = None             # (WordNet verb lemmas, every defined word), made on first use (doc_prose)
 
 
 def chat(messages) -> Sample:
@@ -163,6 +166,23 @@ def s_doc_event(rng, data):
     target = rng.choice(facts)
     return chat([{"role": "user", "content": ask(rng, "\n".join(body), target[3])},
                  {"role": "assistant", "content": target[1]}])
+
+
+def s_doc_prose(rng, data, tries=16):
+    """A question about a sentence of a real passage; a planted event fact when no passage tried has a sentence
+    the rules know (most prose sentences are not of their shapes)."""
+    if data.lexicon is None:
+        data.lexicon = ({d["word"] for d in data.definitions if d.get("pos") == "verb"},
+                        {d["word"].lower() for d in data.definitions})
+    verbs, words = data.lexicon
+    prose = SkillData({k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}, [], [], [])
+    for _ in range(tries if prose.hay else 0):
+        body = hay_text(rng, prose, rng.choice(DOC_LENGTHS))
+        qa = prose_qa.pick(rng, body, verbs, lambda name: name.split()[0].lower() not in words)
+        if qa:
+            return chat([{"role": "user", "content": ask(rng, "\n".join(body), qa[0])},
+                         {"role": "assistant", "content": qa[1]}])
+    return s_doc_event(rng, data)
 
 
 def s_doc_multi(rng, data):
@@ -314,7 +334,8 @@ def s_unknown(rng, data):
     return chat([{"role": "user", "content": q}, {"role": "assistant", "content": F.DONT_KNOW}])
 
 
-MAKERS = {"doc": s_doc, "doc_composed": s_doc_composed, "doc_event": s_doc_event, "doc_multi": s_doc_multi, "doc_2hop": s_doc_2hop, "doc_absent": s_doc_absent, "hop": s_hop,
+MAKERS = {"doc": s_doc, "doc_composed": s_doc_composed, "doc_event": s_doc_event, "doc_prose": s_doc_prose,
+          "doc_multi": s_doc_multi, "doc_2hop": s_doc_2hop, "doc_absent": s_doc_absent, "hop": s_hop,
           "hop_raw": s_hop_raw, "fact": s_fact, "definition": s_definition, "faq": s_faq, "hello": s_hello,
           "cannot": s_cannot, "unknown": s_unknown}
 
