@@ -46,11 +46,14 @@ IRREGULAR = {"hid": "hide", "kept": "keep", "left": "leave", "took": "take", "ga
              "heard": "hear", "knew": "know", "grew": "grow", "blew": "blow", "flew": "fly", "slid": "slide",
              "fled": "flee", "bid": "bid", "rent": "rend", "cast": "cast", "wound": "wind", "ground": "grind"}
 PRONOUNS = {"i", "you", "he", "she", "it", "we", "they", "him", "her", "us", "them", "who", "which", "that"}
+# words that make a noun phrase or an answer something other than a plain name of a thing
+NOT_IN_PHRASE = PRONOUNS | {"too", "also", "here", "there", "now", "then", "only", "alone", "itself", "not", "so",
+                            "very", "whom", "whose", "where", "when", "what"}
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _DO = re.compile(rf"^(?P<s>[A-Z][a-z]+(?: [A-Z][a-z]+)?) (?P<v>[a-z]+) (?P<o>{DETERMINERS} [a-z][a-z' -]{{1,30}}?) "
                  rf"(?P<p>{'|'.join(PREPS)}) (?P<n>{DETERMINERS} [A-Za-z][A-Za-z' -]{{1,30}}?)(?:[.;:,!]| and | but )")
 _BE = re.compile(rf"^The (?P<np>[a-z]+(?: [a-z]+){{0,3}}) (?P<be>is|was|are|were) (?P<z>{DETERMINERS} "
-                 rf"[a-z][a-z' -]{{1,40}}?)(?:[.;:!]| and | but |, )")
+                 rf"[a-z][a-z' -]{{1,40}}?)(?:[.;:!]|, )")
 _NOT_BE_ANSWER = ("not ", "also ", "very ", "so ", "too ", "then ", "still ", "now ", "being ", "done", "made ",
                   "said ", "given ", "taken ", "that ", "to ", "in ", "of ", "on ", "at ", "by ")
 
@@ -88,7 +91,7 @@ def questions(sentence, verbs, names_ok=lambda s: True):
                 out.append((f"Where did {s} {base} {o}?", n))
     m = _BE.match(sentence)
     if m and not m["z"].startswith(_NOT_BE_ANSWER) and len(m["z"].split()) <= 6 \
-            and not PRONOUNS.intersection(m["np"].split()):
+            and not NOT_IN_PHRASE.intersection(m["np"].split() + m["z"].split()[1:]):
         out.append((f"What {m['be']} the {m['np']}?", m["z"]))
     return out
 

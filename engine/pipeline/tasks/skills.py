@@ -168,6 +168,11 @@ def s_doc_event(rng, data):
                  {"role": "assistant", "content": target[1]}])
 
 
+def _is_word(w, words):
+    """A dictionary word (or its plural), so not a name: "Hunters set their traps ..." asks no "who"."""
+    return w in words or w.endswith("s") and w[:-1] in words
+
+
 def s_doc_prose(rng, data, tries=16):
     """A question about a sentence of a real passage; a planted event fact when no passage tried has a sentence
     the rules know (most prose sentences are not of their shapes)."""
@@ -178,7 +183,7 @@ def s_doc_prose(rng, data, tries=16):
     prose = SkillData({k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}, [], [], [])
     for _ in range(tries if prose.hay else 0):
         body = hay_text(rng, prose, rng.choice(DOC_LENGTHS))
-        qa = prose_qa.pick(rng, body, verbs, lambda name: name.split()[0].lower() not in words)
+        qa = prose_qa.pick(rng, body, verbs, lambda name: not _is_word(name.split()[0].lower(), words))
         if qa:
             return chat([{"role": "user", "content": ask(rng, "\n".join(body), qa[0])},
                          {"role": "assistant", "content": qa[1]}])

@@ -33,8 +33,13 @@ class ProseQaTest(unittest.TestCase):
                   "When hid the key in the box.",                      # not a name
                   "The mountains were covered with its shadow.",      # no determiner: a participle
                   "The water puts it on like it was a breastplate.",   # a pronoun in the subject
-                  "Greta wandered the streets in the rain."):          # an unknown verb
+                  "Greta wandered the streets in the rain.",           # an unknown verb
+                  "The newspaper too is the habitat of the anatomical.",  # an adverb in the subject
+                  "The second student was a man who commented.",      # a clause in the answer
+                  "The voyage was a skilful and lucky one and long."):  # an answer of over six words
             self.assertEqual(P.questions(s, VERBS), [], s)
+        self.assertEqual(P.questions("The pretenders were the priests and the false prophets.", VERBS),
+                         [("What were the pretenders?", "the priests and the false prophets")])
 
     def test_pick_asks_only_what_the_passage_tells_once(self):
         once = ["It rained all week.", "Greta hid the spare key inside a hollow gnome."]
