@@ -282,7 +282,9 @@ def main(argv=None):
                         weight_decay=0.0, plan_minutes=_plan(args, s),
                         extra={"stage": f"continual-{s}", **variant})
         summaries[s] = {k: v for k, v in summary.items() if k != "history"}
-        done = summary["step"] >= summary["total_steps"]
+        # done: at its schedule's end; a time-sized stage planned for this run's box alone is done when the box
+        # ends (stage 1 then leaves the rest to stage 2), one planned past it (--plan-minutes) only at its end
+        done = summary["step"] >= summary["total_steps"] or (steps == 0 and not args.plan_minutes)
         if distributed.is_main():
             checkpoint.save(args.out, student, extra={"stage_index": s + 1 if done else s, **variant,
                                                       "source_checkpoint": args.dense, "summaries": summaries})
