@@ -39,7 +39,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const {values: args} = parseArgs({options: {
     "models": {type: "string", default: "assets/models/dense.gguf,assets/models/recurformer.gguf"},
     "heldout": {type: "string", default: "engine/pipeline/build/heldout"},
-    "samples": {type: "string", default: "docqa_1k=10,docqa_4k=6,hop1_1k=10,hop2_1k=6,facts=30,open=50"},
+    "samples": {type: "string", default: "docqa_1k=10,docqa_4k=6,docqa_hand_2k=10,hop1_1k=10,hop2_1k=6,facts=30,open=50"},
     "ppl-windows": {type: "string", default: "4"},
     "ppl-window": {type: "string", default: "1024"},
     "threads": {type: "string", default: "2"},
