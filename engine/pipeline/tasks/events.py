@@ -157,37 +157,28 @@ class EventKind:
         st, q = st[0].upper() + st[1:], q[0].upper() + q[1:]
         return e, value, st, q
 
-
     def _sentence(self, r, e, did, o, prep, place, when):
         """The asked clause alone, or with a side clause about the same person (a distractor of the same kind)."""
-        asked = f"{did} {o} {prep} {place}{when}"
+        rest = f"{o} {prep} {place}{when}"
+        asked = f"{did} {rest}"
         if r.random() >= SIDE_CLAUSES:
             return f"{e} {asked}"
         words = {self.verb[2], *self.verb[3]}
         others = [v for v in VERBS if not words & {v[2], *v[3]}]
         same = [v for v in others if v[4] == self.verb[4]]
         pres, past, base, _, pool, prep2, where = r.choice(same if same and r.random() < 0.7 else others)
-        side = f"{past if self.past else pres} {r.choice([x for x in POOLS[pool] if x != o])} {prep2} " \
-               f"{PLACES[where](r)}"
-        first = e.split()[0]
-        pronoun = r.choice([first, "they", "she", "he"])
-        plural = (did if self.past else self.verb[2]) + asked[len(did):]       # "they keep ..." / "they kept ..."
-        then = plural if pronoun == "they" else asked
+        side_rest = f"{r.choice([x for x in POOLS[pool] if x != o])} {prep2} {PLACES[where](r)}"
+        side = f"{past if self.past else pres} {side_rest}"
+        pronoun = r.choice([e.split()[0], "they", "she", "he"])
+        if pronoun == "they":                      # "they keep ..." / "they kept ...": the base form in the present
+            then = f"{did if self.past else self.verb[2]} {rest}"
+            side_then = f"{past if self.past else base} {side_rest}"
+        else:
+            then, side_then = asked, side
         return r.choice([f"{e}, who {side}, {asked}",
                          f"{e} {side}, and {pronoun} {then}",
                          f"{e} {side}; {pronoun} also {then}",
-                         f"{e} {asked}, and {pronoun} {(side if pronoun != 'they' else _plural(side, self.past))} too"])
-
-
-def _plural(clause, past):
-    """'keeps letters in ...' -> 'keep letters in ...' for "they" (a past verb stays)."""
-    if past:
-        return clause
-    verb, _, rest = clause.partition(" ")
-    for v in VERBS:
-        if v[0] == verb:
-            return f"{v[2]} {rest}"
-    return clause
+                         f"{e} {asked}, and {pronoun} {side_then} too"])
 
 
 def _the(o):

@@ -181,7 +181,8 @@ def main(argv=None):
     elif os.path.exists(pinned.PINNED):
         import tempfile
         with tempfile.TemporaryDirectory() as d:
-            differ = pinned.mismatches(pinned.unpack(d), pinned.fingerprints(a.out), pinned.fingerprints(a.out))
+            current = pinned.fingerprints(a.out)
+            differ = pinned.mismatches(pinned.unpack(d), current, current)
         print("same as the pinned sets" if not differ else f"differ from the pinned sets: {', '.join(differ)} "
               "(replies made on the pinned sets do not score against these)")
     return 0

@@ -58,6 +58,15 @@ _NOT_BE_ANSWER = ("not ", "also ", "very ", "so ", "too ", "then ", "still ", "n
                   "said ", "given ", "taken ", "that ", "to ", "in ", "of ", "on ", "at ", "by ")
 
 
+def name_filter(words):
+    """names_ok for questions()/pick(): a subject whose first word is a dictionary word (or its plural) is no name
+    ("Hunters set their traps ..." asks no "who"); `words`: every defined word, lower case."""
+    def ok(name):
+        w = name.split()[0].lower()
+        return not (w in words or w.endswith("s") and w[:-1] in words)
+    return ok
+
+
 def sentences(paragraph):
     return [s.strip() for s in _SENTENCE.split(paragraph) if s.strip()]
 

@@ -67,7 +67,7 @@ class SkillData:
     definitions: list                 # {"word", "pos", "definition"}
     faq: list                         # {"question", "answer"}
     nouns: list = None                # compose.nouns(self), made on first use
-    lexicon: tuple = None             # (WordNet verb lemmas, every defined word), made on first use (doc_prose)
+    prose: tuple = None               # doc_prose's (prose-only SkillData, WordNet verbs, name filter), made on first use
 
 
 def chat(messages) -> Sample:
@@ -168,22 +168,17 @@ def s_doc_event(rng, data):
                  {"role": "assistant", "content": target[1]}])
 
 
-def _is_word(w, words):
-    """A dictionary word (or its plural), so not a name: "Hunters set their traps ..." asks no "who"."""
-    return w in words or w.endswith("s") and w[:-1] in words
-
-
 def s_doc_prose(rng, data, tries=16):
     """A question about a sentence of a real passage; a planted event fact when no passage tried has a sentence
     the rules know (most prose sentences are not of their shapes)."""
-    if data.lexicon is None:
-        data.lexicon = ({d["word"] for d in data.definitions if d.get("pos") == "verb"},
-                        {d["word"].lower() for d in data.definitions})
-    verbs, words = data.lexicon
-    prose = SkillData({k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}, [], [], [])
+    if data.prose is None:
+        data.prose = (SkillData({k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}, [], [], []),
+                      {d["word"] for d in data.definitions if d.get("pos") == "verb"},
+                      prose_qa.name_filter({d["word"].lower() for d in data.definitions}))
+    prose, verbs, names_ok = data.prose
     for _ in range(tries if prose.hay else 0):
         body = hay_text(rng, prose, rng.choice(DOC_LENGTHS))
-        qa = prose_qa.pick(rng, body, verbs, lambda name: not _is_word(name.split()[0].lower(), words))
+        qa = prose_qa.pick(rng, body, verbs, names_ok)
         if qa:
             return chat([{"role": "user", "content": ask(rng, "\n".join(body), qa[0])},
                          {"role": "assistant", "content": qa[1]}])
