@@ -11,7 +11,8 @@ draws one from the mixture MIX:
   doc_event  the same with facts from events.py's grammar (who did what, where, when; any slot asked, often with
              a synonym of the verb)
   doc_prose  nothing planted: a passage of prose as written, asked about one of its own sentences (prose_qa.py:
-             who did it, what, where, what something is), so reading ordinary sentences is learnt too
+             who did it, what, to whom, where, with what, when, how many, what something is or was called), so
+             reading ordinary sentences is learnt too
   doc_multi  several kinds planted; two questions asked in two turns (the second a follow-up)
   doc_2hop   "X keeps the key; X was born in T": which town was the keeper born in
   doc_absent the asked fact is not in the document: "I don't know."
@@ -47,7 +48,7 @@ TRAIN_HAY_SOURCES = ("sotu", "moby-dick", "brown", "sword-kjv", "sword-web", "sw
 DOC_LENGTHS = (200, 400, 800, 1500, 2000, 3000, 4500, 6000)
 # a row is either long-context tasks or many short chat turns (CHAT_ROW_SHARE of rows): counted in samples,
 # chat turns would otherwise be a sliver of the tokens and the reference facts would be seen too rarely to learn
-TASK_MIX = {"doc": 12, "doc_composed": 22, "doc_event": 22, "doc_prose": 10, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 14,
+TASK_MIX = {"doc": 10, "doc_composed": 16, "doc_event": 22, "doc_prose": 22, "doc_multi": 8, "doc_2hop": 5, "doc_absent": 1.5, "hop": 14,
             "hop_raw": 5}
 CHAT_MIX = {"fact": 45, "definition": 20, "faq": 5, "hello": 12, "cannot": 8, "unknown": 10}
 CHAT_ROW_SHARE = 0.35
@@ -67,7 +68,7 @@ class SkillData:
     definitions: list                 # {"word", "pos", "definition"}
     faq: list                         # {"question", "answer"}
     nouns: list = None                # compose.nouns(self), made on first use
-    prose: tuple = None               # doc_prose's (prose-only SkillData, WordNet verbs, name filter), made on first use
+    prose: tuple = None               # doc_prose's (prose-only SkillData, prose_qa.Lexicon), made on first use
 
 
 def chat(messages) -> Sample:
@@ -173,12 +174,11 @@ def s_doc_prose(rng, data, tries=16):
     the rules know (most prose sentences are not of their shapes)."""
     if data.prose is None:
         data.prose = (SkillData({k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}, [], [], []),
-                      {d["word"] for d in data.definitions if d.get("pos") == "verb"},
-                      prose_qa.name_filter({d["word"].lower() for d in data.definitions}))
-    prose, verbs, names_ok = data.prose
+                      prose_qa.lexicon(data.definitions))
+    prose, lex = data.prose
     for _ in range(tries if prose.hay else 0):
         body = hay_text(rng, prose, rng.choice(DOC_LENGTHS))
-        qa = prose_qa.pick(rng, body, verbs, names_ok)
+        qa = prose_qa.pick(rng, body, lex)
         if qa:
             return chat([{"role": "user", "content": ask(rng, "\n".join(body), qa[0])},
                          {"role": "assistant", "content": qa[1]}])
