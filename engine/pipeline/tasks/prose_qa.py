@@ -4,7 +4,8 @@ own sentences, so that what is learnt is reading ordinary prose, not the shapes 
 The planted facts of skills.py and events.py come from templates, however many; the models learnt those
 shapes and missed facts told in ordinary sentences (tasks/handwritten.py: 2 and 1 of 30). Here nothing is
 planted: a sentence's clause is split into subject (a name, or "the ..." up to its verb), a verb in the past
-(or is/was) and what follows, and a rule asks about one part:
+(after a name also the present: "Priya walks her dog ..." -> "What does Priya walk ...?"; or is/was) and what
+follows, and a rule asks about one part:
 
   who/what  "Greta hid the spare key inside a hollow gnome."  -> "Who hid the spare key inside a hollow gnome?"
   object    the same sentence                                -> "What did Greta hide inside a hollow gnome?"
@@ -33,7 +34,9 @@ from typing import Callable, Optional
 PROSE_SOURCES = ("brown", "moby-dick", "sotu", "wesnoth", "sword-web", "sword-mhcc", "sword-tdavid", "fortunes")
 DETERMINERS = r"(?:the|a|an|his|her|their|its|our|my|your|this|that|some|two|three|four|five)"
 PLACE_PREPS = ("in", "into", "on", "under", "behind", "inside", "beside", "near", "at")
-PREPS = PLACE_PREPS + ("to", "from", "for", "with", "across", "over", "through")
+PREPS = PLACE_PREPS + ("to", "from", "for", "with", "across", "over", "through", "along", "around", "past", "toward",
+                       "towards", "against", "among", "beneath", "below", "above", "upon", "onto", "during", "without",
+                       "within", "between", "like", "about", "off", "out", "up", "down", "across", "beyond")
 # sentence-initial capitalized words that are not names
 NOT_NAMES = set("""The A An And But Or So Yet For Nor When Then Now If As At In On Of To By From With Without After
 Before While Though Although Because Since Until Unless He She It They We You I His Her Its Their Our My Your This
@@ -43,7 +46,7 @@ Mr Mrs Ms Dr Sir Lord God Let May Might Must Shall Should Would Could Can Will D
 Being Been Have Has Had Not Never Always Often Indeed Perhaps Meanwhile However Therefore Moreover Besides
 Above Below Between Among Against Upon Into Onto Out Over Under Through Across Behind Beyond During Within Yes
 Well Why Alas Behold Amen Thou Thee Ye Oh Lo Hence Whereas Whoever Whatever Nothing Everything Everyone Anyone
-Someone Nobody Somebody Everybody""".split())
+Someone Nobody Somebody Everybody Whenever Wherever Whichever""".split())
 IRREGULAR = {"hid": "hide", "kept": "keep", "left": "leave", "took": "take", "gave": "give", "brought": "bring",
              "bought": "buy", "sold": "sell", "sent": "send", "lent": "lend", "put": "put", "set": "set",
              "found": "find", "lost": "lose", "made": "make", "got": "get", "held": "hold", "laid": "lay",
@@ -118,8 +121,8 @@ _VAGUE = {"one", "ones", "same", "other", "first", "last", "best", "worst", "mor
 # how a question may be put, so that no one wording is learnt ({s} subject, {vp} verb phrase as written)
 WHO_FRAMES = ("Who {vp}?", "Who {vp}?", "Who was it that {vp}?", "Which person {vp}?", "Tell me who {vp}.",
               "According to the text, who {vp}?")
-WHAT_DID_FRAMES = ("What did {s} {base}{tail}?", "What did {s} {base}{tail}?", "What was it that {s} {past}{tail}?",
-                   "Tell me what {s} {past}{tail}.", "According to the text, what did {s} {base}{tail}?")
+WHAT_DID_FRAMES = ("What {do} {s} {base}{tail}?", "What {do} {s} {base}{tail}?", "What is it that {s} {past}{tail}?",
+                   "Tell me what {s} {past}{tail}.", "According to the text, what {do} {s} {base}{tail}?")
 
 
 @dataclass
@@ -163,6 +166,17 @@ def base_form(past, verbs):
     stem = past[:-2]
     for cand in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else None,
                  stem[:-1] + "y" if stem.endswith("i") else None):
+        if cand and cand in verbs:
+            return cand
+    return None
+
+
+def present_base(verb, verbs):
+    """'walks' -> 'walk', 'teaches' -> 'teach', 'carries' -> 'carry'; None if not the present of a known verb."""
+    if not verb.endswith("s") or verb.endswith("ss") or len(verb) < 4:
+        return None
+    for cand in (verb[:-3] + "y" if verb.endswith("ies") else None, verb[:-2] if verb.endswith("es") else None,
+                 verb[:-1]):
         if cand and cand in verbs:
             return cand
     return None
@@ -247,8 +261,10 @@ def questions(sentence, lex, rng=None):
     if not 1 <= len(rest) <= 10 or not all(re.fullmatch(r"[A-Za-z][A-Za-z'-]*|\d+", w) for w in rest) \
             or rest[-1] in _ABBREVIATIONS:
         return out
-    base = None if verb in BE else base_form(verb, lex.verbs)
-    if verb not in BE and not base or _FINITE.intersection(rest):
+    base, do = (None, None) if verb in BE else (base_form(verb, lex.verbs), "did")
+    if not base and is_name and verb not in BE:
+        base, do = present_base(verb, lex.verbs), "does"        # "Priya walks her greyhound ..."
+    if verb not in BE and (not base or verb in _FINITE) or _FINITE.intersection(rest):
         return out              # no verb known, or a later finite verb: the subject was not where it seemed
     vp = " ".join([verb] + rest)
     head = " ".join(subj).split(" of ")[0].split()[-1]
@@ -273,21 +289,23 @@ def questions(sentence, lex, rng=None):
         obj = " ".join(rest[:k])
         t = "".join(" " + w for w in tail)
         if k == 2 and (rest[0] in NUMBER_WORDS or rest[0].isdigit()) and rest[1].endswith("s"):
-            out.append((f"How many {rest[1]} did {s_q} {base}{t}?", rest[0]))
+            out.append((f"How many {rest[1]} {do} {s_q} {base}{t}?", rest[0]))
         else:
-            out.append((pick(WHAT_DID_FRAMES).format(s=s_q, base=base, past=verb, tail=t), obj))
+            frame = pick(WHAT_DID_FRAMES)
+            frame = frame.replace("What is it", "What was it") if do == "did" else frame
+            out.append((frame.format(s=s_q, do=do, base=base, past=verb, tail=t), obj))
         if len(tail) >= 3 and tail[1] in DET_WORDS and _phrase(tail[1:]) == len(tail) - 1 and not open_end \
                 and _noun(tail[-1], lex.nouns):
             place = " ".join(tail[1:])
             if tail[0] in PLACE_PREPS:
-                out.append((f"Where did {s_q} {base} {obj}?", place))
+                out.append((f"Where {do} {s_q} {base} {obj}?", place))
             elif tail[0] == "with":
-                out.append((f"What did {s_q} {base} {obj} with?", place))
+                out.append((f"What {do} {s_q} {base} {obj} with?", place))
     elif rest and _name(rest, lex):
         n = _name(rest, lex)
         t = "".join(" " + w for w in rest[n:])
-        out.append((f"Who did {s_q} {base}{t}?", " ".join(rest[:n])))
-    if when:
+        out.append((f"Who {do} {s_q} {base}{t}?", " ".join(rest[:n])))
+    if when and do == "did":
         out.append((f"When did {s_q} {base} {' '.join(rest)}?", when["w"][0].lower() + when["w"][1:]))
     return out
 

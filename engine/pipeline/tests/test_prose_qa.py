@@ -17,6 +17,9 @@ class ProseQaTest(unittest.TestCase):
             self.assertEqual(P.base_form(past, VERBS), base, past)
         self.assertIsNone(P.base_form("red", VERBS))
         self.assertIsNone(P.base_form("wandered", VERBS))            # not a known verb: the sentence is skipped
+        for present, base in (("walks", "walk"), ("carries", "carry"), ("bakes", "bake"), ("hides", "hide")):
+            self.assertEqual(P.present_base(present, VERBS | {"walk"}), base, present)
+        self.assertIsNone(P.present_base("glass", {"glas"}))
 
     def test_who_what_where_of_a_sentence(self):
         qa = dict(P.questions("Greta hid the spare key inside a hollow gnome.", LEX))
@@ -48,6 +51,10 @@ class ProseQaTest(unittest.TestCase):
         self.assertEqual(asked("Ahab, the captain of the Pequod, stood on the deck.")
                          ["Who was the captain of the Pequod?"], "Ahab")
         self.assertEqual(asked("Ishmael was a sailor.")["Who was Ishmael?"], "a sailor")
+        qa = asked("Priya walks her greyhound along the canal.", P.Lexicon({"walk"}))       # the present, after a name
+        self.assertEqual(qa["What does Priya walk along the canal?"], "her greyhound")
+        self.assertEqual(qa["Who walks her greyhound along the canal?"], "Priya")
+        self.assertEqual(asked("The dogs walks the canal.", P.Lexicon({"walk"})), {})         # only after a name
         self.assertEqual(asked("Hugo wrote his novels with a green fountain pen.")
                          ["What did Hugo write his novels with?"], "a green fountain pen")
         self.assertEqual(asked("And David took the spear from the bolster.", P.Lexicon({"take"}))
