@@ -359,6 +359,26 @@ def check_disjoint():
         assert s not in HAYSTACK_SOURCES and s not in TRAIN_HAY_SOURCES, f"hay source {s} is used in training"
 
 
+def held_out_wording(question):
+    """Whether a generated question matches a held-out question template (slots open) or holds a literal stretch
+    of 12+ characters of one: generators of questions about free text (prose_qa.py) drop those, so the held-out
+    wordings stay unseen by construction."""
+    global _HELD_QUESTIONS
+    if _HELD_QUESTIONS is None:
+        import re
+        templates = [q for k in HELDOUT_KINDS for q in k.questions] + \
+            [q for v in HELDOUT_FACT_QUESTIONS.values() for q in v]
+        _HELD_QUESTIONS = ([_template_regex(t) for t in templates] + [_template_regex(t.split("?")[0] + "?")
+                                                                       for t in templates if "? " in t],
+                           [c.lower() for t in templates for c in re.split(r"\{\w+\}", t) if len(c.strip()) >= 12])
+    regexes, chunks = _HELD_QUESTIONS
+    q = question.lower()
+    return any(rx.match(question) for rx in regexes) or any(c in q for c in chunks)
+
+
+_HELD_QUESTIONS = None
+
+
 def _template_regex(template):
     import re
     parts = re.split(r"(\{\w+\})", template)

@@ -3,6 +3,7 @@ import random
 import re
 import unittest
 
+from engine.pipeline.tasks import families as F
 from engine.pipeline.tasks import prose_qa as P
 from engine.pipeline.tasks import skills
 
@@ -81,6 +82,9 @@ class ProseQaTest(unittest.TestCase):
         wordings = {P.questions("Greta hid the spare key inside a hollow gnome.", LEX, rng)[0] for _ in range(60)}
         self.assertGreater(len(wordings), 3)
         self.assertTrue(all(a == "Greta" and "hid the spare key inside a hollow gnome" in q for q, a in wordings))
+        where = {P.questions("Greta hid the spare key inside a hollow gnome.", LEX, rng)[2] for _ in range(60)}
+        self.assertEqual(where, {("Where did Greta hide the spare key?", "a hollow gnome"),
+                                 ("In what place did Greta hide the spare key?", "a hollow gnome")})
 
     def test_no_question_of_the_wrong_shapes(self):
         for s in ("She hid the key in the box.",                       # a pronoun, not a name
@@ -103,6 +107,18 @@ class ProseQaTest(unittest.TestCase):
         # the same question of two sentences has two answers: neither is asked
         two = ["Greta hid the key.", "Greta hid the spoon.", "Tomas sat near the fire."]
         self.assertEqual({P.pick(rng, two, LEX)[1] for _ in range(30)}, {"Tomas"})
+
+    def test_no_question_in_a_held_out_wording(self):
+        # "What did {e} take on the journey?" is a held-out family's question (families.HELDOUT_KINDS)
+        passage = ["Ahab took a compass on the journey."]
+        self.assertIn(("What did Ahab take on the journey?", "a compass"), P.questions(passage[0], P.Lexicon({"take"})))
+        rng = random.Random(0)
+        picked = {P.pick(rng, passage, P.Lexicon({"take"})) for _ in range(60)}
+        self.assertNotIn(("What did Ahab take on the journey?", "a compass"), picked)
+        self.assertIn("a compass", {a for _, a in picked})             # asked in the other wordings
+        self.assertFalse(any(F.held_out_wording(q) for q, _ in picked))
+        self.assertTrue(F.held_out_wording("Where is Greta's spare key?"))
+        self.assertFalse(F.held_out_wording("Where did Greta hide the spare key?"))
 
     def test_a_prose_row_asks_about_its_passage_and_answers_from_it(self):
         definitions = [{"word": "hide", "pos": "verb", "definition": "x"}] + \
