@@ -34,11 +34,10 @@ from .families import held_out_wording
 
 # sources whose paragraphs are ordinary prose (reference and technical text has few such sentences)
 PROSE_SOURCES = ("brown", "moby-dick", "sotu", "wesnoth", "sword-web", "sword-mhcc", "sword-tdavid", "fortunes")
-DETERMINERS = r"(?:the|a|an|his|her|their|its|our|my|your|this|that|some|two|three|four|five)"
 PLACE_PREPS = ("in", "into", "on", "under", "behind", "inside", "beside", "near", "at")
 PREPS = PLACE_PREPS + ("to", "from", "for", "with", "across", "over", "through", "along", "around", "past", "toward",
                        "towards", "against", "among", "beneath", "below", "above", "upon", "onto", "during", "without",
-                       "within", "between", "like", "about", "off", "out", "up", "down", "across", "beyond")
+                       "within", "between", "like", "about", "off", "out", "up", "down", "beyond")
 # sentence-initial capitalized words that are not names
 NOT_NAMES = set("""The A An And But Or So Yet For Nor When Then Now If As At In On Of To By From With Without After
 Before While Though Although Because Since Until Unless He She It They We You I His Her Its Their Our My Your This
@@ -67,13 +66,13 @@ IRREGULAR = {"hid": "hide", "kept": "keep", "left": "leave", "took": "take", "ga
              "fled": "flee", "bid": "bid", "rent": "rend", "cast": "cast", "wound": "wind", "ground": "grind",
              "became": "become", "thought": "think", "felt": "feel", "meant": "mean", "spoke": "speak",
              "woke": "wake", "understood": "understand", "overcame": "overcome", "forgave": "forgive",
-             "swore": "swear", "sat": "sit", "slept": "sleep", "swept": "sweep", "wept": "weep", "crept": "creep",
+             "swore": "swear", "slept": "sleep", "swept": "sweep", "wept": "weep", "crept": "creep",
              "knelt": "kneel", "dealt": "deal", "dwelt": "dwell", "leapt": "leap", "lit": "light", "bound": "bind",
-             "fought": "fight", "hurt": "hurt", "quit": "quit", "shed": "shed", "slung": "sling", "strode": "stride",
-             "strove": "strive", "threw": "throw", "trod": "tread", "withdrew": "withdraw", "undertook": "undertake",
+             "hurt": "hurt", "quit": "quit", "shed": "shed", "slung": "sling", "strode": "stride",
+             "strove": "strive", "trod": "tread", "withdrew": "withdraw", "undertook": "undertake",
              "foresaw": "foresee", "arose": "arise", "awoke": "awake", "beheld": "behold", "besought": "beseech",
              "upheld": "uphold", "withheld": "withhold", "mistook": "mistake", "sprang": "spring", "stung": "sting",
-             "swam": "swim", "drank": "drink", "rang": "ring", "shone": "shine", "sped": "speed", "fled": "flee"}
+             "swam": "swim", "rang": "ring", "shone": "shine", "sped": "speed"}
 PRONOUNS = {"i", "you", "he", "she", "it", "we", "they", "him", "her", "us", "them", "who", "which", "that"}
 # words that make a noun phrase or an answer something other than a plain name of a thing
 NOT_IN_PHRASE = PRONOUNS | {"too", "also", "here", "there", "now", "then", "only", "alone", "itself", "not", "so",
@@ -112,7 +111,7 @@ _APPOSITIVE = re.compile(r"^(?P<n>[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}), (?P<np>the 
 _NAME = re.compile(r"[A-Z][a-z]+")
 _WORD = re.compile(r"[A-Za-z][a-z]+(?:'s)?|[a-z]+-[a-z]+")
 # a phrase ends before these (so "the lamp in the tower" splits into object and place)
-_PHRASE_STOP = set(PREPS) | {"by", "down", "up", "out", "off", "away", "back", "again", "last", "next", "every",
+_PHRASE_STOP = set(PREPS) | {"by", "away", "back", "again", "last", "next", "every",
                              "yesterday", "today", "once", "twice", "there", "here", "then", "now", "home"}
 _FINITE = BE | {"would", "will", "could", "should", "can", "may", "might", "must", "has", "have", "had", "did", "does"}
 _AFTER_PARTICIPLE = {"by", "to", "of", "in", "at", "under", "with", "for", "up", "out", "as", "from", "on"}
@@ -123,7 +122,7 @@ _VAGUE = {"one", "ones", "same", "other", "first", "last", "best", "worst", "mor
 # how a question may be put, so that no one wording is learnt ({s} subject, {vp} verb phrase as written)
 WHO_FRAMES = ("Who {vp}?", "Who {vp}?", "Who was it that {vp}?", "Which person {vp}?", "Tell me who {vp}.",
               "According to the text, who {vp}?")
-WHAT_DID_FRAMES = ("What {do} {s} {base}{tail}?", "What {do} {s} {base}{tail}?", "What is it that {s} {past}{tail}?",
+WHAT_DID_FRAMES = ("What {do} {s} {base}{tail}?", "What {do} {s} {base}{tail}?", "What {was} it that {s} {past}{tail}?",
                    "Tell me what {s} {past}{tail}.", "According to the text, what {do} {s} {base}{tail}?")
 
 
@@ -257,7 +256,7 @@ def questions(sentence, lex, rng=None):
         return out
     subj, is_name, j = found
     s = " ".join(subj)
-    s_q = s if is_name else s[0].lower() + s[1:]          # "The old mill" inside a question: "the old mill"
+    s_q = "the" + s[3:] if subj[0] == "The" else s          # "The old mill" inside a question: "the old mill"
     s_a = s if when is None and not _LEAD.match(sentence) else s_q   # as the text has it
     verb, rest = words[j], words[j + 1:]
     if not 1 <= len(rest) <= 10 or not all(re.fullmatch(r"[A-Za-z][A-Za-z'-]*|\d+", w) for w in rest) \
@@ -293,9 +292,8 @@ def questions(sentence, lex, rng=None):
         if k == 2 and (rest[0] in NUMBER_WORDS or rest[0].isdigit()) and rest[1].endswith("s"):
             out.append((f"How many {rest[1]} {do} {s_q} {base}{t}?", rest[0]))
         else:
-            frame = pick(WHAT_DID_FRAMES)
-            frame = frame.replace("What is it", "What was it") if do == "did" else frame
-            out.append((frame.format(s=s_q, do=do, base=base, past=verb, tail=t), obj))
+            out.append((pick(WHAT_DID_FRAMES).format(s=s_q, do=do, was="was" if do == "did" else "is", base=base,
+                                                     past=verb, tail=t), obj))
         if len(tail) >= 3 and tail[1] in DET_WORDS and _phrase(tail[1:]) == len(tail) - 1 and not open_end \
                 and _noun(tail[-1], lex.nouns):
             place = " ".join(tail[1:])

@@ -52,6 +52,8 @@ class ProseQaTest(unittest.TestCase):
         self.assertEqual(asked("Ahab, the captain of the Pequod, stood on the deck.")
                          ["Who was the captain of the Pequod?"], "Ahab")
         self.assertEqual(asked("Ishmael was a sailor.")["Who was Ishmael?"], "a sailor")
+        self.assertEqual(asked("Kenji's first bicycle was a red bicycle.")["What was Kenji's first bicycle?"],
+                         "a red bicycle")                                                   # a name keeps its capital
         qa = asked("Priya walks her greyhound along the canal.", P.Lexicon({"walk"}))       # the present, after a name
         self.assertEqual(qa["What does Priya walk along the canal?"], "her greyhound")
         self.assertEqual(qa["Who walks her greyhound along the canal?"], "Priya")
