@@ -16,7 +16,7 @@ python3 -m engine.pipeline.stages.tasktune --init assets/models/dense.gguf --dat
 grep -v "^step" $OUT/tune.log | tail -5; grep "^step" $OUT/tune.log | tail -2
 python3 -m engine.pipeline.stages.export --model $W/dense --tokenizer $T --out $W/dense-new.Q8_0.gguf 2>&1 | tail -1
 (cd $W && split -b 16000000 -d -a 1 dense-new.Q8_0.gguf $OUT/dense-new.Q8_0.gguf.part && sha256sum dense-new.Q8_0.gguf | tee $OUT/sums-dense.txt)
-S=docqa_hand_2k,docqa_1k,hop1_1k
+S=${SETS:-docqa_hand_2k,docqa_1k,hop1_1k}
 for m in dense-new:$W/dense-new.Q8_0.gguf dense-shipped:assets/models/dense.gguf; do
     python3 -m engine.pipeline.stages.evaluate_torch --model ${m#*:} --label ${m%%:*} --tokenizer $T \
         --heldout $B/heldout --out $OUT/replies-${m%%:*}-quick.json --sets $S 2>&1 | grep -v "^  " | tail -6
