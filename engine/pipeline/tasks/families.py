@@ -10,6 +10,8 @@ phrasing, line format or chat phrasing appears on both sides.
 Values are made from word pools; held-out kinds use pools of their own where the pool itself would
 give the kind away (boat names, spices), and shared generic pools (names, numbers) otherwise.
 """
+import functools
+
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "dor", "vin", "sa", "bel", "tor", "ann", "el", "ric", "wen",
              "mar", "is", "ol", "dan", "fer", "gus", "hal", "jo", "lin", "ny", "per", "quin", "rus", "sel"]
@@ -363,20 +365,24 @@ def held_out_wording(question):
     """Whether a generated question matches a held-out question template (slots open) or holds a literal stretch
     of 12+ characters of one: generators of questions about free text (prose_qa.py) drop those, so the held-out
     wordings stay unseen by construction."""
-    global _HELD_QUESTIONS
-    if _HELD_QUESTIONS is None:
-        import re
-        templates = [q for k in HELDOUT_KINDS for q in k.questions] + \
-            [q for v in HELDOUT_FACT_QUESTIONS.values() for q in v]
-        _HELD_QUESTIONS = ([_template_regex(t) for t in templates] + [_template_regex(t.split("?")[0] + "?")
-                                                                       for t in templates if "? " in t],
-                           [c.lower() for t in templates for c in re.split(r"\{\w+\}", t) if len(c.strip()) >= 12])
-    regexes, chunks = _HELD_QUESTIONS
+    regexes, chunks = _held_questions()
     q = question.lower()
-    return any(rx.match(question) for rx in regexes) or any(c in q for c in chunks)
+    return any(rx.match(question) for rx in regexes) or any(c.lower() in q for c in chunks)
 
 
-_HELD_QUESTIONS = None
+@functools.lru_cache(maxsize=None)
+def _held_questions():
+    """_held_patterns of every held-out question template, and of the first sentence of a two-sentence one."""
+    templates = [q for k in HELDOUT_KINDS for q in k.questions] + [q for v in HELDOUT_FACT_QUESTIONS.values() for q in v]
+    regexes, chunks = _held_patterns(templates)
+    return regexes + [_template_regex(t.split("?")[0] + "?") for t in templates if "? " in t], chunks
+
+
+def _held_patterns(templates):
+    """([regex of each template, slots open], [its literal stretches of 12+ characters])."""
+    import re
+    return ([_template_regex(t) for t in templates],
+            [c for t in templates for c in re.split(r"\{\w+\}", t) if len(c.strip()) >= 12])
 
 
 def _template_regex(template):
@@ -399,8 +405,7 @@ def _check_grammars(samples=4000):
     for n in HELDOUT_NOUNS:
         assert not set(n.split()) <= words, f"events.py uses the held-out noun {n!r}"
     templates = [t for k in HELDOUT_KINDS for t in k.statements + k.questions]
-    held = [_template_regex(t) for t in templates]
-    chunks = [c for t in templates for c in re.split(r"\{\w+\}", t) if len(c.strip()) >= 12]
+    held, chunks = _held_patterns(templates)
     rng = random.Random(0)
     for _ in range(samples):
         kind = events.EventKind(rng)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# RESULTS.md/json/png for the pair shipped by round 9 (2026-12-06), on the pinned held-out sets; the hand-written
-# set (60 probes since 2026-12-07) answered in round 10's folder
+# RESULTS.md/json/png for the pair shipped by round 9 (2026-12-06), on the pinned held-out sets: round 9's replies,
+# and the hand-written set (60 probes since 2026-12-07; round 9's 30-probe replies no longer score) answered here
 # (run from anywhere; unpack the sets first: /usr/bin/python3 -m engine.pipeline.tasks.heldout).
 cd "$(dirname "$0")/../../../.."   # the repository root
 R=engine/pipeline/runs/2026-12-06-gpu-round9; H=engine/pipeline/runs/2026-12-07-gpu-round10
