@@ -44,7 +44,7 @@ from ..recurformer.surgery import recurformer_from_dense
 from . import checkpoint, distributed
 from .data import Batches, check_token_range, load_tokens
 from .schedule import train
-from .taskdata import TaskBatches, check_tokenizer
+from .taskdata import TaskBatches, check_tokenizer, parse_task_mix
 
 
 # Full-vocabulary logits of a whole batch are the largest tensors of a conversion: B x T x vocab, and
@@ -210,6 +210,8 @@ def main(argv=None):
                                         "Face checkpoint's own HF_DIR/tokenizer.json: its ids and chat template)")
     ap.add_argument("--workers", type=int, default=8, help="task-row generator processes (per GPU)")
     ap.add_argument("--task-every", type=int, default=2, help="with --paragraphs: every n-th batch is task rows")
+    ap.add_argument("--task-mix", type=parse_task_mix, default={},
+                    help="KIND=WEIGHT,... replacing tasks/skills.py's TASK_MIX weights (ablations; 0 drops a kind)")
     ap.add_argument("--answer-weight", type=float, default=0.0,
                     help="stage 2: weight of the answer cross-entropy on task rows (0 = distillation only)")
     ap.add_argument("--stage1-share", type=float, default=0.5, help="share of the time box for stage 1")
@@ -254,7 +256,8 @@ def main(argv=None):
     if args.paragraphs:
         check_tokenizer(args.tokenizer, teacher.config.vocab_size)
     batches = Batches(tokens, args.batch, args.seq_len, args.seed, **shard)
-    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard) \
+    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard,
+                        task_mix=args.task_mix) \
         if args.paragraphs else None
 
     def rows_at(step):

@@ -42,8 +42,29 @@ HOP_LENGTHS = (256, 512, 1024, 2000)
 _state = {}
 
 
-def _init(tokenizer_path: str, paragraphs_path: str):
+def parse_task_mix(text: str) -> dict:
+    """"doc_prose=0,hop=20" -> {"doc_prose": 0.0, "hop": 20.0}: weights that replace skills.TASK_MIX's (for
+    ablations); an unknown kind, a weight that is not a number >= 0, or all weights 0 is refused (argparse
+    shows why)."""
+    mix = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, _, weight = part.partition("=")
+        if kind not in skills.TASK_MIX:
+            raise argparse.ArgumentTypeError(f"{part!r}: the kinds are {', '.join(sorted(skills.TASK_MIX))}")
+        try:
+            mix[kind] = float(weight)
+        except ValueError:
+            mix[kind] = -1.0
+        if not mix[kind] >= 0:
+            raise argparse.ArgumentTypeError(f"{part!r}: a weight is a number >= 0")
+    if not any({**skills.TASK_MIX, **mix}.values()):
+        raise argparse.ArgumentTypeError("it leaves every task kind at weight 0")
+    return mix
+
+
+def _init(tokenizer_path: str, paragraphs_path: str, task_mix=None):
     _state["tok"] = load_tokenizer(tokenizer_path)
+    _state["task_mix"] = {**skills.TASK_MIX, **(task_mix or {})}
     if paragraphs_path.endswith(SKILLS_SUFFIX):
         _state["skills"] = load_skill_data(paragraphs_path)
         return
@@ -92,7 +113,7 @@ def _row(args) -> Tuple[np.ndarray, np.ndarray]:
     ids, mask = [], []
     mix = None
     if _state.get("skills") is not None:
-        mix = skills.CHAT_MIX if skills.chat_row(rng) else skills.TASK_MIX
+        mix = skills.CHAT_MIX if skills.chat_row(rng) else _state["task_mix"]
     while len(ids) < seq_len + 1:
         t, m = _sample(rng, mix)
         ids += eot + t
@@ -117,10 +138,10 @@ class TaskBatches:
     has its own seed; data-parallel rank r of `world` makes rows r*B..(r+1)*B-1 (as data.Batches)."""
 
     def __init__(self, tokenizer_path: str, paragraphs_path: str, batch: int, seq_len: int, seed: int,
-                 workers: int = 8, rank: int = 0, world: int = 1):
+                 workers: int = 8, rank: int = 0, world: int = 1, task_mix=None):
         self.batch, self.seq_len, self.seed = batch, seq_len, seed
         self.first_row = rank * batch
-        self.pool = mp.get_context("spawn").Pool(workers, _init, (tokenizer_path, paragraphs_path))
+        self.pool = mp.get_context("spawn").Pool(workers, _init, (tokenizer_path, paragraphs_path, task_mix))
         self.pending = {}
 
     def _submit(self, step: int):

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from . import checkpoint, distributed
 from .data import Batches, check_token_range, load_tokens
 from .schedule import train
-from .taskdata import TaskBatches, check_tokenizer
+from .taskdata import TaskBatches, check_tokenizer, parse_task_mix
 
 
 def task_loss(model, ids, mask, lm_weight: float):
@@ -50,6 +50,8 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=8.0)
     ap.add_argument("--workers", type=int, default=8, help="task-row generator processes (per GPU)")
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--task-mix", type=parse_task_mix, default={},
+                    help="KIND=WEIGHT,... replacing tasks/skills.py's TASK_MIX weights (ablations; 0 drops a kind)")
     args = ap.parse_args(argv)
 
     device = distributed.setup()
@@ -61,7 +63,8 @@ def main(argv=None):
     check_tokenizer(args.tokenizer, model.config.vocab_size)
     tokens = load_tokens(args.data)
     check_token_range(tokens, model.config.vocab_size, args.data)
-    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard)
+    tasks = TaskBatches(args.tokenizer, args.paragraphs, args.batch, args.seq_len, args.seed, args.workers, **shard,
+                        task_mix=args.task_mix)
     text = Batches(tokens, args.batch, args.seq_len, args.seed, **shard)
 
     def loss_fn(step, net):

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../../../.."
 export PYTHONUNBUFFERED=1 GGUF_PY=$PWD/node_modules/node-llama-cpp/llama/llama.cpp/gguf-py
 B=engine/pipeline/build; W=.device/work; T=$B/tokenizer/tokenizer.json
 sha256sum .device/student.gguf; ls $W
-python3 -m engine.pipeline.stages.convert --dense $W/dense --student .device/student.gguf \
+python3 -m engine.pipeline.stages.convert --dense $W/dense-new --student .device/student.gguf \
     --data $W/shards --out $W/rf --seq-len 8192 --batch 4 --stage2-steps 0 --minutes ${MIN:-8} \
     --plan-minutes ${MIN:-8} --paragraphs $B/taskdata/skills.json.xz --tokenizer $T \
     --answer-weight 1 --stage2-lr 2e-4 --workers 6 --task-every 2 > $OUT/convert.log 2>&1
