@@ -20,7 +20,10 @@ follows, and a rule asks about one part:
 each in a few wordings ("Tell me who ...", "What was it that ...", "In what place ..."). A noun phrase must end in a noun of the
 lexicon (WordNet's, with the persons among them asked with "who"); a clause with a later finite verb, a participle
 ("passed by the Senate") or "I"/"you" is not asked. The answer must appear once in the passage, and no other
-sentence may give the same question, so it has one reading. Verbs are put back in their base form ("hid" ->
+sentence may give the same question, so it has one reading. Answer and question must each hold something
+specific (a number, or a word, name or not, less frequent in the prose than COMMON_PER_MILLION): "Who murmured
+against Moses?" -> "the people" is not asked (the answer could be any crowd), nor "What is the love of life?" (no
+word of the question finds the sentence); a model trained on such rows answered with any phrase of the passage. Verbs are put back in their base form ("hid" ->
 "hide") from a table of irregular pasts and the WordNet verbs; a sentence whose verb is not found is skipped. The
 rules misread some sentences (a participle taken for the verb): the question is then odd, but its answer is still
 the passage's words next to the question's. Training text only (SkillData.hay): the held-out sets never read it.
@@ -117,6 +120,11 @@ _FINITE = BE | {"would", "will", "could", "should", "can", "may", "might", "must
 _AFTER_PARTICIPLE = {"by", "to", "of", "in", "at", "under", "with", "for", "up", "out", "as", "from", "on"}
 # a sentence cut after one of these ("the Church of St. Paul") was cut at the wrong full stop
 _ABBREVIATIONS = {"St", "Mr", "Mrs", "Ms", "Dr", "Mt", "Co", "Jr", "Sr", "U", "S", "Gen", "Col", "Capt", "Rev", "Prof"}
+# a word this frequent in the prose asked about (per million words, and at least COMMON_MIN times) is too common to
+# make an answer or a question specific: about 2,000 words of the training prose ("people", "spirit", "gift", "king")
+COMMON_PER_MILLION, COMMON_MIN = 50, 20
+# the questions' own words (WHO_FRAMES, WHAT_DID_FRAMES, "In what place", "called"), which single nothing out
+_FRAME_WORDS = {"according", "text", "tell", "person", "place", "name", "called"}
 # the last word of a copular answer that makes it no thing at all ("a keen one", "the same")
 _VAGUE = {"one", "ones", "same", "other", "first", "last", "best", "worst", "more", "less", "most", "kind", "thing"}
 # how a question may be put, so that no one wording is learnt ({s} subject, {vp} verb phrase as written)
@@ -130,17 +138,22 @@ WHAT_DID_FRAMES = ("What {do} {s} {base}{tail}?", "What {do} {s} {base}{tail}?",
 class Lexicon:
     """What the rules know of words: `verbs` (WordNet verb lemmas, for past tenses), `nouns` (lower case: what a
     phrase must end in; None: any word), `persons` (nouns a "who" question asks for), `names_ok` (whether
-    capitalized words are a name rather than a sentence-initial dictionary word)."""
+    capitalized words are a name rather than a sentence-initial dictionary word), `common` (lower-case words too
+    frequent to single a sentence out)."""
     verbs: set
     nouns: Optional[set] = None
     persons: frozenset = PERSON_NOUNS
     names_ok: Callable[[str], bool] = lambda name: True
+    common: frozenset = frozenset()
 
 
-def lexicon(definitions):
+def lexicon(definitions, paragraphs=()):
     """The Lexicon of SkillData.definitions ({"word", "pos", "definition"}): a subject whose first word is a
     dictionary word (or its plural) is no name ("Hunters set their traps ..." asks no "who"); a noun defined as a
-    person ("someone who ...", "a person ...") is asked with "who"."""
+    person ("someone who ...", "a person ...") is asked with "who"; the words of `paragraphs` (the prose asked
+    about) at least COMMON_PER_MILLION per million and COMMON_MIN times are common."""
+    counts = Counter(w.lower() for p in paragraphs for w in _WORD.findall(p))
+    common = max(COMMON_MIN, sum(counts.values()) * COMMON_PER_MILLION / 1e6)
     words = {d["word"].lower() for d in definitions}
     nouns = [d for d in definitions if d.get("pos") == "noun"]
     persons = PERSON_NOUNS | {d["word"].lower() for d in nouns if _PERSON_DEFINITION.match(d["definition"])}
@@ -150,7 +163,7 @@ def lexicon(definitions):
         w = name.split()[0].lower()
         return not (w in words or w.endswith("s") and w[:-1] in words)
     return Lexicon({d["word"] for d in definitions if d.get("pos") == "verb"}, {d["word"].lower() for d in nouns},
-                   frozenset(persons), names_ok)
+                   frozenset(persons), names_ok, frozenset(w for w, n in counts.items() if n >= common))
 
 
 def sentences(paragraph):
@@ -312,18 +325,31 @@ def questions(sentence, lex, rng=None):
     return out
 
 
+def _specific(text, lex):
+    """Whether `text` holds a number or a word outside lex.common that is not a question's own (every word is,
+    with no common list)."""
+    for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", text):
+        w = w.removesuffix("'s")
+        if w.isdigit() or w.lower() in NUMBER_WORDS:
+            return True
+        if w not in NOT_NAMES and w.lower() not in _FRAME_WORDS and w.lower() not in lex.common:
+            return True
+    return False
+
+
 def _once(answer, text):
     return len(re.findall(rf"(?<![\w-]){re.escape(answer)}(?![\w-])", text)) == 1
 
 
 def pick(rng, paragraphs, lex):
     """(question, answer) about one sentence of the passage: its answer told once in the passage and not in the
-    question, no other sentence asked the same, and not in a held-out wording (families.held_out_wording); None
+    question, answer and question specific (_specific), no other sentence asked the same, and not in a held-out wording (families.held_out_wording); None
     when no sentence of the passage has a shape the rules know."""
     text = "\n".join(paragraphs)
     found = [(s, i, q, a) for p in paragraphs for s in sentences(p) for i, (q, a) in enumerate(questions(s, lex))]
     asked = Counter(q for _, _, q, _ in found)
-    found = [(s, i, a) for s, i, q, a in found if asked[q] == 1 and _once(a, text) and a.lower() not in q.lower()]
+    found = [(s, i, a) for s, i, q, a in found if asked[q] == 1 and _once(a, text) and a.lower() not in q.lower()
+             and _specific(a, lex) and _specific(q, lex)]
     # a subject question (its answer opens the sentence) can be asked of most sentences: it gets half the picks
     # when the passage has others
     others = [f for f in found if not f[0].startswith(f[2])]

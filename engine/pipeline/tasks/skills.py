@@ -173,8 +173,8 @@ def s_doc_prose(rng, data, tries=16):
     """A question about a sentence of a real passage; a planted event fact when no passage tried has a sentence
     the rules know (most prose sentences are not of their shapes)."""
     if data.prose is None:
-        data.prose = (SkillData({k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}, [], [], []),
-                      prose_qa.lexicon(data.definitions))
+        hay = {k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}
+        data.prose = (SkillData(hay, [], [], []), prose_qa.lexicon(data.definitions, [p for v in hay.values() for p in v]))
     prose, lex = data.prose
     for _ in range(tries if prose.hay else 0):
         body = hay_text(rng, prose, rng.choice(DOC_LENGTHS))

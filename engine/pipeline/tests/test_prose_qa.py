@@ -122,6 +122,24 @@ class ProseQaTest(unittest.TestCase):
         self.assertTrue(F.held_out_wording("Where is Greta's spare key?"))
         self.assertFalse(F.held_out_wording("Where did Greta hide the spare key?"))
 
+    def test_vague_answers_and_questions_that_find_nothing_are_not_asked(self):
+        definitions = [{"word": w, "pos": "verb", "definition": "x"} for w in ("murmur", "hide")] + \
+            [{"word": w, "pos": "noun", "definition": "x"} for w in ("people", "key", "gnome", "gift", "love", "life")]
+        filler = ["The people and the love of life and the greatest gift. " * 25]
+        lex = P.lexicon(definitions, filler)
+        self.assertTrue({"people", "love", "life", "greatest", "gift"} <= lex.common)
+        self.assertNotIn("gnome", lex.common)
+        passage = ["The people murmured against Moses.", "The love of life was the greatest gift.",
+                   "Greta hid the spare key inside a hollow gnome."]
+        everything = {a for s in passage for _, a in P.questions(s, lex)}
+        self.assertTrue({"The people", "the greatest gift", "Greta", "a hollow gnome"} <= everything, everything)
+        picked = {P.pick(random.Random(i), passage, lex) for i in range(60)}
+        answers = {a for _, a in picked}
+        self.assertTrue({"Greta", "a hollow gnome"} <= answers, answers)
+        self.assertFalse({"The people", "the greatest gift", "The love of life"} & answers, picked)
+        self.assertFalse([q for q, _ in picked if "love of life" in q], picked)
+        self.assertEqual(P.lexicon(definitions).common, frozenset())           # no prose: every word may single out
+
     def test_a_prose_row_asks_about_its_passage_and_answers_from_it(self):
         definitions = [{"word": "hide", "pos": "verb", "definition": "x"}] + \
             [{"word": w, "pos": "noun", "definition": "x"} for w in ("key", "gnome", "lamp", "tower")]
