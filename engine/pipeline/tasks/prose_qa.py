@@ -151,8 +151,12 @@ def lexicon(definitions, paragraphs=()):
     """The Lexicon of SkillData.definitions ({"word", "pos", "definition"}): a subject whose first word is a
     dictionary word (or its plural) is no name ("Hunters set their traps ..." asks no "who"); a noun defined as a
     person ("someone who ...", "a person ...") is asked with "who"; the words of `paragraphs` (the prose asked
-    about) at least COMMON_PER_MILLION per million and COMMON_MIN times are common."""
-    counts = Counter(w.lower() for p in paragraphs for w in _WORD.findall(p))
+    about) at least COMMON_PER_MILLION per million and COMMON_MIN times are common, and a word they write in lower
+    case more often than capitalized is no name either ("Solemn subjects ..." asks no "who")."""
+    cased = Counter(w for p in paragraphs for w in _WORD.findall(p))
+    counts = Counter()
+    for w, n in cased.items():
+        counts[w.lower()] += n
     common = max(COMMON_MIN, sum(counts.values()) * COMMON_PER_MILLION / 1e6)
     words = {d["word"].lower() for d in definitions}
     nouns = [d for d in definitions if d.get("pos") == "noun"]
@@ -161,7 +165,7 @@ def lexicon(definitions, paragraphs=()):
 
     def names_ok(name):
         w = name.split()[0].lower()
-        return not (w in words or w.endswith("s") and w[:-1] in words)
+        return not (w in words or w.endswith("s") and w[:-1] in words or cased[w] > counts[w] - cased[w])
     return Lexicon({d["word"] for d in definitions if d.get("pos") == "verb"}, {d["word"].lower() for d in nouns},
                    frozenset(persons), names_ok, frozenset(w for w, n in counts.items() if n >= common))
 

@@ -140,6 +140,14 @@ class ProseQaTest(unittest.TestCase):
         self.assertFalse([q for q, _ in picked if "love of life" in q], picked)
         self.assertEqual(P.lexicon(definitions).common, frozenset())           # no prose: every word may single out
 
+    def test_a_word_the_prose_writes_in_lower_case_is_no_name(self):
+        lex = P.lexicon([], ["They made a solemn vow.", "A solemn hush fell.", "Tobias came home.",
+                             "Solemn subjects ought not to be hurried over.", "Then Tobias wept."])
+        self.assertFalse(lex.names_ok("Solemn"))
+        self.assertTrue(lex.names_ok("Tobias"))
+        self.assertNotIn("Solemn", {a for _, a in P.questions("Solemn subjects ought not to be hurried over.", lex)})
+        self.assertIn(("Who wept bitterly?", "Tobias"), P.questions("Tobias wept bitterly.", lex))
+
     def test_a_prose_row_asks_about_its_passage_and_answers_from_it(self):
         definitions = [{"word": "hide", "pos": "verb", "definition": "x"}] + \
             [{"word": w, "pos": "noun", "definition": "x"} for w in ("key", "gnome", "lamp", "tower")]
