@@ -262,9 +262,10 @@ def render(rows, tg, commands, created, note="", agree=()):
              "training stage read: the PostgreSQL 15 manual and the Perl documentation), disjoint from the training "
              "families by construction and by test (tests/test_families.py). Cells: % correct [95% Wilson interval] "
              "(correct/samples). Doc-QA and 1-hop: normalized exact match of the bare answer; 2-hop: the reply's last "
-             "word (replies name each step); plain questions: the Factbook value appears in the reply; hand-written "
-             "doc-QA: 60 sentences and plain questions written by hand, by no generator (tasks/handwritten.py), each "
-             "alone in ~2,000 tokens of the held-out text, the answer appearing in the reply.", "",
+             "word (replies name each step); plain questions: the Factbook value appears in the reply as whole "
+             "words; hand-written doc-QA: 60 sentences and plain questions written by hand, by no generator "
+             "(tasks/handwritten.py), each alone in ~2,000 tokens of the held-out text, the answer appearing in the "
+             "reply as whole words.", "",
              "| model | evaluator | ppl | " + " | ".join(c[1] for c in COLUMNS) + " | open turns: leaks / ended / \"I don't know\" | cache 16k |",
              "| --- | --- | ---: | " + " | ".join("---:" for _ in COLUMNS) + " | ---: | ---: |"]
     for r in rows:

@@ -48,8 +48,11 @@ def judge(sample, reply, ended):
     elif kind == "last":
         ok = last_word(reply) == last_word(gold)
     elif kind == "contains":
+        # whole words only ("pear" is not in "appear", "2" not in "2015"); a plural or a possessive (its
+        # apostrophe normalized away) still holds the word: "Luxembourg's location ..."
         g = normalize(gold).split(" (")[0]
-        ok = bool(g) and g in normalize(reply)
+        edge = r"(?<![a-z0-9])" if g[:1].isalnum() else "", r"s?(?![a-z0-9])" if g[-1:].isalnum() else ""
+        ok = bool(g) and re.search(edge[0] + re.escape(g) + edge[1], normalize(reply)) is not None
     elif kind == "unknown":
         ok = says_unknown(reply)
     elif kind == "open":

@@ -190,6 +190,13 @@ class ScoringTest(unittest.TestCase):
         self.assertFalse(scoring.judge({"score": "last", "answer": "ab12"}, "ab12, then x9", True)["correct"])
         self.assertTrue(scoring.judge({"score": "contains", "answer": "Paris"}, "The capital is Paris.", 1)["correct"])
         self.assertFalse(scoring.judge({"score": "contains", "answer": "Paris"}, "Lyon.", 1)["correct"])
+        for gold, reply, ok in (("pear", "It would appear so.", False), ("2", "In 2015.", False),
+                                ("2", "2 million.", True), ("Silver Heron", "She named it the Silver Heron!", True),
+                                ("21.5", "About 21.5%.", True), ("cigar box", "a cigar boxes", False),
+                                (".gi", "The code of Gibraltar is.gi.", True),
+                                ("Luxembourg", "Luxembourg's location is Western Europe.", True),
+                                ("green", "the fencegreen", False)):
+            self.assertEqual(scoring.judge({"score": "contains", "answer": gold}, reply, 1)["correct"], ok, (gold, reply))
         self.assertTrue(scoring.judge({"score": "unknown", "answer": ""}, "I don't know.", 1)["correct"])
 
     def test_leaks(self):
