@@ -153,7 +153,9 @@ class ProseQaTest(unittest.TestCase):
             [{"word": w, "pos": "noun", "definition": "x"} for w in ("key", "gnome", "lamp", "tower")]
         repeated = {"brown": ["It rained all week in the valley.", "Greta hid the spare key inside a hollow gnome."]}
         rng = random.Random(1)
-        # the passage repeats its sentence, so no answer is told once: the row falls back to a planted fact
+        # a long passage repeats its sentence, so no answer is told once: the row falls back to a planted fact
+        share, skills.PROSE_SHORT_SHARE = skills.PROSE_SHORT_SHARE, 0.0
+        self.addCleanup(setattr, skills, "PROSE_SHORT_SHARE", share)
         for _ in range(5):
             row = skills.s_doc_prose(rng, skills.SkillData(repeated, [], definitions, []))
             answer = row.text[row.spans[0][0]:row.spans[0][1]].replace("<|im_end|>", "")
@@ -170,6 +172,22 @@ class ProseQaTest(unittest.TestCase):
             self.assertIn(answer, (n, f"the lamp of {n}a", f"the tower of {n}b"), question)
             self.assertIn(f"{n} hid the lamp of {n}a inside the tower of {n}b.", row.text)
 
+
+    def test_short_passages_are_a_few_whole_sentences_of_one_paragraph(self):
+        para = "Greta hid the spare key inside a hollow gnome. It rained. Tobias wept bitterly. The end came."
+        data = skills.SkillData({"brown": [para]}, [], [{"word": w, "pos": "noun", "definition": "x"}
+                                                         for w in ("key", "gnome")], [])
+        rng = random.Random(4)
+        passages = {skills.short_passage(rng, data)[0] for _ in range(200)}
+        whole = P.sentences(para)
+        self.assertTrue(all(" ".join(whole[i:i + n]) in passages for i in range(4) for n in (1, 2, 3) if i + n <= 4))
+        self.assertTrue(all(p in para and P.sentences(p)[0] in whole and len(P.sentences(p)) <= 3 for p in passages))
+        share, skills.PROSE_SHORT_SHARE = skills.PROSE_SHORT_SHARE, 1.0
+        self.addCleanup(setattr, skills, "PROSE_SHORT_SHARE", share)
+        row = skills.s_doc_prose(rng, data)
+        self.assertNotIn("It rained. Tobias wept bitterly. The end came.", row.text)        # never the whole paragraph
+        self.assertIn(row.text[row.spans[0][0]:row.spans[0][1]].replace("<|im_end|>", ""),
+                      ("Greta", "the spare key", "a hollow gnome", "Tobias"))
 
 if __name__ == "__main__":
     unittest.main()
