@@ -23,8 +23,9 @@ lexicon (WordNet's, with the persons among them asked with "who"); a clause with
 sentence may give the same question, so it has one reading. Answer and question must each hold something
 specific (a number, or a word, name or not, less frequent in the prose than COMMON_PER_MILLION): "Who murmured
 against Moses?" -> "the people" is not asked (the answer could be any crowd), nor "What is the love of life?" (no
-word of the question finds the sentence); a model trained on such rows answered with any phrase of the passage. Verbs are put back in their base form ("hid" ->
-"hide") from a table of irregular pasts and the WordNet verbs; a sentence whose verb is not found is skipped. The
+word of the question finds the sentence); a model trained on such rows answered with any phrase of the passage.
+Verbs are put back in their base form ("hid" -> "hide") from a table of irregular pasts and the WordNet verbs; a
+sentence whose verb is not found is skipped. The
 rules misread some sentences (a participle taken for the verb): the question is then odd, but its answer is still
 the passage's words next to the question's. Training text only (SkillData.hay): the held-out sets never read it.
 """
@@ -347,8 +348,8 @@ def _once(answer, text):
 
 def pick(rng, paragraphs, lex):
     """(question, answer) about one sentence of the passage: its answer told once in the passage and not in the
-    question, answer and question specific (_specific), no other sentence asked the same, and not in a held-out wording (families.held_out_wording); None
-    when no sentence of the passage has a shape the rules know."""
+    question, answer and question specific (_specific), no other sentence asked the same, and not in a held-out
+    wording (families.held_out_wording); None when no sentence of the passage has a shape the rules know."""
     text = "\n".join(paragraphs)
     found = [(s, i, q, a) for p in paragraphs for s in sentences(p) for i, (q, a) in enumerate(questions(s, lex))]
     asked = Counter(q for _, _, q, _ in found)

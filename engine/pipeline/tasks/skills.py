@@ -12,7 +12,7 @@ draws one from the mixture MIX:
              a synonym of the verb)
   doc_prose  nothing planted: a passage of prose as written, asked about one of its own sentences (prose_qa.py:
              who did it, what, to whom, where, with what, when, how many, what something is or was called), so
-             reading ordinary sentences is learnt too; about a third of the passages are one to three sentences
+             reading ordinary sentences is learnt too; a quarter of the rows on one to three sentences
   doc_multi  several kinds planted; two questions asked in two turns (the second a follow-up)
   doc_2hop   "X keeps the key; X was born in T": which town was the keeper born in
   doc_absent the asked fact is not in the document: "I don't know."
@@ -177,8 +177,10 @@ def short_passage(rng, data: SkillData) -> List[str]:
     its words is learnt before finding it among thousands of tokens."""
     paras = data.hay[rng.choice(sorted(data.hay))]
     sents = prose_qa.sentences(paras[rng.randrange(len(paras))])
-    i = rng.randrange(len(sents)) if sents else 0
-    return [" ".join(sents[i:i + rng.randint(1, 3)])] if sents else []
+    if not sents:
+        return []
+    i = rng.randrange(len(sents))
+    return [" ".join(sents[i:i + rng.randint(1, 3)])]
 
 
 def s_doc_prose(rng, data, tries=16):
@@ -187,7 +189,8 @@ def s_doc_prose(rng, data, tries=16):
     not of their shapes)."""
     if data.prose is None:
         hay = {k: v for k, v in data.hay.items() if k in prose_qa.PROSE_SOURCES}
-        data.prose = (SkillData(hay, [], [], []), prose_qa.lexicon(data.definitions, [p for v in hay.values() for p in v]))
+        data.prose = (SkillData(hay, [], [], []),
+                      prose_qa.lexicon(data.definitions, [p for v in hay.values() for p in v]))
     prose, lex = data.prose
     short = rng.random() < PROSE_SHORT_SHARE          # fewer short passages have a sentence the rules know: more tries
     for _ in range((tries * 8 if short else tries) if prose.hay else 0):

@@ -201,7 +201,8 @@ class ScoringTest(unittest.TestCase):
                                 (".gi", "The code of Gibraltar is.gi.", True),
                                 ("Luxembourg", "Luxembourg's location is Western Europe.", True),
                                 ("green", "the fencegreen", False)):
-            self.assertEqual(scoring.judge({"score": "contains", "answer": gold}, reply, 1)["correct"], ok, (gold, reply))
+            verdict = scoring.judge({"score": "contains", "answer": gold}, reply, 1)["correct"]
+            self.assertEqual(verdict, ok, (gold, reply))
         self.assertTrue(scoring.judge({"score": "unknown", "answer": ""}, "I don't know.", 1)["correct"])
 
     def test_leaks(self):

@@ -1,5 +1,6 @@
-"""(run from the repository root) The hand-written probes with each planted sentence alone as its document (no held-out hay): is the sentence
-read at all? A diagnostic for round 10, not a pinned set (results.py would refuse its replies).
+"""The hand-written probes with each planted sentence alone as its document (no held-out hay): is the sentence
+read at all? A diagnostic for round 10, not a pinned set (results.py would refuse its replies). Run from the
+repository root:
 
   /usr/bin/python3 engine/pipeline/runs/2026-12-07-gpu-round10/hand_alone.py make /tmp/alone
   node engine/pipeline/evaluate.mjs --heldout /tmp/alone --samples docqa_hand_2k=60 --ppl-windows 1 --no-report \\
