@@ -17,17 +17,17 @@ follows, and a rule asks about one part:
   called    "a one-eyed tabby called Admiral"                -> "What was the one-eyed tabby called?"
   apposed   "Ahab, the captain of the Pequod, stood ..."     -> "Who was the captain of the Pequod?"
 
-each in a few wordings ("Tell me who ...", "What was it that ...", "In what place ..."). A noun phrase must end in a noun of the
-lexicon (WordNet's, with the persons among them asked with "who"); a clause with a later finite verb, a participle
-("passed by the Senate") or "I"/"you" is not asked. The answer must appear once in the passage, and no other
-sentence may give the same question, so it has one reading. Answer and question must each hold something
+each in a few wordings ("Tell me who ...", "What was it that ...", "In what place ..."). A noun phrase must end in a
+noun of the lexicon (WordNet's, with the persons among them asked with "who"); a clause with a later finite verb, a
+participle ("passed by the Senate") or "I"/"you" is not asked. The answer must appear once in the passage, and no
+other sentence may give the same question, so it has one reading. Answer and question must each hold something
 specific (a number, or a word, name or not, less frequent in the prose than COMMON_PER_MILLION): "Who murmured
 against Moses?" -> "the people" is not asked (the answer could be any crowd), nor "What is the love of life?" (no
 word of the question finds the sentence); a model trained on such rows answered with any phrase of the passage.
 Verbs are put back in their base form ("hid" -> "hide") from a table of irregular pasts and the WordNet verbs; a
-sentence whose verb is not found is skipped. The
-rules misread some sentences (a participle taken for the verb): the question is then odd, but its answer is still
-the passage's words next to the question's. Training text only (SkillData.hay): the held-out sets never read it.
+sentence whose verb is not found is skipped. The rules misread some sentences (a participle taken for the verb): the
+question is then odd, but its answer is still the passage's words next to the question's. Training text only
+(SkillData.hay): the held-out sets never read it.
 """
 import re
 from collections import Counter

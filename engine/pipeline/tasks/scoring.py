@@ -51,8 +51,9 @@ def judge(sample, reply, ended):
         # whole words only ("pear" is not in "appear", "2" not in "2015"); a plural or a possessive (its
         # apostrophe normalized away) still holds the word: "Luxembourg's location ..."
         g = normalize(gold).split(" (")[0]
-        edge = r"(?<![a-z0-9])" if g[:1].isalnum() else "", r"s?(?![a-z0-9])" if g[-1:].isalnum() else ""
-        ok = bool(g) and re.search(edge[0] + re.escape(g) + edge[1], normalize(reply)) is not None
+        before = r"(?<![a-z0-9])" if g[:1].isalnum() else ""
+        after = r"s?(?![a-z0-9])" if g[-1:].isalnum() else ""
+        ok = bool(g) and re.search(before + re.escape(g) + after, normalize(reply)) is not None
     elif kind == "unknown":
         ok = says_unknown(reply)
     elif kind == "open":

@@ -192,8 +192,10 @@ def s_doc_prose(rng, data, tries=16):
         data.prose = (SkillData(hay, [], [], []),
                       prose_qa.lexicon(data.definitions, [p for v in hay.values() for p in v]))
     prose, lex = data.prose
-    short = rng.random() < PROSE_SHORT_SHARE          # fewer short passages have a sentence the rules know: more tries
-    for _ in range((tries * 8 if short else tries) if prose.hay else 0):
+    short = rng.random() < PROSE_SHORT_SHARE
+    if short:
+        tries *= 8                  # fewer short passages have a sentence the rules know
+    for _ in range(tries if prose.hay else 0):
         body = short_passage(rng, prose) if short else hay_text(rng, prose, rng.choice(DOC_LENGTHS))
         qa = prose_qa.pick(rng, body, lex)
         if qa:

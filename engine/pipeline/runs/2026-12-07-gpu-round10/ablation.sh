@@ -4,6 +4,7 @@
 # mix (ARMS: NAME:KIND=WEIGHT,..., space-separated; an empty mix is skills.TASK_MIX as it is). Back: each arm's
 # Q8_0 file in 16 MB parts, and one small.tar.gz of logs, sums and the quick PyTorch check (SETS) of every arm and
 # of the shipped dense: at most 8 files come back from a call. SEQ, BATCH, WORKERS, LIMIT make a CPU dry run small.
+# tune.sh is this with one arm.
 set -uo pipefail
 cd "$(dirname "$0")/../../../.."
 export PYTHONUNBUFFERED=1 GGUF_PY=$PWD/node_modules/node-llama-cpp/llama/llama.cpp/gguf-py
