@@ -16,7 +16,7 @@ import time
 import torch
 import torch.nn.functional as Fn
 
-from ..tasks import pinned
+from ..tasks import pinned, scoring
 from ..tokenizer.pretrained import load_tokenizer
 from ..tokenizer.special import ENDOFTEXT, IM_END
 from . import checkpoint
@@ -95,7 +95,9 @@ def main(argv=None):
             ids, ended = reply(model, bos + encode(r["prompt"]), r["max_tokens"],
                                newline | {im_end} if raw else {im_end}, device)
             result["replies"][r["id"]] = {"reply": tok.decode(ids), "ended": ended}
-        print(f"{a.label} {name}: {len(rows)} samples, {time.time() - t0:.0f}s", flush=True)
+        sc = scoring.summarize(rows, result["replies"])
+        right = f", {sc['correct']} right of {sc['graded']}" if sc["graded"] else ""
+        print(f"{a.label} {name}: {len(rows)} samples{right}, {time.time() - t0:.0f}s", flush=True)
     with open(os.path.join(a.heldout, "heldout_text.txt"), encoding="utf-8") as f:
         ids = encode(f.read())
     ppl, n = perplexity(model, ids, a.ppl_window, device, a.ppl_windows)
