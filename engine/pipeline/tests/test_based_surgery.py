@@ -3,6 +3,8 @@ with every layer a sliding window longer than the input, the BASED model compute
 GQA, both RoPE layouts); linear layers start as the dense layer's own projections; chunked linear attention
 equals the recurrent form; a 3-step conversion writes a checkpoint, resumes, exports a Q8_0 GGUF that loads
 back with the keys the engine reads, and evaluate_torch answers with it."""
+import contextlib
+import io
 import json
 import os
 import tempfile
@@ -149,12 +151,16 @@ class ConvertExportTest(unittest.TestCase):
             held = os.path.join(d, "heldout")
             os.makedirs(held)
             with open(os.path.join(held, "tiny.jsonl"), "w") as f:
-                f.write(json.dumps({"id": "t1", "prompt": "The code is 42. The code is", "max_tokens": 3}) + "\n")
+                f.write(json.dumps({"id": "t1", "prompt": "The code is 42. The code is", "max_tokens": 3,
+                                    "answer": "42", "score": "contains"}) + "\n")
             with open(os.path.join(held, "heldout_text.txt"), "w") as f:
                 f.write("plain held-out text " * 40)
             replies = os.path.join(d, "replies.json")
-            evaluate_torch.main(["--model", out, "--label", "based", "--tokenizer", TOKENIZER, "--heldout", held,
-                                 "--out", replies, "--ppl-window", "16", "--ppl-windows", "2"])
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                evaluate_torch.main(["--model", out, "--label", "based", "--tokenizer", TOKENIZER, "--heldout", held,
+                                     "--out", replies, "--ppl-window", "16", "--ppl-windows", "2"])
+            self.assertRegex(printed.getvalue(), r"based tiny: 1 samples, [01] right of 1, ")
             with open(replies) as f:
                 result = json.load(f)
             self.assertIn("t1", result["replies"])
