@@ -183,7 +183,7 @@ def short_passage(rng, data: SkillData) -> List[str]:
     return [" ".join(sents[i:i + rng.randint(1, 3)])]
 
 
-def s_doc_prose(rng, data, tries=16):
+def s_doc_prose(rng, data, tries=32):
     """A question about a sentence of a real passage, PROSE_SHORT_SHARE of them a passage of one to three
     sentences; a planted event fact when no passage tried has a sentence the rules know (most prose sentences are
     not of their shapes)."""
@@ -194,7 +194,7 @@ def s_doc_prose(rng, data, tries=16):
     prose, lex = data.prose
     short = rng.random() < PROSE_SHORT_SHARE
     if short:
-        tries *= 8                  # fewer short passages have a sentence the rules know
+        tries *= 16                 # fewer short passages have a sentence the rules know
     for _ in range(tries if prose.hay else 0):
         body = short_passage(rng, prose) if short else hay_text(rng, prose, rng.choice(DOC_LENGTHS))
         qa = prose_qa.pick(rng, body, lex)

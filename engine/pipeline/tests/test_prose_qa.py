@@ -11,6 +11,11 @@ VERBS = {"hide", "walk", "stop", "carry", "bake", "keep", "set", "buy", "name", 
 LEX = P.Lexicon(VERBS)
 
 
+def answers(rng, passage, lex, picks=300):
+    """The answers that `picks` picks of the passage ask (a pick may ask nothing)."""
+    return {p[1] for p in (P.pick(rng, passage, lex) for _ in range(picks)) if p}
+
+
 class ProseQaTest(unittest.TestCase):
     def test_base_forms(self):
         for past, base in (("hid", "hide"), ("walked", "walk"), ("stopped", "stop"), ("carried", "carry"),
@@ -103,19 +108,31 @@ class ProseQaTest(unittest.TestCase):
         once = ["It rained all week.", "Greta hid the spare key inside a hollow gnome."]
         twice = once + ["Later a hollow gnome was sold at the fair and Greta was sad."]
         rng = random.Random(0)
-        self.assertEqual({P.pick(rng, once, LEX)[1] for _ in range(30)}, {"Greta", "the spare key", "a hollow gnome"})
-        self.assertEqual({P.pick(rng, twice, LEX)[1] for _ in range(30)}, {"the spare key"})
+        self.assertEqual(answers(rng, once, LEX), {"Greta", "the spare key", "a hollow gnome"})
+        self.assertEqual(answers(rng, twice, LEX), {"the spare key"})
         self.assertIsNone(P.pick(rng, ["Nothing of the kind here."], LEX))
         # the same question of two sentences has two answers: neither is asked
         two = ["Greta hid the key.", "Greta hid the spoon.", "Tomas sat near the fire."]
-        self.assertEqual({P.pick(rng, two, LEX)[1] for _ in range(30)}, {"Tomas"})
+        self.assertEqual(answers(rng, two, LEX), {"Tomas"})
+
+    def test_subject_questions_are_a_small_share(self):
+        # "Who hid the spare key ...?" is answered by the sentence's opening words; left at half the picks, such
+        # questions taught a tuned model to answer any question with a sentence's subject
+        rng = random.Random(1)
+        picks = [P.pick(rng, ["Greta hid the spare key inside a hollow gnome."], LEX) for _ in range(2000)]
+        subject = sum(1 for p in picks if p[1] == "Greta")
+        self.assertLess(subject, 2000 * P.SUBJECT_SHARE)
+        self.assertGreater(subject, 0)
+        only = [P.pick(rng, ["Tomas sat near the fire."], LEX) for _ in range(2000)]
+        self.assertLess(sum(p is not None for p in only), 2000 * (P.SUBJECT_SHARE + 0.03))
+        self.assertTrue(all(p is None or p[1] == "Tomas" for p in only))
 
     def test_no_question_in_a_held_out_wording(self):
         # "What did {e} take on the journey?" is a held-out family's question (families.HELDOUT_KINDS)
         passage = ["Ahab took a compass on the journey."]
         self.assertIn(("What did Ahab take on the journey?", "a compass"), P.questions(passage[0], P.Lexicon({"take"})))
         rng = random.Random(0)
-        picked = {P.pick(rng, passage, P.Lexicon({"take"})) for _ in range(60)}
+        picked = {P.pick(rng, passage, P.Lexicon({"take"})) for _ in range(60)} - {None}
         self.assertNotIn(("What did Ahab take on the journey?", "a compass"), picked)
         self.assertIn("a compass", {a for _, a in picked})             # asked in the other wordings
         self.assertFalse(any(F.held_out_wording(q) for q, _ in picked))
@@ -133,7 +150,7 @@ class ProseQaTest(unittest.TestCase):
                    "Greta hid the spare key inside a hollow gnome."]
         everything = {a for s in passage for _, a in P.questions(s, lex)}
         self.assertTrue({"The people", "the greatest gift", "Greta", "a hollow gnome"} <= everything, everything)
-        picked = {P.pick(random.Random(i), passage, lex) for i in range(60)}
+        picked = {P.pick(random.Random(i), passage, lex) for i in range(300)} - {None}
         answers = {a for _, a in picked}
         self.assertTrue({"Greta", "a hollow gnome"} <= answers, answers)
         self.assertFalse({"The people", "the greatest gift", "The love of life"} & answers, picked)
