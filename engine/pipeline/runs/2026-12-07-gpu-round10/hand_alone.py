@@ -1,5 +1,5 @@
 """The hand-written probes with each planted sentence alone as its document (no held-out hay): is the sentence
-read at all? A diagnostic for round 10, not a pinned set (results.py would refuse its replies). Run from the
+read at all? A diagnostic for rounds 10 and 11, not a pinned set (results.py would refuse its replies). Run from the
 repository root:
 
   /usr/bin/python3 engine/pipeline/runs/2026-12-07-gpu-round10/hand_alone.py make /tmp/alone
@@ -9,6 +9,7 @@ repository root:
 """
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -34,15 +35,29 @@ def make(out):
             g.write(json.dumps(row) + "\n")
 
 
+OPENERS = {"the", "a", "an", "my", "our", "his", "her", "its", "their", "this"}
+
+
+def first_word(text):
+    """The first word of `text` that is not an article or a possessive, lower-cased ("" when none)."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9'-]+", text) if w.lower() not in OPENERS]
+    return words[0] if words else ""
+
+
 def score(paths):
+    """Per model: right, "I don't know", and wrong replies that open like the planted sentence (its subject given
+    for any question, which no hand-written probe asks)."""
     for path in paths:
         with open(path, encoding="utf-8") as f:
             for m in json.load(f)["models"]:
                 replies = [m["replies"][f"docqa_hand_2k_{i}"]["reply"] for i in range(len(PROBES))]
-                right = sum(scoring.judge({"score": "contains", "answer": a}, r, True)["correct"]
-                            for r, (_, _, a) in zip(replies, PROBES))
+                right = [scoring.judge({"score": "contains", "answer": a}, r, True)["correct"]
+                         for r, (_, _, a) in zip(replies, PROBES)]
                 unknown = sum(scoring.says_unknown(r) for r in replies)
-                print(f"{m['model']}: {right} of {len(PROBES)} right, {unknown} \"I don't know.\"")
+                subject = sum(not ok and first_word(r) != "" and first_word(r) == first_word(s)
+                              for ok, r, (s, _, _) in zip(right, replies, PROBES))
+                print(f"{m['model']}: {sum(right)} of {len(PROBES)} right, {unknown} \"I don't know.\", "
+                      f"{subject} wrong with the sentence's subject")
 
 
 if __name__ == "__main__":
