@@ -38,6 +38,12 @@ from ..tokenizer.special import ENDOFTEXT, IM_END
 
 DOC_LENGTHS = (384, 768, 1536, 3000)       # approximate tokens of a document Q&A haystack
 HOP_LENGTHS = (256, 512, 1024, 2000)
+# skill rows of LONG_ROW_MIN_SEQ tokens or more: LONG_ROW_SHARE of the task rows open with one document question whose
+# hay is LONG_DOC_SHARE of the row in approximate tokens (real ones are 0.8-1.2 of them on the training hay, so the
+# question still fits): the mix's documents of up to ~6,000 tokens never teach finding a fact 14,000 tokens back
+LONG_ROW_MIN_SEQ = 12288
+LONG_ROW_SHARE = 0.5
+LONG_DOC_SHARE = (0.45, 0.76)
 
 _state = {}
 
@@ -73,11 +79,12 @@ def _init(tokenizer_path: str, paragraphs_path: str, task_mix=None):
         _state["paras"] = [p for p in f.read().split("\n") if p.strip()]
 
 
-def _skill_sample(rng: random.Random, mix=None) -> Tuple[List[int], List[int]]:
-    """A tasks/skills.py sample: text outside its loss spans has mask 0, inside 1 (tokenized piecewise at
-    the span edges, which fall where the chat format or a line break splits tokens anyway)."""
+def _skill_sample(rng: random.Random, mix=None, length=None) -> Tuple[List[int], List[int]]:
+    """A tasks/skills.py sample (with length: a document question with that much hay): text outside its loss spans
+    has mask 0, inside 1 (tokenized piecewise at the span edges, which fall where the chat format or a line break
+    splits tokens anyway)."""
     tok = _state["tok"]
-    s = skills.make_sample(rng, _state["skills"], mix)
+    s = skills.make_sample(rng, _state["skills"], mix, length)
     ids, mask, pos = [], [], 0
     for a, b in s.spans + [(len(s.text), len(s.text))]:
         head = tok.encode(s.text[pos:a]) if a > pos else []
@@ -88,10 +95,10 @@ def _skill_sample(rng: random.Random, mix=None) -> Tuple[List[int], List[int]]:
     return ids, mask
 
 
-def _sample(rng: random.Random, mix=None) -> Tuple[List[int], List[int]]:
+def _sample(rng: random.Random, mix=None, length=None) -> Tuple[List[int], List[int]]:
     tok = _state["tok"]
     if _state.get("skills") is not None:
-        return _skill_sample(rng, mix)
+        return _skill_sample(rng, mix, length)
     if rng.random() < 0.6:
         s = make_doc_qa(rng, _state["paras"], rng.choice(DOC_LENGTHS))
     else:
@@ -111,11 +118,15 @@ def _row(args) -> Tuple[np.ndarray, np.ndarray]:
     tok = _state["tok"]
     eot = [tok.separator_id] if isinstance(tok, PretrainedTokenizer) else tok.encode(ENDOFTEXT)
     ids, mask = [], []
-    mix = None
+    mix = long_doc = None
     if _state.get("skills") is not None:
-        mix = skills.CHAT_MIX if skills.chat_row(rng) else _state["task_mix"]
+        chat = skills.chat_row(rng)
+        mix = skills.CHAT_MIX if chat else _state["task_mix"]
+        if not chat and seq_len >= LONG_ROW_MIN_SEQ and rng.random() < LONG_ROW_SHARE:
+            long_doc = int(seq_len * rng.uniform(*LONG_DOC_SHARE))
     while len(ids) < seq_len + 1:
-        t, m = _sample(rng, mix)
+        t, m = _sample(rng, mix, long_doc)
+        long_doc = None
         ids += eot + t
         mask += [0] * len(eot) + m
     return np.array(ids[:seq_len + 1], dtype=np.int64), np.array(mask[:seq_len + 1], dtype=np.float32)

@@ -134,10 +134,10 @@ def train_kind(rng):
     return rng.choice([k for k in F.TRAIN_KINDS if k not in generic])
 
 
-def s_doc(rng, data):
+def s_doc(rng, data, length=None):
     kind = train_kind(rng)
     facts = distinct_facts(rng, kind, rng.randint(1, 4))
-    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
+    body = plant(rng, hay_text(rng, data, length or rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
     target = rng.choice(facts)
     return chat([{"role": "user", "content": ask(rng, "\n".join(body), target[3])},
                  {"role": "assistant", "content": target[1]}])
@@ -154,19 +154,19 @@ def doc_kind(rng, data):
     return compose.composed_kind(rng, noun_pool(data)) if rng.random() < 0.5 else train_kind(rng)
 
 
-def s_doc_composed(rng, data):
+def s_doc_composed(rng, data, length=None):
     kind = compose.composed_kind(rng, noun_pool(data)) if rng.random() < 0.6 else compose.action_kind(rng)
     facts = distinct_facts(rng, kind, rng.randint(1, 4))
-    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
+    body = plant(rng, hay_text(rng, data, length or rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
     target = rng.choice(facts)
     return chat([{"role": "user", "content": ask(rng, "\n".join(body), target[3])},
                  {"role": "assistant", "content": target[1]}])
 
 
-def s_doc_event(rng, data):
+def s_doc_event(rng, data, length=None):
     kind = events.EventKind(rng)
     facts = distinct_facts(rng, kind, rng.randint(1, 4))
-    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
+    body = plant(rng, hay_text(rng, data, length or rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
     target = rng.choice(facts)
     return chat([{"role": "user", "content": ask(rng, "\n".join(body), target[3])},
                  {"role": "assistant", "content": target[1]}])
@@ -183,7 +183,7 @@ def short_passage(rng, data: SkillData) -> List[str]:
     return [" ".join(sents[i:i + rng.randint(1, 3)])]
 
 
-def s_doc_prose(rng, data, tries=32):
+def s_doc_prose(rng, data, length=None, tries=32):
     """A question about a sentence of a real passage, PROSE_SHORT_SHARE of them a passage of one to three
     sentences; a planted event fact when no passage tried has a sentence the rules know (most prose sentences are
     not of their shapes)."""
@@ -192,23 +192,23 @@ def s_doc_prose(rng, data, tries=32):
         data.prose = (SkillData(hay, [], [], []),
                       prose_qa.lexicon(data.definitions, [p for v in hay.values() for p in v]))
     prose, lex = data.prose
-    short = rng.random() < PROSE_SHORT_SHARE
+    short = length is None and rng.random() < PROSE_SHORT_SHARE
     if short:
         tries *= 16                 # fewer short passages have a sentence the rules know
     for _ in range(tries if prose.hay else 0):
-        body = short_passage(rng, prose) if short else hay_text(rng, prose, rng.choice(DOC_LENGTHS))
+        body = short_passage(rng, prose) if short else hay_text(rng, prose, length or rng.choice(DOC_LENGTHS))
         qa = prose_qa.pick(rng, body, lex)
         if qa:
             return chat([{"role": "user", "content": ask(rng, "\n".join(body), qa[0])},
                          {"role": "assistant", "content": qa[1]}])
-    return s_doc_event(rng, data)
+    return s_doc_event(rng, data, length)
 
 
-def s_doc_multi(rng, data):
+def s_doc_multi(rng, data, length=None):
     facts = [doc_kind(rng, data).fact(rng) for _ in range(3)]
     while len({f[0] for f in facts}) < 3:
         facts = [doc_kind(rng, data).fact(rng) for _ in range(3)]
-    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
+    body = plant(rng, hay_text(rng, data, length or rng.choice(DOC_LENGTHS)), [f[2] for f in facts])
     a, b = rng.sample(facts, 2)
     follow = rng.choice(["And {q}", "{q}", "Another question: {q}", "One more: {q}"])
     q2 = b[3][0].lower() + b[3][1:] if follow.startswith("And") else b[3]
@@ -218,7 +218,7 @@ def s_doc_multi(rng, data):
                  {"role": "assistant", "content": b[1]}])
 
 
-def s_doc_2hop(rng, data):
+def s_doc_2hop(rng, data, length=None):
     keeper = F.person(rng)
     thing = F.place(rng)
     born = F.town(rng)
@@ -226,17 +226,17 @@ def s_doc_2hop(rng, data):
     sentences = [f"The key to the {thing} gate is kept by {keeper}.", f"{keeper} was born in {born}."]
     for p, t, b in other:
         sentences += [f"The key to the {t} gate is kept by {p}.", f"{p} was born in {b}."]
-    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), sentences)
+    body = plant(rng, hay_text(rng, data, length or rng.choice(DOC_LENGTHS)), sentences)
     q = rng.choice(["In which town was the keeper of the {t} gate key born?",
                     "Who keeps the key to the {t} gate, and where was that person born?"]).format(t=thing)
     answer = born if q.startswith("In which") else f"{keeper}, born in {born}"
     return chat([{"role": "user", "content": ask(rng, "\n".join(body), q)}, {"role": "assistant", "content": answer}])
 
 
-def s_doc_absent(rng, data):
+def s_doc_absent(rng, data, length=None):
     kind = doc_kind(rng, data)
     facts = distinct_facts(rng, kind, rng.randint(2, 4))
-    body = plant(rng, hay_text(rng, data, rng.choice(DOC_LENGTHS)), [f[2] for f in facts[1:]])
+    body = plant(rng, hay_text(rng, data, length or rng.choice(DOC_LENGTHS)), [f[2] for f in facts[1:]])
     return chat([{"role": "user", "content": ask(rng, "\n".join(body), facts[0][3])},
                  {"role": "assistant", "content": F.DONT_KNOW}])
 
@@ -364,11 +364,16 @@ def chat_row(rng: random.Random) -> bool:
     return rng.random() < CHAT_ROW_SHARE
 
 
-def make_sample(rng: random.Random, data: SkillData, mix=None) -> Sample:
+def make_sample(rng: random.Random, data: SkillData, mix=None, length=None) -> Sample:
+    """A sample of a kind drawn from mix; with length (approximate tokens of hay), a document question of a kind
+    drawn from mix's document kinds (all of TASK_MIX's if mix has none) with a document that long."""
     mix = mix or {**TASK_MIX, **CHAT_MIX}
+    if length:
+        mix = {k: w for k, w in mix.items() if k.startswith("doc") and w > 0} or \
+            {k: w for k, w in TASK_MIX.items() if k.startswith("doc")}
     kinds = sorted(mix)
     kind = rng.choices(kinds, weights=[mix[k] for k in kinds])[0]
     if kind in ("fact",) and not data.facts or kind == "definition" and not data.definitions \
             or kind == "faq" and not data.faq:
         kind = "doc"
-    return MAKERS[kind](rng, data)
+    return MAKERS[kind](rng, data, length) if length else MAKERS[kind](rng, data)

@@ -25,7 +25,7 @@ class TaskMixTest(unittest.TestCase):
     def test_rows_draw_from_the_replaced_weights(self):
         seen, before = [], dict(skills.TASK_MIX)
 
-        def sample(rng, data, mix=None):
+        def sample(rng, data, mix=None, length=None):
             seen.append(mix)
             return skills.Sample("q a", [(2, 3)])
 
