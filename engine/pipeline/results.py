@@ -199,6 +199,8 @@ def rate(row, name):
 def dense_of(rows, row):
     """The dense row of the same evaluator and the same pair (shipped, previous or candidate)."""
     want = "dense" + aside(row["label"])
+    if row["label"] == want:
+        return row                    # a dense row is its own (two dense candidates share the label)
     cands = [r for r in rows if r["evaluator"] == row["evaluator"] and r["label"] == want]
     return cands[0] if cands else None
 

@@ -53,6 +53,17 @@ class ResultsTest(unittest.TestCase):
         twins = [{**r, "evaluator": "llama.cpp"} for r in rows]     # candidates of one ablation share labels: none
         self.assertEqual([x[0] for x in R.agreement(SETS, rows + twins)], ["dense"])
 
+    def test_two_dense_candidates_of_one_label_get_no_ratio_against_each_other(self):
+        with tempfile.TemporaryDirectory() as d:
+            files = [self.write(d, f"{n}.json", "dense", replies(5, 3), ppl) for n, ppl in (("a", 10.0), ("b", 8.0))]
+            rows = R.model_rows(SETS, files, candidates=set(files))
+            keep = self.write(d, "k.json", "keep 1/8", replies(5, 3), 12.0)
+            rows += R.model_rows(SETS, [keep], candidates={keep})
+        self.assertEqual(rows[0]["label"], rows[1]["label"])
+        text = R.render(rows, [], [], "now")
+        self.assertIn("| 8.000 |", text)                    # not "8.000 (0.80x)", a dense against the other dense
+        self.assertIn("| 12.000 (1.20x) |", text)           # a keep 1/8 against its pair's dense
+
     def test_reference_and_llama_cpp_rows_of_one_model_are_compared_sample_by_sample(self):
         with tempfile.TemporaryDirectory() as d:
             a = self.write(d, "a.json", "dense", replies(9, 7), 10.0)

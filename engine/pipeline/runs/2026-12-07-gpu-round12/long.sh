@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU round 12 (issue 13): the shipped dense tuned MIN minutes on task rows of SEQ tokens; at 16,384 half of the task
-# rows open with one document of 7,000-12,500 approximate tokens (stages/taskdata.py's long rows: until now no
+# rows open with one document of 7,400-12,500 approximate tokens (stages/taskdata.py's long rows: until now no
 # training row held a fact more than ~7,000 tokens back, and the dense answers 0 of 20 at 16k). ARMS (NAME:SEQ:LR,
 # space-separated) train side by side on the one GPU, 65,536 tokens a step each. Back: each arm's Q8_0 file in 16 MB
 # parts, and small.tar.gz of each arm's log, sums and PyTorch replies on the pinned sets that RESULTS.md scores the
