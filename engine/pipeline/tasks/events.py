@@ -2,7 +2,8 @@
 sentence does not use.
 
 A fact is [opener] subject verb object preposition place [when], in the present or the past:
-"Oddly enough, Mira Castell stirs honey into the porridge every Sunday." A question asks one slot:
+"Oddly enough, Mira Castell stirs honey into the porridge every Sunday.", or in the passive ("Honey is stirred
+into the porridge every Sunday by Mira Castell."). A question asks one slot, always in the active voice:
   object  "What does Mira Castell add to the porridge?" (the verb or one of its synonyms)
   place   "Where does Mira Castell keep the letters?" (verbs that put something somewhere)
   number  "Which drawer holds Mira's letters? Give the drawer number." (numbered places)
@@ -109,6 +110,12 @@ ASK_NUMBER = ["Which {c} {aux} {e} {do} {o} in?", "In which {c} {aux} {e} {do} {
               "{e} {did} {o} in which {c}?", "Which {c} holds {e}'s {o_bare}? Just the number."]
 ASK_TIME = ["When {aux} {e} {do} {o}{pp}?", "How often {aux} {e} {do} {o}{pp}?", "Tell me when {e} {did} {o}{pp}."]
 SIDE_CLAUSES = 0.4                # the share of facts told with a side clause (_sentence)
+# the share of facts without a side clause told in the passive ("Letters were hidden in the old chest by Mira
+# Castell."), still asked in the active ("What did Mira Castell hide ...?"): a question's person is not always the
+# sentence's first words, nor its answer the phrase after the verb
+PASSIVE = 0.4
+PARTICIPLES = {"hide": "hidden", "give": "given", "wear": "worn", "grow": "grown"}    # the others are the past
+MASS_IN_S = {"molasses"}
 FORM = ["", "", "", "", " Answer briefly.", " Just the answer, please.", " Keep it short.", " One phrase only."]
 
 
@@ -145,7 +152,8 @@ class EventKind:
             place = f"{self.container} {number}"
         when = f" {self.when}" if self.slot == "time" else ""
         did = past if self.past else pres
-        st = f"{r.choice(OPENERS)}{self._sentence(r, e, did, o, prep, place, when)}."
+        opener = r.choice(OPENERS)
+        st = f"{opener}{self._sentence(r, e, did, o, prep, place, when, passive_ok=bool(opener))}."
         q_do = r.choice([base] + syn) if self.slot == "object" else base
         slots = dict(e=e, do=q_do, did=did if q_do == base else _tensed(q_do, self.past),
                      aux="did" if self.past else "does", pp=f" {prep} {place}", PP=f"{prep.capitalize()} {place}",
@@ -157,11 +165,15 @@ class EventKind:
         st, q = st[0].upper() + st[1:], q[0].upper() + q[1:]
         return e, value, st, q
 
-    def _sentence(self, r, e, did, o, prep, place, when):
-        """The asked clause alone, or with a side clause about the same person (a distractor of the same kind)."""
+    def _sentence(self, r, e, did, o, prep, place, when, passive_ok=True):
+        """The asked clause alone (in the passive PASSIVE of the time where passive_ok: after an opener, so that the
+        thing keeps its lower case and is the answer word for word), or with a side clause about the same person
+        (a distractor of the same kind)."""
         rest = f"{o} {prep} {place}{when}"
         asked = f"{did} {rest}"
         if r.random() >= SIDE_CLAUSES:
+            if passive_ok and r.random() < PASSIVE and self.verb[2] != "drink":        # not "cold cider was drunk"
+                return f"{o} {self._be(o)} {PARTICIPLES.get(self.verb[2], self.verb[1])} {prep} {place}{when} by {e}"
             return f"{e} {asked}"
         words = {self.verb[2], *self.verb[3]}
         others = [v for v in VERBS if not words & {v[2], *v[3]}]
@@ -179,6 +191,13 @@ class EventKind:
                          f"{e} {side}, and {pronoun} {then}",
                          f"{e} {side}; {pronoun} also {then}",
                          f"{e} {asked}, and {pronoun} {side_then} too"])
+
+
+    def _be(self, o):
+        """'was'/'were' (or 'is'/'are' in the present) for a thing as the subject of a passive."""
+        head = o.split(" of ")[0].split(" from ")[0].split()[-1]
+        plural = not o.startswith(("a ", "an ")) and head.endswith("s") and head not in MASS_IN_S
+        return ("were" if plural else "was") if self.past else ("are" if plural else "is")
 
 
 def _the(o):
@@ -213,6 +232,7 @@ def words_in_use():
     """Every literal word this grammar can write (tests check none is a held-out kind's noun)."""
     import re
     text = " ".join([" ".join(v[3]) + " " + " ".join(v[:3]) for v in VERBS] + NUMBERED + ADJ + OPENERS + WHEN +
+                    list(PARTICIPLES.values()) + ["by was were is are"] +
                     [w for p in POOLS.values() for w in p] + ASK_OBJECT + ASK_PLACE + ASK_NUMBER + ASK_TIME)
     return set(re.findall(r"[a-z]+", re.sub(r"\{\w+\}", " ", text.lower())))
 
