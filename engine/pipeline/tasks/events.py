@@ -192,7 +192,6 @@ class EventKind:
                          f"{e} {side}; {pronoun} also {then}",
                          f"{e} {asked}, and {pronoun} {side_then} too"])
 
-
     def _be(self, o):
         """'was'/'were' (or 'is'/'are' in the present) for a thing as the subject of a passive."""
         head = o.split(" of ")[0].split(" from ")[0].split()[-1]

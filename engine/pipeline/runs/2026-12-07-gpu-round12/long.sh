@@ -26,10 +26,6 @@ wait
 for arm in $ARMS; do
     N=${arm%%:*}
     echo "$N: $(grep -v '^step' $S/tune-$N.log | tail -1)"; grep "^step" $S/tune-$N.log | tail -1
-    python3 -m engine.pipeline.stages.export --model $W/$N --tokenizer $T --out $W/$N.Q8_0.gguf 2>&1 | tail -1
-    (cd $W && split -b 16000000 -d -a 1 $N.Q8_0.gguf $OUT/$N.Q8_0.gguf.part && sha256sum $N.Q8_0.gguf | tee $S/sums-$N.txt)
-    python3 -m engine.pipeline.stages.evaluate_torch --model $W/$N.Q8_0.gguf --label $N --tokenizer $T --heldout $B/heldout \
-        --out $S/replies-$N.json --sets ${SETS:-docqa_1k,docqa_4k,docqa_8k,docqa_16k,hop1_1k,docqa_hand_2k} \
-        --limit ${LIMIT:-0} 2>&1 | grep -v "^  " | tail -8
+    B=$B W=$W T=$T engine/pipeline/runs/2026-12-07-gpu-round12/export_check.sh $N $W/$N $S
 done
 tar -czf $OUT/small.tar.gz -C $S . && rm -r $S
