@@ -22,8 +22,9 @@ draws one from the mixture MIX:
   fact       a Factbook fact asked in plain words, answered in a short sentence
   definition a WordNet / GCIDE definition
   faq        a real FAQ pair
-  hello      a greeting or "what can you do": an honest short self-description
-  cannot     a request it cannot serve: says so
+  hello      a greeting or "what can you do" (small_talk.py composes them): an honest short self-description
+  cannot     a request it cannot serve (small_talk.py: writing, code, translation, pictures, acts, live data,
+             advice): says so
   unknown    a question about something that does not exist: "I don't know."
 
 `data` is SkillData: haystack paragraphs by source (training split only) and the reference records.
@@ -33,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Tuple
 
-from . import compose, events, hop_shapes, prose_qa
+from . import compose, events, hop_shapes, prose_qa, small_talk
 from . import families as F
 from .chat_template import assistant_spans, format_chat, parse_chatml
 from .lengths import approx_tokens
@@ -334,7 +335,7 @@ def s_faq(rng, data):
 
 
 def s_hello(rng, data):
-    msgs = [{"role": "user", "content": rng.choice(F.TRAIN_GREETINGS)},
+    msgs = [{"role": "user", "content": small_talk.greeting(rng)},
             {"role": "assistant", "content": rng.choice(F.SELF_DESCRIPTIONS)}]
     if rng.random() < 0.3:          # then a real question in the same chat
         extra = s_fact(rng, data) if rng.random() < 0.5 else s_doc(rng, data)
@@ -343,7 +344,7 @@ def s_hello(rng, data):
 
 
 def s_cannot(rng, data):
-    return chat([{"role": "user", "content": rng.choice(F.TRAIN_CANNOT)},
+    return chat([{"role": "user", "content": small_talk.request(rng)},
                  {"role": "assistant", "content": rng.choice(F.CANNOT_ANSWERS)}])
 
 
