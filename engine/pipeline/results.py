@@ -126,14 +126,12 @@ def merged_llama_models(paths):
     return list(out.values())
 
 
-def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=(), exclude=(), labels=None):
+def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=(), exclude=()):
     """[{label, evaluator, file, perplexity, cells: {set: summary}, cache16k, dense16k}]; files named in `previous`
     (the pair shipped before) or `candidates` (trained, not shipped) get the tag of `frontier.aside`; a PyTorch row
     is named by its model's base name or by its replies file's path (checkpoints of two runs share names); llama.cpp
-    models named in `exclude` are left out (a pair two generations back, in a file that also holds later rows).
-    `labels` ({replies path: label}) renames a PyTorch row whose run named it by its arm (a shipped "dense" that
-    was trained as "dense-long-lr6")."""
-    previous, candidates, labels = set(previous), set(candidates), labels or {}
+    models named in `exclude` are left out (a pair two generations back, in a file that also holds later rows)."""
+    previous, candidates = set(previous), set(candidates)
 
     def tag(*names):
         return ASIDE_TAGS[0] if previous.intersection(names) else ASIDE_TAGS[1] if candidates.intersection(names) else ""
@@ -141,7 +139,7 @@ def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=(),
     for path in torch_files:
         with open(path, encoding="utf-8") as f:
             r = json.load(f)
-        label = labels.get(path, r["label"]) + tag(os.path.basename(r["model"]), path)
+        label = r["label"] + tag(os.path.basename(r["model"]), path)
         rows.append({"label": label, "evaluator": "pytorch", "file": os.path.basename(r["model"]),
                      "perplexity": r.get("perplexity", {}).get("value"), "_replies": r["replies"],
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()
@@ -373,8 +371,6 @@ def main(argv=None):
                                                    "(labelled so, compared, not judged against the targets)")
     ap.add_argument("--candidate", default="", help="comma-separated model file names trained but not shipped "
                                                     "(labelled so, compared, not judged against the targets)")
-    ap.add_argument("--label", action="append", default=[], metavar="PATH=LABEL",
-                    help="the row label of a PyTorch replies file whose run named its model by its arm (repeatable)")
     ap.add_argument("--exclude", default="", help="comma-separated llama.cpp model file names to leave out")
     ap.add_argument("--note", default="", help="a paragraph put under the table")
     ap.add_argument("--command", action="append", default=[], help="a command to list in RESULTS.md (repeatable)")
@@ -390,8 +386,7 @@ def main(argv=None):
         print(f"results: {e}", file=sys.stderr)
         return 2
     rows = model_rows(sets, [p for p in a.torch.split(",") if p], [p for p in a.llama.split(",") if p], set(filter(None, a.previous.split(","))),
-                      set(filter(None, a.candidate.split(","))), set(filter(None, a.exclude.split(","))),
-                      dict(x.split("=", 1) for x in a.label))
+                      set(filter(None, a.candidate.split(","))), set(filter(None, a.exclude.split(","))))
     tg = targets(rows)
     agree = agreement(sets, rows)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

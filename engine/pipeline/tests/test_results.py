@@ -53,18 +53,6 @@ class ResultsTest(unittest.TestCase):
         twins = [{**r, "evaluator": "llama.cpp"} for r in rows]     # candidates of one ablation share labels: none
         self.assertEqual([x[0] for x in R.agreement(SETS, rows + twins)], ["dense"])
 
-    def test_a_shipped_pytorch_row_named_by_its_arm_is_judged_as_dense_when_labelled(self):
-        with tempfile.TemporaryDirectory() as d:
-            a = self.write(d, "a.json", "dense-long-lr6", replies(9, 7), 10.0)
-            b = self.write(d, "b.json", "keep1-lr6", replies(6, 7), 10.5)
-            unnamed = R.targets(R.model_rows(SETS, [a, b]))
-            rows = R.model_rows(SETS, [a, b], labels={a: "dense"})
-        self.assertEqual(unnamed, [])                       # no row is "dense": nothing can be judged
-        self.assertEqual([r["label"] for r in rows], ["dense", "keep1-lr6"])
-        t = {x[0]: x[2] for x in R.targets(rows)}
-        self.assertEqual(t["keep 1/8 held-out perplexity <= 1.10x dense"], "1.050x")
-        self.assertEqual(t["keep1-lr6: doc-QA within 3 points of dense"], "1k -30")
-
     def test_two_dense_candidates_of_one_label_get_no_ratio_against_each_other(self):
         with tempfile.TemporaryDirectory() as d:
             files = [self.write(d, f"{n}.json", "dense", replies(5, 3), ppl) for n, ppl in (("a", 10.0), ("b", 8.0))]
