@@ -114,7 +114,8 @@ def merged_llama_models(paths):
         for m in r["models"]:
             key = (m["model"], m.get("cacheType"), json.dumps(m.get("pyramid"), sort_keys=True))
             if key not in out:
-                out[key] = {**m, "replies": dict(m["replies"]), "runs": [os.path.basename(path)]}
+                out[key] = {**m, "replies": dict(m["replies"]), "runs": [os.path.basename(path)],
+                            "_dirs": {os.path.dirname(path)}}
                 continue
             old = out[key]
             both = [k for k in m["replies"] if k in old["replies"]]
@@ -122,6 +123,7 @@ def merged_llama_models(paths):
             old.update({k: v for k, v in m.items() if k != "replies"})
             old["replies"].update(m["replies"])
             old["runs"] = old["runs"] + [os.path.basename(path)]
+            old["_dirs"] = old["_dirs"] | {os.path.dirname(path)}
             old["rerun"] = {"samples": len(both), "differ": differ}
     return list(out.values())
 
@@ -142,6 +144,7 @@ def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=(),
         label = r["label"] + tag(os.path.basename(r["model"]), path)
         rows.append({"label": label, "evaluator": "pytorch", "file": os.path.basename(r["model"]),
                      "perplexity": r.get("perplexity", {}).get("value"), "_replies": r["replies"],
+                     "_dirs": {os.path.dirname(path)},
                      "cells": {n: summarize(s, r["replies"]) for n, s in sets.items()
                                if any(x["id"] in r["replies"] for x in s)},
                      "depth": depth_cells(sets, r["replies"])})
@@ -150,7 +153,7 @@ def model_rows(sets, torch_files=(), llama_files=(), previous=(), candidates=(),
             continue
         label = llama_label(m) + tag(m["model"])
         rows.append({"label": label, "evaluator": "llama.cpp", "file": m["model"],
-                     "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"],
+                     "perplexity": m.get("perplexity", {}).get("value"), "_replies": m["replies"], "_dirs": m["_dirs"],
                      "cacheBytes": m["cacheBytes"], "cache16k": m["cacheBytes"].get("16384"),
                      "dense16k": m["denseCacheBytes"].get("16384"), "runs": m["runs"],
                      **({"rerun": m["rerun"]} if m.get("rerun") else {}),
@@ -197,11 +200,13 @@ def rate(row, name):
 
 
 def dense_of(rows, row):
-    """The dense row of the same evaluator and the same pair (shipped, previous or candidate)."""
+    """The dense row of the same evaluator and the same pair (shipped, previous or candidate); of several (candidates
+    of several rounds share the label), the one whose replies lie in the same run folder."""
     want = "dense" + aside(row["label"])
     if row["label"] == want:
         return row                    # a dense row is its own (two dense candidates share the label)
     cands = [r for r in rows if r["evaluator"] == row["evaluator"] and r["label"] == want]
+    cands.sort(key=lambda r: not r.get("_dirs", set()) & row.get("_dirs", set()))
     return cands[0] if cands else None
 
 

@@ -64,6 +64,17 @@ class ResultsTest(unittest.TestCase):
         self.assertIn("| 8.000 |", text)                    # not "8.000 (0.80x)", a dense against the other dense
         self.assertIn("| 12.000 (1.20x) |", text)           # a keep 1/8 against its pair's dense
 
+    def test_a_candidate_keep_is_compared_with_the_candidate_dense_of_its_own_run_folder(self):
+        with tempfile.TemporaryDirectory() as d:
+            for r in ("round12", "round13"):
+                os.mkdir(os.path.join(d, r))
+            files = [self.write(d, os.path.join(r, "dense.json"), "dense", replies(5, 3), ppl)
+                     for r, ppl in (("round12", 10.0), ("round13", 8.0))]
+            keep = self.write(d, os.path.join("round13", "k.json"), "keep 1/8", replies(5, 3), 12.0)
+            rows = R.model_rows(SETS, files + [keep], candidates=set(files + [keep]))
+        self.assertIs(R.dense_of(rows, rows[2]), rows[1])
+        self.assertIn("| 12.000 (1.50x) |", R.render(rows, [], [], "now"))     # against round 13's 8.0, not 10.0
+
     def test_reference_and_llama_cpp_rows_of_one_model_are_compared_sample_by_sample(self):
         with tempfile.TemporaryDirectory() as d:
             a = self.write(d, "a.json", "dense", replies(9, 7), 10.0)
