@@ -272,8 +272,10 @@ def render(rows, tg, commands, created, note="", agree=()):
              "word (replies name each step); plain questions: the Factbook value appears in the reply as whole "
              "words; hand-written doc-QA: 60 sentences and plain questions written by hand, by no generator "
              "(tasks/handwritten.py), each alone in ~2,000 tokens of the held-out text, the answer appearing in the "
-             "reply as whole words.", "",
-             "| model | evaluator | ppl | " + " | ".join(c[1] for c in COLUMNS) + " | open turns: leaks / ended / \"I don't know\" | cache 16k |",
+             "reply as whole words. Open turns: template leaks, replies that ended by themselves, fitting replies (a "
+             "greeting answered with a description of the model and no refusal; a request the model cannot serve, "
+             "with a refusal or \"I don't know\"), and \"I don't know\" to questions about invented things.", "",
+             "| model | evaluator | ppl | " + " | ".join(c[1] for c in COLUMNS) + " | open turns: leaks / ended / fitting / \"I don't know\" | cache 16k |",
              "| --- | --- | ---: | " + " | ".join("---:" for _ in COLUMNS) + " | ---: | ---: |"]
     for r in rows:
         d = dense_of(rows, r)
@@ -281,7 +283,8 @@ def render(rows, tg, commands, created, note="", agree=()):
         if r["perplexity"] and d and d is not r and d["perplexity"]:
             ppl += f" ({r['perplexity'] / d['perplexity']:.2f}x)"
         o = r["cells"].get("open")
-        open_txt = "—" if not o else f"{o['leaks']} / {o['ended']}/{o['n']} / {o['correct']}/{o['graded']}"
+        open_txt = "—" if not o else (f"{o['leaks']} / {o['ended']}/{o['n']} / {o['fitting']}/{o['fit_graded']} / "
+                                      f"{o['correct']}/{o['graded']}")
         cache = "—"
         if r.get("cache16k"):
             cache = f"{r['cache16k'] / 2 ** 20:.1f} MiB"

@@ -40,8 +40,28 @@ def says_unknown(reply):
     return any(p in r for p in ("don't know", "do not know", "not sure", "cannot tell", "can't tell", "no information"))
 
 
+def declines(reply):
+    r = reply.lower().replace("’", "'")
+    return any(p in r for p in ("can't", "cannot", "can not", "unable", "not able"))
+
+
+def fits(sample, reply):
+    """For an open turn, whether the reply is the kind it asks for (None for other samples): a greeting or a question
+    about the model gets a description of the model and no refusal; a request the model cannot serve gets a refusal
+    or "I don't know"."""
+    if sample["score"] != "open":
+        return None
+    turn = re.search(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", sample.get("prompt", ""), re.S)
+    text = turn.group(1).strip() if turn else ""
+    if text in F.HELDOUT_GREETINGS or text in F.TRAIN_GREETINGS:
+        return re.search(r"\b(model|recurformer)\b", reply.lower()) is not None and not declines(reply)
+    if text in F.HELDOUT_CANNOT or text in F.TRAIN_CANNOT:
+        return declines(reply) or says_unknown(reply)
+    return None
+
+
 def judge(sample, reply, ended):
-    """{"correct": bool or None (open turns have no gold), "leak": bool, "ended": bool}"""
+    """{"correct": bool or None (open turns have no gold), "leak": bool, "ended": bool, "fits": bool or None (`fits`)}"""
     kind, gold = sample["score"], sample["answer"]
     if kind == "exact":
         ok = normalize(reply) == normalize(gold)
@@ -60,7 +80,7 @@ def judge(sample, reply, ended):
         ok = None
     else:
         raise ValueError(f"unknown score kind {kind!r}")
-    return {"correct": ok, "leak": leaks(reply), "ended": bool(ended)}
+    return {"correct": ok, "leak": leaks(reply), "ended": bool(ended), "fits": fits(sample, reply)}
 
 
 def wilson(k, n, z=1.96):
@@ -76,10 +96,11 @@ def wilson(k, n, z=1.96):
 
 def summarize(samples, replies):
     """samples: heldout rows; replies: {id: {"reply", "ended"}} -> {"n", "correct", "rate", "ci",
-    "leaks", "ended"} over the samples that have a reply."""
+    "leaks", "ended", "fitting", "fit_graded"} over the samples that have a reply."""
     judged = [judge(s, replies[s["id"]]["reply"], replies[s["id"]]["ended"]) for s in samples if s["id"] in replies]
     graded = [j["correct"] for j in judged if j["correct"] is not None]
     k, n = sum(graded), len(graded)
     lo, hi = wilson(k, n)
     return {"n": len(judged), "graded": n, "correct": k, "rate": k / n if n else None, "ci": [lo, hi],
-            "leaks": sum(j["leak"] for j in judged), "ended": sum(j["ended"] for j in judged)}
+            "leaks": sum(j["leak"] for j in judged), "ended": sum(j["ended"] for j in judged),
+            "fitting": sum(bool(j["fits"]) for j in judged), "fit_graded": sum(j["fits"] is not None for j in judged)}

@@ -229,6 +229,20 @@ class ScoringTest(unittest.TestCase):
         self.assertTrue(scoring.leaks("The access code for the Red Mill vault is 2290."))
         self.assertFalse(scoring.leaks("Hello! I am a small language model."))
 
+    def test_an_open_turn_fits_when_a_greeting_gets_the_description_and_a_request_a_refusal(self):
+        def turn(text):
+            return {"score": "open", "answer": "", "prompt": heldout._chat_prompt(text)}
+        greeting, request = turn(F.HELDOUT_GREETINGS[0]), turn(F.HELDOUT_CANNOT[0])
+        for sample, reply, ok in ((greeting, F.SELF_DESCRIPTIONS[2], True), (greeting, F.CANNOT_ANSWERS[0], False),
+                                  (greeting, "The location of Togo is Western Africa.", False),
+                                  (request, F.CANNOT_ANSWERS[1], True), (request, "I don't know.", True),
+                                  (request, "The global interpreter lock (GIL) is used internally", False)):
+            self.assertEqual(scoring.judge(sample, reply, True)["fits"], ok, (sample["prompt"], reply))
+        self.assertIsNone(scoring.judge({"score": "exact", "answer": "x"}, "x", True)["fits"])
+        s = scoring.summarize([dict(greeting, id="a"), dict(request, id="b")],
+                              {"a": {"reply": F.SELF_DESCRIPTIONS[0], "ended": True}, "b": {"reply": "Sure!", "ended": True}})
+        self.assertEqual((s["fitting"], s["fit_graded"]), (1, 2))
+
     def test_wilson(self):
         self.assertEqual(scoring.wilson(0, 0), (0.0, 1.0))
         lo, hi = scoring.wilson(50, 50)
