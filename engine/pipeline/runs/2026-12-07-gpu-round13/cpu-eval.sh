@@ -2,7 +2,7 @@
 # Round 13 on the CPU (llama.cpp, the patched engine, 2 cores): the pair the GPU calls made, on the pinned held-out
 # sets with round 9's sample counts, the 60 hand-written probes in 2k of hay and alone, the keep 1/8 with a q8_0 cache
 # and with PyramidInfer, and dense-long-lr6p alone on the probes (does the subject shortcut come with the prose rows?).
-# The models are the GPU calls' parts, joined: cat X.Q8_0.gguf.part* > /work/X.gguf. About 80 minutes.
+# The models are the GPU calls' parts, joined: cat X.Q8_0.gguf.part* > /work/X.gguf. About 30 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 R=engine/pipeline/runs/2026-12-07-gpu-round13; D=/work/dense-long-lr6.gguf; K=/work/keep1-lr6.gguf
