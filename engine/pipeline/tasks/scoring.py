@@ -7,6 +7,7 @@ import math
 import re
 
 from . import families as F
+from .chat_template import parse_chatml
 
 _ARTICLE = re.compile(r"^(the|a|an)\s+")
 # text of the training templates that must never appear in a reply to a plain turn
@@ -51,8 +52,7 @@ def fits(sample, reply):
     or "I don't know"."""
     if sample["score"] != "open":
         return None
-    turn = re.search(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", sample.get("prompt", ""), re.S)
-    text = turn.group(1).strip() if turn else ""
+    text = next((m["content"].strip() for m in parse_chatml(sample.get("prompt", ""))[0] if m["role"] == "user"), "")
     if text in F.HELDOUT_GREETINGS or text in F.TRAIN_GREETINGS:
         return re.search(r"\b(model|recurformer)\b", reply.lower()) is not None and not declines(reply)
     if text in F.HELDOUT_CANNOT or text in F.TRAIN_CANNOT:

@@ -80,17 +80,18 @@ def _plain(text):
 
 
 @functools.lru_cache(maxsize=None)
-def _held_windows(width=16):
-    held = [_plain(t) for t in F.HELDOUT_GREETINGS + F.HELDOUT_CANNOT]
-    return frozenset(h[i:i + width] for h in held for i in range(max(1, len(h) - width + 1)))
+def _held(width):
+    """(the held-out open turns made plain, every `width` characters of them)"""
+    held = frozenset(_plain(t) for t in F.HELDOUT_GREETINGS + F.HELDOUT_CANNOT)
+    return held, frozenset(h[i:i + width] for h in held for i in range(max(1, len(h) - width + 1)))
 
 
 def held_out_overlap(text, width=16):
     """Whether text shares `width` or more characters (lower-cased, marks dropped) with a held-out open turn, or is
     one outright."""
     p = _plain(text)
-    return p in {_plain(t) for t in F.HELDOUT_GREETINGS + F.HELDOUT_CANNOT} or \
-        any(p[i:i + width] in _held_windows(width) for i in range(max(0, len(p) - width + 1)))
+    held, windows = _held(width)
+    return p in held or any(p[i:i + width] in windows for i in range(len(p) - width + 1))
 
 
 def _typed(rng, text):
@@ -136,13 +137,11 @@ def request(rng: random.Random) -> str:
         if rng.random() < 0.15:
             return rng.choice(F.TRAIN_CANNOT)
         kind = rng.choice(sorted(REQUESTS))
-        pattern, pools = REQUESTS[kind]
-        body = _fill(rng, pattern, pools)
         if kind == "live" and rng.random() < 0.5:
             text = rng.choice(LIVE_QUESTIONS).format(rng.choice(NEWS))
         else:
             frame = rng.choice(FRAMES)
-            text = frame.format(body)
+            text = frame.format(_fill(rng, *REQUESTS[kind]))
             text = text[:1].upper() + text[1:] + ("?" if frame.split(" ")[0] in ("Could", "Can", "Would") else ".")
         return _typed(rng, text)
     return _first_draw(rng, make)
