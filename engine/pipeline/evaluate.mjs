@@ -36,7 +36,7 @@ import {formatPyramidSchedule, parsePyramidSchedule} from "../../dist/api/pyrami
 import {perplexity} from "./perplexity.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const {values: args} = parseArgs({options: {
+const options = {
     "models": {type: "string", default: "assets/models/dense.gguf,assets/models/recurformer.gguf"},
     "heldout": {type: "string", default: "engine/pipeline/build/heldout"},
     "samples": {type: "string", default: "docqa_1k=10,docqa_4k=6,docqa_hand_2k=10,hop1_1k=10,hop2_1k=6,facts=30,open=50"},
@@ -44,8 +44,21 @@ const {values: args} = parseArgs({options: {
     "ppl-window": {type: "string", default: "1024"},
     "threads": {type: "string", default: "2"},
     "out": {type: "string", default: "engine/pipeline/build/eval-cpu/replies-llama.json"},
-    "no-report": {type: "boolean", default: false}
-}});
+    "no-report": {type: "boolean", default: false},
+    "help": {type: "boolean", short: "h", default: false}
+};
+let args;
+try {
+    args = parseArgs({options}).values;
+} catch (e) {
+    process.stderr.write(`evaluate: ${e.message} (--help lists the options)\n`);
+    process.exit(2);
+}
+if (args.help) {            // the usage is this file's opening comment
+    const head = fs.readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1);
+    process.stdout.write(head.slice(0, head.findIndex((l) => !l.startsWith("//"))).map((l) => l.slice(3)).join("\n") + "\n");
+    process.exit(0);
+}
 const threads = Number(args.threads);
 const samples = Object.fromEntries(args.samples.split(",").map((s) => s.split("=")).map(([k, v]) => [k, Number(v)]));
 for (const name of Object.keys(samples)) {
