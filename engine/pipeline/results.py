@@ -206,7 +206,7 @@ def dense_of(rows, row):
     if row["label"] == want:
         return row                    # a dense row is its own (two dense candidates share the label)
     cands = [r for r in rows if r["evaluator"] == row["evaluator"] and r["label"] == want]
-    cands.sort(key=lambda r: not r.get("_dirs", set()) & row.get("_dirs", set()))
+    cands.sort(key=lambda r: not r["_dirs"] & row["_dirs"])
     return cands[0] if cands else None
 
 
