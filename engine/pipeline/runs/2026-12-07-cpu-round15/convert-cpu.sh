@@ -3,7 +3,7 @@
 # STEPS more steps against its teacher dense-long-lr6, every batch task rows (doc-QA, HashHop and, in 35% of the
 # rows, chat turns whose greetings and requests tasks/small_talk.py composes), KL to the teacher + reply loss, rows
 # of 1,024, 4 a step, LR cosine from 1e-4 to a tenth. Then the Q8_0 export to /work/NAME.gguf and its sha256.
-# About 35 s a step here (64 steps: 40 minutes), 262k tokens: round 14's planned GPU call would have seen 36M.
+# About 38 s a step here (64 steps: 42 minutes), 262k tokens: round 14's planned GPU call would have seen 36M.
 #   engine/pipeline/runs/2026-12-07-cpu-round15/convert-cpu.sh        (T= teacher, S= student, STEPS=, NAME=)
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
