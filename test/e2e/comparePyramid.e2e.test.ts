@@ -18,7 +18,7 @@ import type { ModelInfo } from "../../api/appApi";
 import { formatBytes } from "../../api/format";
 import { pyramidCells, pyramidRetained } from "../../api/pyramidCache";
 import { pyramidCacheBytesAt } from "../../api/pyramidShape";
-import { DEFAULT_PAIR, apiClient, artifacts, defaultModelsDir, defaultPairProblem, missingPrerequisites, openBrowser, root, screenshot, startServe, type Served } from "./support/harness";
+import { DEFAULT_PAIR, apiClient, artifacts, defaultModelsDir, defaultPairProblem, inspectedModels, missingPrerequisites, openBrowser, root, screenshot, startServe, type Served } from "./support/harness";
 import { expectLanesDoneWithCacheAsLogged } from "./support/compareLanes";
 
 const missing = missingPrerequisites();
@@ -52,7 +52,7 @@ suite("PyramidInfer: the setting, the cache meter, and Compare with four lanes",
         await page.goto(served.url);
         await page.waitForSelector("[data-testid=engine-status][data-state=ready]", { timeout: 60_000 });
         const api = await apiClient(served);
-        const models = await api.call<ModelInfo[]>("models.list");
+        const models = await inspectedModels(api);
         api.close();
         dense = models.find((m) => m.fileName === DEFAULT_PAIR.dense)!;
         rf = models.find((m) => m.fileName === DEFAULT_PAIR.recurformer)!;

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import type { ModelInfo } from "../../api/appApi";
 import { formatBytes } from "../../api/format";
-import { apiClient, artifacts, defaultModelsDir, defaultPairProblem, fixturesDir, missingPrerequisites, openBrowser, root, screenshot, startServe, type Served } from "./support/harness";
+import { apiClient, artifacts, defaultModelsDir, defaultPairProblem, fixturesDir, inspectedModels, missingPrerequisites, openBrowser, root, screenshot, startServe, type Served } from "./support/harness";
 import { expectLanesDoneWithCacheAsLogged } from "./support/compareLanes";
 
 const missing = missingPrerequisites();
@@ -56,7 +56,7 @@ suite("Compare: dense, RecurFormer and BASED on one prompt", () => {
         await page.goto(served.url);
         await page.waitForSelector("[data-testid=engine-status][data-state=ready]", { timeout: 60_000 });
         const api = await apiClient(served);
-        models = await api.call<ModelInfo[]>("models.list");
+        models = await inspectedModels(api);
         api.close();
     }, 200_000);
 

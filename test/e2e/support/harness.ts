@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import WebSocket from "ws";
+import type { ModelInfo } from "../../../api/appApi";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const artifacts = path.join(root, "test", "artifacts");
@@ -182,4 +183,13 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 30_000
         await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+/** The app's model list once no model is being inspected: read right after the engine is ready, the list may still
+ * hold a model whose inspection has not ended, whose kind is not known yet (it reads "dense" until then). */
+export async function inspectedModels(api: Awaited<ReturnType<typeof apiClient>>): Promise<ModelInfo[]> {
+    return waitFor(async () => {
+        const list = await api.call<ModelInfo[]>("models.list");
+        return list.every((m) => m.status !== "inspecting") ? list : undefined;
+    }, 60_000, "every model's inspection to end");
 }
