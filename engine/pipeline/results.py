@@ -104,9 +104,9 @@ def depth_cells(sets, replies):
 def merged_llama_models(paths):
     """The model entries of several evaluate.mjs files, one per model file, cache type and schedule: a model run in
     more than one file gets the union of its replies; where two runs answered the same sample the later file's reply
-    is kept (so a later run's sets come from that run alone) and `rerun` counts the samples both answered and how
-    many replies differ (greedy decoding on the same build should give none). Figures (cache bytes, perplexity)
-    come from the latest file that has the model."""
+    is kept (so a later run's sets come from that run alone) and `rerun` counts, over every later file, the samples
+    answered before and how many replies differ (greedy decoding on the same build should give none). Figures (cache
+    bytes, perplexity) come from the latest file that has the model."""
     out = {}
     for i, path in enumerate(paths):
         with open(path, encoding="utf-8") as f:
@@ -124,7 +124,8 @@ def merged_llama_models(paths):
             old["replies"].update(m["replies"])
             old["runs"] = old["runs"] + [os.path.basename(path)]
             old["_dirs"] = old["_dirs"] | {os.path.dirname(path)}
-            old["rerun"] = {"samples": len(both), "differ": differ}
+            was = old.get("rerun", {"samples": 0, "differ": 0})
+            old["rerun"] = {"samples": was["samples"] + len(both), "differ": was["differ"] + differ}
     return list(out.values())
 
 

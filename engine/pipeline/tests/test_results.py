@@ -153,6 +153,13 @@ class ResultsTest(unittest.TestCase):
         self.assertEqual(rows[0]["rerun"], {"samples": 10, "differ": 4})
         self.assertEqual((rows[0]["perplexity"], rows[0]["cache16k"], rows[0]["runs"]), (11.0, 2, ["old.json", "new.json"]))
         self.assertIn("dense: 10 samples answered twice, 4 replies differ", R.render(rows, [], [], "now"))
+        with tempfile.TemporaryDirectory() as d:        # a third file that answers the facts again adds its reruns
+            paths = [os.path.join(d, f"{n}.json") for n in ("a", "b", "c")]
+            for p, e in zip(paths, (entry(9, facts | docs, 10.0, 1), entry(5, docs, 11.0, 2), entry(9, facts, 12.0, 3))):
+                with open(p, "w") as f:
+                    json.dump({"models": [e]}, f)
+            rows = R.model_rows(SETS, [], paths)
+        self.assertEqual(rows[0]["rerun"], {"samples": 20, "differ": 4})
 
 
 if __name__ == "__main__":
