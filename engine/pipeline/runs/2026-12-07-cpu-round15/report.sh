@@ -14,7 +14,6 @@ NOTE="The shipped pair (round 15, 2026-12-07): dense = dense-long-lr6.gguf (asse
   --llama $H/replies-llama-hand.json,$P/replies-llama-dense.json,$P/replies-llama-keep1-more.json,$P/replies-llama-keep1-more-q8_0-pyramid.json,$R/replies-llama-hand.json,$F/replies-llama-hand.json,$F/replies-llama-keep1-lr6-cpu-docs.json,$F/replies-llama-long.json,$R/replies-llama-dense-long-lr6.json,$R/replies-llama-keep1-lr6.json,$F/replies-llama-keep1-lr6-cpu-chat.json,$F/replies-llama-keep1-lr6-cpu-q8_0-pyramid.json \
   --previous $P/replies-dense.json,$P/replies-keep1-more-q8.json,dense.gguf,keep1-more.gguf \
   --candidate $R/replies-keep1-lr6.json,keep1-lr6.gguf \
-  --exclude dense-long-lr6p.gguf \
   --note "$NOTE" \
   --command "shipped pair, CPU, llama.cpp: $R/cpu-eval.sh (dense-long-lr6), K=/work/keep1-lr6-cpu.gguf N=keep1-lr6-cpu R=$F engine/pipeline/runs/2026-12-07-gpu-round14/cpu-eval.sh, $F/cpu-eval-long.sh (both, 4k-16k at the issue's counts)" \
   --command "keep1-lr6-cpu: GPU, 2026-12-07 round 13, the two calls in $R/README.md; then CPU, $F/convert-cpu.sh" \
