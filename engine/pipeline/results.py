@@ -105,8 +105,9 @@ def merged_llama_models(paths):
     """The model entries of several evaluate.mjs files, one per model file, cache type and schedule: a model run in
     more than one file gets the union of its replies; where two runs answered the same sample the later file's reply
     is kept (so a later run's sets come from that run alone) and `rerun` counts, over every later file, the samples
-    answered before and how many replies differ (greedy decoding on the same build should give none). Figures (cache
-    bytes, perplexity) come from the latest file that has the model."""
+    answered before and how many replies differ (greedy decoding on the same build should give none). Cache bytes
+    come from the latest file that has the model, perplexity from the file that measured it over the most tokens
+    (the latest of those that tie), so a short check run listed later does not replace a longer measurement."""
     out = {}
     for i, path in enumerate(paths):
         with open(path, encoding="utf-8") as f:
@@ -120,7 +121,10 @@ def merged_llama_models(paths):
             old = out[key]
             both = [k for k in m["replies"] if k in old["replies"]]
             differ = sum(m["replies"][k]["reply"] != old["replies"][k]["reply"] for k in both)
+            ppl = old.get("perplexity") or {}
             old.update({k: v for k, v in m.items() if k != "replies"})
+            if ppl.get("tokens", 0) > (m.get("perplexity") or {}).get("tokens", 0):
+                old["perplexity"] = ppl
             old["replies"].update(m["replies"])
             old["runs"] = old["runs"] + [os.path.basename(path)]
             old["_dirs"] = old["_dirs"] | {os.path.dirname(path)}

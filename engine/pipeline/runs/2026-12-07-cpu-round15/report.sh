@@ -3,7 +3,6 @@
 # keep 1/8 = keep1-lr6-cpu (this round), measured through llama.cpp on the pinned held-out sets (doc-QA 1k-8k, 1-hop
 # and 2-hop 4k at 50 samples, 16k at 20, 2-hop 1k at 20), with the pair shipped before (round 9) and round 13's
 # keep1-lr6 (this keep's parent, a candidate) beside them. The new keep 1/8 has no PyTorch row: no GPU machine came.
-# The --llama files run at 1 perplexity window come first: a model's perplexity is its latest file's (4 windows).
 # (run from anywhere; unpack the sets first: /usr/bin/python3 -m engine.pipeline.tasks.heldout)
 cd "$(dirname "$0")/../../../.."   # the repository root
 P=engine/pipeline/runs/2026-12-06-gpu-round9; H=engine/pipeline/runs/2026-12-07-gpu-round10
