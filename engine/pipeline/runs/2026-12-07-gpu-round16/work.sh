@@ -4,9 +4,9 @@
 # on the one GPU: stage 2 from the file's weights, mixed batches (every 2nd plain-text KL, the others task rows with
 # the composed greetings and requests), rows of 16,384, LR cosine to a tenth. Meanwhile PyTorch answers every pinned
 # set with the teacher (labelled "dense", as results.py judges a shipped dense) and the student (the shipped keep
-# 1/8, which has no PyTorch row yet). Then each arm's Q8_0 export and PyTorch replies on every set. What comes back
-# waits in .device/work/back (each model's Q8_0 file in 16 MB parts, small.tar.gz of logs, sums and replies) beside
-# a DONE file. BATCH, SEQ, WORKERS, SETS, LIMIT make a CPU dry run small.
+# 1/8, which has no PyTorch row yet; labelled STUDENT, its file's name). Then each arm's Q8_0 export and PyTorch
+# replies on every set. What comes back waits in .device/work/back (each model's Q8_0 file in 16 MB parts,
+# small.tar.gz of logs, sums and replies) beside a DONE file. BATCH, SEQ, WORKERS, SETS, LIMIT make a CPU dry run small.
 set -uo pipefail
 cd "$(dirname "$0")/../../../.."
 export PYTHONUNBUFFERED=1 GGUF_PY=$PWD/node_modules/node-llama-cpp/llama/llama.cpp/gguf-py
@@ -26,7 +26,7 @@ for arm in $ARMS; do
         --stage2-lr $LR --workers ${WORKERS:-6} --task-every 2 ${MIX:+--task-mix $MIX} > $S/convert-$N.log 2>&1 &
 done
 torch_eval .device/teacher.gguf dense &
-torch_eval .device/student.gguf keep1-lr6-cpu &
+torch_eval .device/student.gguf ${STUDENT:-keep1-cpu-mixed} &
 wait
 for arm in $ARMS; do
     N=${arm%%:*}
