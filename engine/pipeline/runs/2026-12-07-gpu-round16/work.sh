@@ -5,12 +5,13 @@
 # the composed greetings and requests), rows of 16,384, LR cosine to a tenth. Meanwhile PyTorch answers every pinned
 # set with the teacher (labelled "dense", as results.py judges a shipped dense) and the student (the shipped keep
 # 1/8, which has no PyTorch row yet; labelled STUDENT, its file's name). Then each arm's Q8_0 export and PyTorch
-# replies on every set. What comes back waits in .device/work/back (each model's Q8_0 file in 16 MB parts,
-# small.tar.gz of logs, sums and replies) beside a DONE file. BATCH, SEQ, WORKERS, SETS, LIMIT make a CPU dry run small.
+# replies on every set (round 12's export_check.sh). What comes back waits in .device/work/back (each model's Q8_0
+# file in 16 MB parts, small.tar.gz of logs, sums and replies) beside a DONE file. BATCH, SEQ, WORKERS, SETS, LIMIT
+# make a CPU dry run small.
 set -uo pipefail
 cd "$(dirname "$0")/../../../.."
 export PYTHONUNBUFFERED=1 GGUF_PY=$PWD/node_modules/node-llama-cpp/llama/llama.cpp/gguf-py
-B=engine/pipeline/build; W=.device/work; T=$B/tokenizer/tokenizer.json; S=$W/small; OUT=$W/back
+B=engine/pipeline/build; W=.device/work; T=$B/tokenizer/tokenizer.json; S=$PWD/$W/small; OUT=$PWD/$W/back
 rm -rf $S $OUT; mkdir -p $S $OUT
 ARMS=${ARMS:-"keep1-gpu-a:1e-4:doc_prose=0 keep1-gpu-b:1e-4:doc_prose=0,hop=7,hop_raw=2"}
 ALL=docqa_1k,docqa_4k,docqa_8k,docqa_16k,hop1_1k,hop1_4k,hop2_1k,hop2_4k,facts,open,docqa_hand_2k
@@ -31,9 +32,8 @@ wait
 for arm in $ARMS; do
     N=${arm%%:*}
     echo "$N: $(grep -v '^step' $S/convert-$N.log | tail -1)"; grep "^step" $S/convert-$N.log | tail -1
-    (python3 -m engine.pipeline.stages.export --model $W/$N --tokenizer $T --out $W/$N.Q8_0.gguf > $S/export-$N.log 2>&1 &&
-     (cd $W && split -b 16000000 -d -a 1 $N.Q8_0.gguf back/$N.Q8_0.gguf.part && sha256sum $N.Q8_0.gguf > small/sums-$N.txt) &&
-     torch_eval $W/$N.Q8_0.gguf $N) &
+    SETS=${SETS:-$ALL} B=$B W=$W T=$T OUT=$OUT engine/pipeline/runs/2026-12-07-gpu-round12/export_check.sh $N $W/$N $S \
+        > $S/export-$N.log 2>&1 &
 done
 wait
 cat $S/sums-*.txt
